@@ -1,0 +1,466 @@
+"""``AsyncCambClient``: options, lifecycle and the one request path every call takes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import weakref
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pydantic
+
+from ._clock import sleep
+from ._constants import (
+    API_KEY_ENV,
+    BASE_URL_ENV,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WATCH_TIMEOUT,
+    default_limits,
+)
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    CambError,
+    ClientClosedError,
+    ResponseValidationError,
+    make_status_error,
+    make_task_error,
+)
+from ._models import TaskCreated, TaskState, TaskStatus
+from ._paths import TaskFamily, result_path, status_path, validate_task_id
+from ._polling import PollSchedule, watch_status
+from ._retry import retry_delay, should_retry_exception, should_retry_response
+from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
+from ._version import __version__
+
+__all__ = ["AsyncCambClient"]
+
+log = logging.getLogger("camb_async")
+T = TypeVar("T")
+
+
+class _LoopState:
+    """What a client keeps per event loop: the loop's token, the limiter on
+    requests in flight, and the moment a rate limit lets requests go again."""
+
+    __slots__ = ("limiter", "resume_at", "token")
+
+    def __init__(self, max_concurrent_requests: int) -> None:
+        self.token = anyio.lowlevel.current_token()
+        self.limiter = anyio.CapacityLimiter(max_concurrent_requests)
+        self.resume_at = 0.0
+
+
+class _Lifecycle:
+    """Open/closed flag shared with the finalizer that warns about unclosed clients."""
+
+    __slots__ = ("closed", "owns_http")
+
+    def __init__(self, owns_http: bool) -> None:
+        self.closed = False
+        self.owns_http = owns_http
+
+    def warn_if_open(self) -> None:
+        if self.owns_http and not self.closed:
+            import warnings
+
+            warnings.warn(
+                "AsyncCambClient was never closed; use `async with AsyncCambClient() as client:` "
+                "or `await client.aclose()`",
+                ResourceWarning,
+                stacklevel=1,
+            )
+
+
+class AsyncCambClient:
+    """An asyncio/trio client for the CAMB.AI API, built on ``httpx.AsyncClient``.
+
+    One client is meant to be shared: thousands of ``watch()``/``wait()``
+    calls gathered on it share its connection pool, and the client bounds
+    its own requests in flight (``max_concurrent_requests``) so that the
+    pool never queues and never raises ``PoolTimeout``.
+
+    Args:
+        api_key: The API key; defaults to the ``CAMB_API_KEY`` environment variable.
+        base_url: Defaults to ``CAMB_BASE_URL``, then ``https://client.camb.ai/apis``.
+        timeout: Per-request timeout (seconds, ``httpx.Timeout``, or ``None``).
+            Defaults to 5 s to connect and 30 s per read/write, or to the
+            timeout of ``http_client`` when one is given.
+        max_retries: Retries of a failed request (see docs/retries.md).
+        http_client: Your own ``httpx.AsyncClient`` (proxies, transport,
+            event hooks); the SDK sends through it and does not close it.
+        max_concurrent_requests: Requests in flight at once; keep it below
+            your ``http_client``'s ``max_connections``.
+        poll_schedule: Default waits between polls for ``watch()``/``wait()``.
+        watch_timeout: Default overall deadline of ``watch()``/``wait()``, in
+            seconds (600); ``None`` lets them run until the task finishes.
+
+    Raises:
+        CambError: No API key was given and ``CAMB_API_KEY`` is not set.
+        ValueError: An option is out of range.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        http_client: httpx.AsyncClient | None = None,
+        max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
+        poll_schedule: PollSchedule | None = None,
+        watch_timeout: float | None = DEFAULT_WATCH_TIMEOUT,
+    ) -> None:
+        api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        if not api_key or not api_key.strip():
+            raise CambError(
+                f"no API key: pass api_key= or set the {API_KEY_ENV} environment variable"
+            )
+        if any(not c.isprintable() for c in api_key):
+            raise CambError("the API key contains control characters; check how it was read")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
+        if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int):
+            raise ValueError("max_concurrent_requests must be an int")
+        if max_concurrent_requests < 1:
+            raise ValueError(f"max_concurrent_requests must be >= 1, got {max_concurrent_requests}")
+        self._base_url = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        self._watch_timeout = _check_timeout(watch_timeout, "watch_timeout")
+        self._schedule = poll_schedule or PollSchedule()
+        self._max_retries = max_retries
+        self._max_concurrent = max_concurrent_requests
+        self._headers = {
+            "x-api-key": api_key,
+            "accept": "application/json",
+            "user-agent": f"camb-async/{__version__} python/{platform.python_version()}",
+        }
+        if http_client is None:
+            self._http = httpx.AsyncClient(
+                timeout=DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout,
+                limits=default_limits(max_concurrent_requests),
+            )
+            self._request_timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        else:
+            self._http = http_client
+            self._request_timeout = timeout
+        self._lifecycle = _Lifecycle(owns_http=http_client is None)
+        weakref.finalize(self, self._lifecycle.warn_if_open)
+        self._loop: _LoopState | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._lifecycle.closed else "open"
+        return f"<AsyncCambClient base_url={self._base_url!r} {state}>"
+
+    @property
+    def base_url(self) -> str:
+        """The API root every path is appended to, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether :meth:`aclose` has been called."""
+        return self._lifecycle.closed
+
+    async def __aenter__(self) -> AsyncCambClient:
+        if self._lifecycle.closed:
+            raise ClientClosedError("this AsyncCambClient is closed; create a new one")
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the client and the HTTP client it created (not one you passed in).
+
+        Watches still running on it end with :class:`ClientClosedError`.
+        Calling it again does nothing.
+        """
+        if self._lifecycle.closed:
+            return
+        self._lifecycle.closed = True
+        if self._lifecycle.owns_http:
+            await self._http.aclose()
+
+    # -- task status -------------------------------------------------------------
+
+    async def status(self, task_id: str, *, family: TaskFamily = "tts") -> TaskStatus:
+        """Fetch a task's current status once (``GET /{family}/{task_id}``).
+
+        Raises:
+            ValueError: ``task_id`` is not one URL path segment.
+            APIError: The request failed after every retry (see the error tree).
+        """
+        return await self._get_status(status_path(family, task_id))
+
+    def watch(
+        self,
+        task_id: str,
+        *,
+        family: TaskFamily = "tts",
+        interval: float | None = None,
+        timeout: float | None | NotGiven = NOT_GIVEN,
+    ) -> AsyncGenerator[TaskStatus, None]:
+        """Follow a task: yield its first status, then each change, ending
+        right after the terminal one (SUCCESS, ERROR, TIMEOUT, PAYMENT_REQUIRED).
+
+        Args:
+            task_id: The id that creating the task returned.
+            family: Which kind of task (``"tts"``, ``"dub"``, ...).
+            interval: First wait between polls, in seconds; the wait grows
+                from there along the client's ``poll_schedule``.
+            timeout: Overall deadline in seconds; defaults to the client's
+                ``watch_timeout`` (600 s); ``None`` waits as long as it takes.
+
+        Raises:
+            WatchTimeoutError: The deadline passed first (a ``TimeoutError``).
+            APIError: A poll failed after every retry.
+            ValueError: Bad ``task_id``, ``interval`` or ``timeout`` (raised
+                here, before any request).
+
+        Breaking out of the loop, cancelling, or ``aclose()`` on the generator
+        stops polling at once and leaves the client usable.
+        """
+        path = status_path(family, task_id)
+        schedule = self._schedule if interval is None else self._schedule.with_interval(interval)
+        limit = self._watch_timeout if isinstance(timeout, NotGiven) else _check_timeout(timeout, "timeout")
+        return watch_status(
+            lambda: self._get_status(path), task_id=task_id, schedule=schedule, timeout=limit
+        )
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        family: TaskFamily = "tts",
+        interval: float | None = None,
+        timeout: float | None | NotGiven = NOT_GIVEN,
+    ) -> TaskStatus:
+        """Wait for a task to finish; return its SUCCESS status (with ``run_id``).
+
+        Takes the same arguments as :meth:`watch`.
+
+        Raises:
+            TaskFailedError: The task ended with ERROR.
+            TaskTimedOutError: The task ended with TIMEOUT.
+            TaskPaymentRequiredError: The task ended with PAYMENT_REQUIRED.
+            WatchTimeoutError: ``timeout`` passed first.
+            APIError: A poll failed after every retry.
+        """
+        final: TaskStatus | None = None
+        watch = self.watch(task_id, family=family, interval=interval, timeout=timeout)
+        async with aclosing(watch) as statuses:
+            async for final in statuses:
+                pass
+        # watch() only ends after yielding a terminal status, so `final` is set.
+        assert final is not None and final.is_terminal
+        if final.status != TaskState.SUCCESS:
+            raise make_task_error(task_id, final)
+        return final
+
+    # -- text to speech ----------------------------------------------------------
+
+    async def create_tts(
+        self,
+        *,
+        text: str,
+        voice_id: int,
+        language: int | str,
+        gender: int | None = None,
+        age: int | None = None,
+        project_name: str | None = None,
+        project_description: str | None = None,
+        folder_id: int | None = None,
+    ) -> str:
+        """Start a text-to-speech task (``POST /tts``) and return its ``task_id``.
+
+        Never sent twice: it is retried only when the request surely did not
+        reach the server, so a retry cannot create (and bill) a second task.
+        """
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("text must be a non-empty string")
+        fields: dict[str, object] = {
+            "text": text,
+            "voice_id": voice_id,
+            "language": language,
+            "gender": gender,
+            "age": age,
+            "project_name": project_name,
+            "project_description": project_description,
+            "folder_id": folder_id,
+        }
+        body = {key: value for key, value in fields.items() if value is not None}
+        created = await self._request(
+            "POST", "/tts", lambda r: TaskCreated.model_validate_json(r.content), json=body
+        )
+        return validate_task_id(created.task_id)
+
+    async def tts_result(self, run_id: int) -> bytes:
+        """Download the audio of a finished TTS run (``GET /tts-result/{run_id}``)."""
+        return await self._request("GET", result_path(run_id), _content)
+
+    # -- the request path --------------------------------------------------------
+
+    async def _get_status(self, path: str) -> TaskStatus:
+        return await self._request("GET", path, _parse_status)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        json: object = None,
+    ) -> T:
+        """Send one API call, retrying as docs/retries.md says, and parse its answer.
+
+        Every path out is a parsed value or a ``CambError``; a cancellation
+        is never caught.
+        """
+        state = self._loop_state()
+        idempotent = method == "GET"
+        url = self._base_url + path
+        extra: dict[str, Any] = {} if json is None else {"json": json}
+        if not isinstance(self._request_timeout, NotGiven):
+            extra["timeout"] = self._request_timeout
+        retries = 0
+        while True:
+            if state.resume_at > anyio.current_time():
+                await sleep(state.resume_at - anyio.current_time())
+            try:
+                async with state.limiter:
+                    response = await self._http.request(method, url, headers=self._headers, **extra)
+            except httpx.HTTPError as exc:
+                if retries < self._max_retries and should_retry_exception(exc, idempotent=idempotent):
+                    retries += 1
+                    await self._pause(retries, None, f"{type(exc).__name__}", method, path)
+                    continue
+                raise self._transport_error(exc, method, url) from exc
+            except RuntimeError as exc:
+                if self._lifecycle.closed:
+                    raise ClientClosedError("the client was closed during the request") from exc
+                raise
+            if response.is_success:
+                try:
+                    return parse(response)
+                except (ValueError, pydantic.ValidationError) as exc:
+                    if idempotent and retries < self._max_retries:
+                        retries += 1
+                        await self._pause(retries, None, "unreadable body", method, path)
+                        continue
+                    raise _validation_error(response, exc) from exc
+            if retries < self._max_retries and should_retry_response(response, idempotent=idempotent):
+                retries += 1
+                await self._pause(retries, response, str(response.status_code), method, path, state)
+                continue
+            raise make_status_error(response)
+
+    async def _pause(
+        self,
+        retries: int,
+        response: httpx.Response | None,
+        why: str,
+        method: str,
+        path: str,
+        state: _LoopState | None = None,
+    ) -> None:
+        """Sleep before retry number ``retries``; after a 429/503 hold every request of the client."""
+        delay = retry_delay(retries - 1, response)
+        if state is not None and response is not None and response.status_code in (429, 503):
+            state.resume_at = max(state.resume_at, anyio.current_time() + delay)
+        log.debug(
+            "retrying %s %s after %s in %.2f s (retry %d of %d)",
+            method, path, why, delay, retries, self._max_retries,
+        )
+        await sleep(delay)
+
+    def _transport_error(self, exc: httpx.HTTPError, method: str, url: str) -> CambError:
+        if self._lifecycle.closed:
+            return ClientClosedError("the client was closed during the request")
+        request = _request_of(exc, method, url)
+        text = f"{method} {request.url.path} failed: {type(exc).__name__}"
+        if str(exc):
+            text += f": {exc}"
+        if isinstance(exc, httpx.TimeoutException):
+            return APITimeoutError(text, request=request)
+        return APIConnectionError(text, request=request)
+
+    def _loop_state(self) -> _LoopState:
+        """The per-loop state, created on first use; refuse a closed client or a foreign loop."""
+        if self._lifecycle.closed:
+            raise ClientClosedError("this AsyncCambClient is closed; create a new one")
+        state = self._loop
+        if state is None:
+            state = self._loop = _LoopState(self._max_concurrent)
+        elif state.token != anyio.lowlevel.current_token():
+            raise ClientClosedError(
+                "this AsyncCambClient is bound to the event loop it was first used on; "
+                "create one client per event loop (for example inside your async main(), "
+                "or in your web framework's lifespan handler)"
+            )
+        return state
+
+
+def _parse_status(response: httpx.Response) -> TaskStatus:
+    return TaskStatus.model_validate_json(response.content)
+
+
+def _content(response: httpx.Response) -> bytes:
+    return response.content
+
+
+def _validation_error(response: httpx.Response, exc: Exception) -> ResponseValidationError:
+    request = response.request
+    kind = response.headers.get("content-type", "no content type")
+    if isinstance(exc, pydantic.ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()[:3]
+        )
+    else:
+        problems = str(exc)
+    return ResponseValidationError(
+        f"{request.method} {request.url.path} returned {response.status_code} with a body "
+        f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
+        response=response,
+    )
+
+
+def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
+    try:
+        return exc.request
+    except RuntimeError:  # httpx raises this when the error has no request attached
+        return httpx.Request(method, url)
+
+
+def _normalise_base_url(url: str) -> str:
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {url!r}")
+    if parsed.query or parsed.fragment:
+        raise ValueError(f"base_url must not have a query or fragment, got {url!r}")
+    if parsed.scheme == "http" and parsed.host not in ("localhost", "127.0.0.1", "::1"):
+        log.warning("base_url %s sends the API key unencrypted; use https", url)
+    return url.rstrip("/")
+
+
+def _check_timeout(value: float | None, name: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
+    return float(value)

@@ -1,0 +1,29 @@
+"""Every default the client uses, in one place (docs/polling.md explains each)."""
+
+from __future__ import annotations
+
+import httpx
+
+DEFAULT_BASE_URL = "https://client.camb.ai/apis"
+API_KEY_ENV = "CAMB_API_KEY"
+BASE_URL_ENV = "CAMB_BASE_URL"
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+"""Per request: 5 s to connect, 30 s for each read, write and pool wait."""
+DEFAULT_MAX_RETRIES = 2
+"""Retries after the first try of a request (so up to 3 tries)."""
+DEFAULT_MAX_CONCURRENT_REQUESTS = 64
+"""Requests one client has in flight at once; more wait their turn in the client."""
+DEFAULT_WATCH_TIMEOUT = 600.0
+"""Overall deadline of one watch()/wait(), in seconds; None lifts it."""
+
+
+def default_limits(max_concurrent_requests: int) -> httpx.Limits:
+    """Pool limits for a client the SDK creates: one spare connection per
+    allowed request in flight, all kept alive, so no request ever queues in
+    httpx's pool (where queueing costs CPU and ends in PoolTimeout)."""
+    return httpx.Limits(
+        max_connections=max_concurrent_requests + 8,
+        max_keepalive_connections=max_concurrent_requests + 8,
+        keepalive_expiry=30.0,
+    )

@@ -1,0 +1,243 @@
+"""Every error the SDK raises, under one base class.
+
+```
+CambError
+├── APIError                        a request to the API did not give a usable answer
+│   ├── APIConnectionError          no HTTP answer at all (wraps the httpx error)
+│   │   └── APITimeoutError         ... because a connect/read/write/pool timeout expired
+│   ├── APIStatusError              the API answered with a 4xx/5xx status
+│   │   ├── BadRequestError             400
+│   │   ├── AuthenticationError         401
+│   │   ├── PaymentRequiredError        402
+│   │   ├── PermissionDeniedError       403
+│   │   ├── NotFoundError               404
+│   │   ├── ConflictError               409
+│   │   ├── UnprocessableEntityError    422
+│   │   ├── RateLimitError              429
+│   │   └── InternalServerError         >= 500
+│   └── ResponseValidationError     a 2xx answer this SDK cannot read
+├── TaskError                       a task reached a failed terminal status (.status)
+│   ├── TaskFailedError                 ERROR
+│   ├── TaskTimedOutError               TIMEOUT (the server gave up on the task)
+│   └── TaskPaymentRequiredError        PAYMENT_REQUIRED
+├── WatchTimeoutError               the local deadline of watch()/wait() expired;
+│                                   also a built-in TimeoutError
+└── ClientClosedError               the client was closed, or is used from another event loop
+```
+
+Texts never contain the API key: it only ever travels in a request header.
+"""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from ._models import TaskState, TaskStatus
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CambError",
+    "ClientClosedError",
+    "ConflictError",
+    "InternalServerError",
+    "NotFoundError",
+    "PaymentRequiredError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ResponseValidationError",
+    "TaskError",
+    "TaskFailedError",
+    "TaskPaymentRequiredError",
+    "TaskTimedOutError",
+    "UnprocessableEntityError",
+    "WatchTimeoutError",
+]
+
+_BODY_EXCERPT = 300
+
+
+class CambError(Exception):
+    """Base class of every error this SDK raises."""
+
+
+class APIError(CambError):
+    """A request to the API did not give a usable answer.
+
+    ``request`` is the request that failed (its headers hold the API key: do
+    not log them).
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.message = message
+        self.request = request
+
+
+class APIConnectionError(APIError):
+    """No HTTP answer came back: the connection failed, broke or was refused."""
+
+
+class APITimeoutError(APIConnectionError):
+    """A connect, read, write or pool timeout of one request expired."""
+
+
+class APIStatusError(APIError):
+    """The API answered with an error status.
+
+    ``body`` is the decoded JSON body when there is one, else the text.
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+        self.status_code = response.status_code
+        self.body = body
+        self.request_id = response.headers.get("x-request-id")
+
+
+class BadRequestError(APIStatusError):
+    """400: the request was malformed."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the API key is missing or invalid."""
+
+
+class PaymentRequiredError(APIStatusError):
+    """402: the account has no credits left for this call."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the API key may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such task or run (or a wrong base URL)."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the resource's current state."""
+
+
+class UnprocessableEntityError(APIStatusError):
+    """422: the API rejected the request's fields; ``body`` says which."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests; the SDK already honoured Retry-After and retried."""
+
+
+class InternalServerError(APIStatusError):
+    """A 5xx answer that persisted through every retry."""
+
+
+class ResponseValidationError(APIError):
+    """A 2xx answer that is not what the API documents (HTML, truncated JSON,
+    a missing field), after every retry."""
+
+    def __init__(self, message: str, *, response: httpx.Response) -> None:
+        super().__init__(message, request=response.request)
+        self.response = response
+
+
+class TaskError(CambError):
+    """A task reached a terminal status other than SUCCESS.
+
+    ``status`` is the final :class:`TaskStatus`, ``task_id`` the task's id.
+    """
+
+    def __init__(self, task_id: str, status: TaskStatus) -> None:
+        detail = f" ({status.exception_reason})" if status.exception_reason else ""
+        message = f" {status.message}" if isinstance(status.message, str) else ""
+        super().__init__(f"task {task_id!r} ended with status {status.status}{detail}.{message}")
+        self.task_id = task_id
+        self.status = status
+
+
+class TaskFailedError(TaskError):
+    """The task ended with ERROR: something went wrong while processing it."""
+
+
+class TaskTimedOutError(TaskError):
+    """The task ended with TIMEOUT: the server gave up (try shorter input)."""
+
+
+class TaskPaymentRequiredError(TaskError):
+    """The task ended with PAYMENT_REQUIRED: the account needs more credits."""
+
+
+class WatchTimeoutError(CambError, TimeoutError):
+    """The overall deadline of ``watch()`` or ``wait()`` expired before the task
+    finished. ``last_status`` is the last status seen (``None`` if none was)."""
+
+    def __init__(self, task_id: str, timeout: float, last_status: TaskStatus | None) -> None:
+        seen = f"last status {last_status.status}" if last_status else "no status seen yet"
+        super().__init__(
+            f"task {task_id!r} did not finish within {timeout:g} s ({seen}); "
+            "pass a larger timeout=, or timeout=None to wait without a deadline"
+        )
+        self.task_id = task_id
+        self.timeout = timeout
+        self.last_status = last_status
+
+
+class ClientClosedError(CambError):
+    """The client was closed, or is used from an event loop other than its own."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    402: PaymentRequiredError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+_TASK_ERRORS: dict[str, type[TaskError]] = {
+    TaskState.ERROR: TaskFailedError,
+    TaskState.TIMEOUT: TaskTimedOutError,
+    TaskState.PAYMENT_REQUIRED: TaskPaymentRequiredError,
+}
+
+
+def make_status_error(response: httpx.Response) -> APIStatusError:
+    """Build the typed error for an error response (its body already read)."""
+    body = _decode_body(response)
+    cls = _STATUS_ERRORS.get(response.status_code)
+    if cls is None:
+        cls = InternalServerError if response.status_code >= 500 else APIStatusError
+    request = response.request
+    text = f"{request.method} {request.url.path} returned {response.status_code}"
+    if response.reason_phrase:
+        text += f" {response.reason_phrase}"
+    detail = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    if detail:
+        text += f": {_excerpt(detail)}"
+    return cls(text, response=response, body=body)
+
+
+def make_task_error(task_id: str, status: TaskStatus) -> TaskError:
+    """Build the typed error for a task that ended in a failed terminal status."""
+    return _TASK_ERRORS.get(status.status, TaskError)(task_id, status)
+
+
+def _decode_body(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def _excerpt(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= _BODY_EXCERPT else text[:_BODY_EXCERPT] + "..."

@@ -1,0 +1,123 @@
+"""When a failed request is tried again, and how long to wait before it.
+
+Policy (the Stainless SDKs' semantics, with Fern's retry-header bugs fixed):
+
+* GETs are idempotent: they are retried on any transport error (connect, read,
+  protocol, timeouts), on 408, 409, 429 and every 5xx, and on a 2xx body that
+  cannot be read (a proxy's HTML page, a body cut short).
+* Any other request (a POST that creates a task) is retried only when it
+  surely never reached the server: the connection was never made, or no pool
+  slot was free. Retrying it otherwise could create the task twice.
+* 400, 401, 402, 403, 404 and 422 are never retried: the same request gets the
+  same answer.
+* A server's ``x-should-retry: true|false`` overrides the status rule.
+* The wait honours ``retry-after-ms``, then ``Retry-After`` in seconds, then
+  ``Retry-After`` as an HTTP-date, clamped to ``[0, MAX_RETRY_AFTER]``; without
+  them it is exponential backoff with jitter.
+"""
+
+from __future__ import annotations
+
+import datetime
+import email.utils
+import math
+import random
+import time
+
+import httpx
+
+__all__ = [
+    "INITIAL_RETRY_DELAY",
+    "MAX_RETRY_AFTER",
+    "MAX_RETRY_DELAY",
+    "backoff_delay",
+    "parse_retry_after",
+    "retry_delay",
+    "should_retry_exception",
+    "should_retry_response",
+]
+
+INITIAL_RETRY_DELAY = 0.5
+"""Backoff before the first retry, in seconds; it doubles with each retry."""
+MAX_RETRY_DELAY = 8.0
+"""Longest backoff between retries when the server gives no hint, in seconds."""
+MAX_RETRY_AFTER = 60.0
+"""Longest server-requested wait (Retry-After) the SDK will honour, in seconds."""
+
+_RETRY_STATUSES = frozenset({408, 409, 429})
+# Errors raised before the request's first byte left this machine.
+_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def should_retry_exception(exc: httpx.HTTPError, *, idempotent: bool) -> bool:
+    """Whether a request that failed with the transport error ``exc`` may be sent again."""
+    if isinstance(exc, _NEVER_SENT):
+        return True
+    return idempotent and isinstance(exc, httpx.TransportError)
+
+
+def should_retry_response(response: httpx.Response, *, idempotent: bool) -> bool:
+    """Whether the error ``response`` is worth sending the request again."""
+    if not idempotent:
+        return False
+    hint = response.headers.get("x-should-retry", "").strip().lower()
+    if hint in ("true", "false"):
+        return hint == "true"
+    return response.status_code in _RETRY_STATUSES or response.status_code >= 500
+
+
+def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> float | None:
+    """The wait, in seconds, that the server asked for, or ``None`` if it asked none.
+
+    Reads ``retry-after-ms``, then ``Retry-After`` as seconds, then as an
+    HTTP-date. Garbage, NaN and infinities count as no hint; the result is
+    clamped to ``[0, MAX_RETRY_AFTER]``.
+    """
+    seconds = _number(headers.get("retry-after-ms"), scale=1000.0)
+    if seconds is None:
+        value = headers.get("retry-after")
+        seconds = _number(value, scale=1.0)
+        if seconds is None and value:
+            seconds = _http_date_delay(value, time.time() if now is None else now)
+    if seconds is None:
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def backoff_delay(retries_done: int) -> float:
+    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... up to 8 s, each
+    shortened by a random 0-25 % so that clients spread out."""
+    base = min(INITIAL_RETRY_DELAY * 2.0 ** min(retries_done, 16), MAX_RETRY_DELAY)
+    return base * (1.0 - 0.25 * random.random())
+
+
+def retry_delay(retries_done: int, response: httpx.Response | None) -> float:
+    """How long to wait before the next try: the server's hint if it gave one."""
+    if response is not None:
+        hinted = parse_retry_after(response.headers)
+        if hinted is not None:
+            return hinted
+    return backoff_delay(retries_done)
+
+
+def _number(value: str | None, *, scale: float) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value.strip())
+    except ValueError:
+        return None
+    return number / scale if math.isfinite(number) else None
+
+
+def _http_date_delay(value: str, now: float) -> float | None:
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if moment.tzinfo is None:  # "-0000" means UTC with no zone given
+        moment = moment.replace(tzinfo=datetime.timezone.utc)
+    try:
+        return moment.timestamp() - now
+    except (OverflowError, OSError, ValueError):
+        return None

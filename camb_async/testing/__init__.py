@@ -1,0 +1,45 @@
+"""Helpers for testing code that uses camb_async.
+
+* :class:`Simulator`: a real local HTTP server that behaves like the CAMB.AI
+  API, with tasks that move from PENDING to a final status on a script.
+* :func:`set_testing`: make every wait of the SDK (poll intervals, retry
+  backoff) instant, so tests of watch/wait/retry code run in milliseconds.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from .._clock import is_testing, set_testing_flag
+from ._simulator import Simulator, TaskRecord, Timeline
+
+__all__ = ["Simulator", "TaskRecord", "Timeline", "is_testing", "set_testing"]
+
+
+class _TestingMode:
+    """Returned by :func:`set_testing`; as a context manager it restores the previous mode."""
+
+    def __init__(self, previous: bool) -> None:
+        self._previous = previous
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        set_testing_flag(self._previous)
+
+
+def set_testing(testing: bool = True) -> _TestingMode:
+    """Turn testing mode on (or off) for the whole process.
+
+    In testing mode the SDK never sleeps: poll intervals and retry backoff
+    become a bare yield to the event loop. Deadlines (``timeout=``) and
+    request timeouts still count real time. Use it as a call, or as a
+    context manager that restores the previous mode::
+
+        with set_testing():
+            status = await client.wait(task_id)
+    """
+    return _TestingMode(set_testing_flag(testing))
