@@ -1,0 +1,78 @@
+"""Developer tasks: `nox` runs lint, typing and the tests on every supported Python.
+
+Sessions: lint, typing, tests-3.10 ... tests-3.13, examples, docs.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHONS = nox.project.python_versions(PYPROJECT)
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_external_run = True
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["lint", "typing", "examples", "tests"]
+
+
+def _put_pyenv_pythons_on_path() -> None:
+    """pyenv keeps each Python in its own folder; show them to nox as python3.X."""
+    root = pathlib.Path(os.environ.get("PYENV_ROOT", "~/.pyenv")).expanduser()
+    folders = sorted(root.glob("versions/3.*/bin"), reverse=True)
+    if folders:
+        os.environ["PATH"] = os.pathsep.join([*map(str, folders), os.environ.get("PATH", "")])
+
+
+_put_pyenv_pythons_on_path()
+
+
+def _install(session: nox.Session, *groups: str, extras: str = "simulator") -> None:
+    session.install("-e", f".[{extras}]" if extras else ".")
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+
+
+@nox.session(python=PYTHONS)
+def tests(session: nox.Session) -> None:
+    """Unit tests (respx) and integration/load tests (real TCP), on asyncio and trio."""
+    _install(session, "tests")
+    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "report", "--fail-under=90")
+
+
+@nox.session(python=PYTHONS[-1])
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHONS[0])
+def typing(session: nox.Session) -> None:
+    """mypy --strict and pyright strict over the package, tests and examples, on the oldest Python."""
+    _install(session, "typing")
+    session.run("mypy")
+    session.run("pyright")
+    session.run("pyright", "--verifytypes", "camb_async", "--ignoreexternal")
+
+
+@nox.session(python=PYTHONS[-1])
+def examples(session: nox.Session) -> None:
+    """Run every example against the bundled simulator."""
+    _install(session)
+    for example in sorted((ROOT / "examples").glob("*.py")):
+        session.run("python", str(example))
+
+
+@nox.session(python=PYTHONS[-1])
+def docs(session: nox.Session) -> None:
+    """Build the docs with warnings as errors."""
+    _install(session)
+    session.install("sphinx>=7", "furo", "myst-parser>=3")
+    session.run("sphinx-build", "-W", "-b", "html", "docs", "docs/_build/html")

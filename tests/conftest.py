@@ -1,0 +1,56 @@
+"""Shared fixtures: backends, a respx-backed client, and a real local simulator."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import respx
+
+from camb_async import AsyncCambClient
+from camb_async.testing import Simulator, set_testing
+
+BASE_URL = "https://camb.test/apis"
+API_KEY = "sk-test-SECRET-never-shown"
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(request: pytest.FixtureRequest) -> str:
+    """Run every async test on asyncio and on trio."""
+    return str(request.param)
+
+
+@pytest.fixture
+def router() -> respx.Router:
+    """A strict respx router: a request to an unmocked route fails the test."""
+    return respx.Router(base_url=BASE_URL, assert_all_mocked=True)
+
+
+@pytest.fixture
+def no_wait() -> Iterator[None]:
+    """SDK sleeps (poll intervals, retry backoff) are instant for the test."""
+    with set_testing():
+        yield
+
+
+@pytest.fixture
+async def client(router: respx.Router) -> AsyncIterator[AsyncCambClient]:
+    """A client whose requests go to ``router`` through httpx.MockTransport (no patching)."""
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+    async with http, AsyncCambClient(API_KEY, base_url=BASE_URL, http_client=http) as camb:
+        yield camb
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Simulator]:
+    """A real CAMB.AI simulator on 127.0.0.1, shared by the session's integration tests."""
+    with Simulator(seed=7) as sim:
+        yield sim
+
+
+@pytest.fixture
+async def sim_client(simulator: Simulator) -> AsyncIterator[AsyncCambClient]:
+    """A client talking to the simulator over real TCP."""
+    async with AsyncCambClient(API_KEY, base_url=simulator.url) as camb:
+        yield camb
