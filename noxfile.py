@@ -59,7 +59,6 @@ def typing(session: nox.Session) -> None:
     _install(session, "typing")
     session.run("mypy")
     session.run("pyright")
-    session.run("pyright", "--verifytypes", "camb_async", "--ignoreexternal")
 
 
 @nox.session(python=PYTHONS[-1])

@@ -1,14 +1,19 @@
 """camb_async: the asyncio/trio SDK for the CAMB.AI speech API.
 
-    async with camb_async.AsyncCambClient() as client:
-        async for status in client.watch(task_id):
-            print(status.status)
+async with camb_async.AsyncCambClient() as client:
+    async for status in client.watch(task_id):
+        print(status.status)
 """
 
 from __future__ import annotations
 
 from ._client import AsyncCambClient
-from ._constants import DEFAULT_MAX_CONCURRENT_REQUESTS, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, DEFAULT_WATCH_TIMEOUT
+from ._constants import (
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WATCH_TIMEOUT,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -76,12 +81,14 @@ __all__ = [
     "__version__",
 ]
 
-# Show public names as camb_async.X in reprs, tracebacks and docs, not camb_async._client.X.
-for _name in __all__:
-    _obj = globals()[_name]
-    if getattr(_obj, "__module__", "").startswith("camb_async._"):
-        try:
-            _obj.__module__ = "camb_async"
-        except (AttributeError, TypeError):  # pragma: no cover - read-only objects
-            pass
-del _name, _obj
+
+def _show_as_public() -> None:
+    """Show public classes as camb_async.X in reprs, tracebacks and docs, not camb_async._client.X."""
+    for name in __all__:
+        obj = globals()[name]
+        if isinstance(obj, type) and obj.__module__.startswith("camb_async._"):
+            obj.__module__ = "camb_async"
+
+
+_show_as_public()
+del _show_as_public

@@ -6,15 +6,14 @@ import logging
 import os
 import platform
 import weakref
-from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
-from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import anyio.lowlevel
 import httpx
 import pydantic
+from typing_extensions import Self
 
 from ._clock import sleep
 from ._constants import (
@@ -42,6 +41,10 @@ from ._polling import PollSchedule, watch_status
 from ._retry import retry_delay, should_retry_exception, should_retry_response
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Callable
+    from types import TracebackType
 
 __all__ = ["AsyncCambClient"]
 
@@ -124,17 +127,11 @@ class AsyncCambClient:
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
-            raise CambError(
-                f"no API key: pass api_key= or set the {API_KEY_ENV} environment variable"
-            )
+            raise CambError(f"no API key: pass api_key= or set the {API_KEY_ENV} environment variable")
         if any(not c.isprintable() for c in api_key):
             raise CambError("the API key contains control characters; check how it was read")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an int >= 0, got {max_retries!r}")
-        if isinstance(max_concurrent_requests, bool) or not isinstance(max_concurrent_requests, int):
-            raise ValueError("max_concurrent_requests must be an int")
-        if max_concurrent_requests < 1:
-            raise ValueError(f"max_concurrent_requests must be >= 1, got {max_concurrent_requests}")
+        _check_int(max_retries, "max_retries", least=0)
+        _check_int(max_concurrent_requests, "max_concurrent_requests", least=1)
         self._base_url = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         self._watch_timeout = _check_timeout(watch_timeout, "watch_timeout")
         self._schedule = poll_schedule or PollSchedule()
@@ -172,7 +169,7 @@ class AsyncCambClient:
         """Whether :meth:`aclose` has been called."""
         return self._lifecycle.closed
 
-    async def __aenter__(self) -> AsyncCambClient:
+    async def __aenter__(self) -> Self:
         if self._lifecycle.closed:
             raise ClientClosedError("this AsyncCambClient is closed; create a new one")
         return self
@@ -214,7 +211,7 @@ class AsyncCambClient:
         *,
         family: TaskFamily = "tts",
         interval: float | None = None,
-        timeout: float | None | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncGenerator[TaskStatus, None]:
         """Follow a task: yield its first status, then each change, ending
         right after the terminal one (SUCCESS, ERROR, TIMEOUT, PAYMENT_REQUIRED).
@@ -239,9 +236,7 @@ class AsyncCambClient:
         path = status_path(family, task_id)
         schedule = self._schedule if interval is None else self._schedule.with_interval(interval)
         limit = self._watch_timeout if isinstance(timeout, NotGiven) else _check_timeout(timeout, "timeout")
-        return watch_status(
-            lambda: self._get_status(path), task_id=task_id, schedule=schedule, timeout=limit
-        )
+        return watch_status(lambda: self._get_status(path), task_id=task_id, schedule=schedule, timeout=limit)
 
     async def wait(
         self,
@@ -249,7 +244,7 @@ class AsyncCambClient:
         *,
         family: TaskFamily = "tts",
         interval: float | None = None,
-        timeout: float | None | NotGiven = NOT_GIVEN,
+        timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> TaskStatus:
         """Wait for a task to finish; return its SUCCESS status (with ``run_id``).
 
@@ -265,10 +260,11 @@ class AsyncCambClient:
         final: TaskStatus | None = None
         watch = self.watch(task_id, family=family, interval=interval, timeout=timeout)
         async with aclosing(watch) as statuses:
-            async for final in statuses:
-                pass
+            async for status in statuses:
+                final = status
         # watch() only ends after yielding a terminal status, so `final` is set.
-        assert final is not None and final.is_terminal
+        assert final is not None
+        assert final.is_terminal
         if final.status != TaskState.SUCCESS:
             raise make_task_error(task_id, final)
         return final
@@ -292,7 +288,7 @@ class AsyncCambClient:
         Never sent twice: it is retried only when the request surely did not
         reach the server, so a retry cannot create (and bill) a second task.
         """
-        if not isinstance(text, str) or not text.strip():
+        if not text.strip():
             raise ValueError("text must be a non-empty string")
         fields: dict[str, object] = {
             "text": text,
@@ -385,7 +381,12 @@ class AsyncCambClient:
             state.resume_at = max(state.resume_at, anyio.current_time() + delay)
         log.debug(
             "retrying %s %s after %s in %.2f s (retry %d of %d)",
-            method, path, why, delay, retries, self._max_retries,
+            method,
+            path,
+            why,
+            delay,
+            retries,
+            self._max_retries,
         )
         await sleep(delay)
 
@@ -429,7 +430,8 @@ def _validation_error(response: httpx.Response, exc: Exception) -> ResponseValid
     kind = response.headers.get("content-type", "no content type")
     if isinstance(exc, pydantic.ValidationError):
         problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()[:3]
+            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()[:3]
         )
     else:
         problems = str(exc)
@@ -458,7 +460,14 @@ def _normalise_base_url(url: str) -> str:
     return url.rstrip("/")
 
 
-def _check_timeout(value: float | None, name: str) -> float | None:
+def _check_int(value: object, name: str, *, least: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < least:
+        raise ValueError(f"{name} must be >= {least}, got {value}")
+
+
+def _check_timeout(value: object, name: str) -> float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:

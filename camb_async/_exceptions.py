@@ -31,10 +31,12 @@ Texts never contain the API key: it only ever travels in a request header.
 from __future__ import annotations
 
 import json
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ._models import TaskState, TaskStatus
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "APIConnectionError",

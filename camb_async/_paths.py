@@ -45,9 +45,7 @@ def validate_task_id(task_id: object) -> str:
         raise ValueError(f"task_id must not be {task_id!r}: it would address another URL")
     bad = next((c for c in task_id if c in _FORBIDDEN or not c.isprintable()), None)
     if bad is not None:
-        raise ValueError(
-            f"task_id {task_id[:64]!r} contains {bad!r}; a task id is one URL path segment"
-        )
+        raise ValueError(f"task_id {task_id[:64]!r} contains {bad!r}; a task id is one URL path segment")
     return task_id
 
 

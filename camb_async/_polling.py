@@ -11,15 +11,21 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 
 from ._clock import sleep
 from ._exceptions import WatchTimeoutError
-from ._models import TaskStatus
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+
+    from ._models import TaskStatus
 
 __all__ = ["MIN_INTERVAL", "PollSchedule", "watch_status"]
+
+T = TypeVar("T")
 
 MIN_INTERVAL = 0.01
 """The shortest wait between two polls of one task that the SDK accepts, in seconds."""
@@ -85,19 +91,20 @@ async def watch_status(
     started = anyio.current_time()
     deadline = math.inf if timeout is None else started + timeout
     last: TaskStatus | None = None
+
+    async def before_deadline(step: Awaitable[T]) -> T:
+        with anyio.CancelScope(deadline=deadline):
+            return await step
+        # Only reached when the scope caught its own cancellation: the deadline passed.
+        raise WatchTimeoutError(task_id, deadline - started, last)
+
     delays = schedule.delays()
     while True:
-        with anyio.CancelScope(deadline=deadline) as scope:
-            status = await fetch()
-        if scope.cancelled_caught:
-            raise WatchTimeoutError(task_id, deadline - started, last)
+        status = await before_deadline(fetch())
         if last is None or status.status != last.status:
             last = status
             delays = schedule.delays()  # snap back: a change hints more may follow soon
             yield status
             if status.is_terminal:
                 return
-        with anyio.CancelScope(deadline=deadline) as scope:
-            await sleep(schedule.jittered(next(delays)))
-        if scope.cancelled_caught:
-            raise WatchTimeoutError(task_id, deadline - started, last)
+        await before_deadline(sleep(schedule.jittered(next(delays))))

@@ -60,7 +60,7 @@ def should_retry_response(response: httpx.Response, *, idempotent: bool) -> bool
     """Whether the error ``response`` is worth sending the request again."""
     if not idempotent:
         return False
-    hint = response.headers.get("x-should-retry", "").strip().lower()
+    hint = str(response.headers.get("x-should-retry", "")).strip().lower()
     if hint in ("true", "false"):
         return hint == "true"
     return response.status_code in _RETRY_STATUSES or response.status_code >= 500

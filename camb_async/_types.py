@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from typing import Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
-import httpx
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["NOT_GIVEN", "NotGiven", "TimeoutTypes"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -10,6 +10,9 @@ import respx
 
 from camb_async import AsyncCambClient
 from camb_async.testing import Simulator, set_testing
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import httpx
@@ -24,6 +24,9 @@ from camb_async import (
 )
 from camb_async.testing import Simulator
 
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 KEY = "sk-test-SECRET-never-shown"
@@ -31,16 +34,19 @@ KEY = "sk-test-SECRET-never-shown"
 
 def _pool_is_idle(client: AsyncCambClient) -> bool:
     """Whether httpcore's pool behind the client holds no request and no busy connection."""
-    pool = client._http._transport._pool  # type: ignore[attr-defined]
+    pool = cast("Any", client._http)._transport._pool  # httpcore's AsyncConnectionPool
     return not pool._requests and all(c.is_idle() or c.is_closed() for c in pool.connections)
 
 
-async def test_watch_yields_each_transition_then_ends(sim_client: AsyncCambClient, simulator: Simulator) -> None:
+async def test_watch_yields_each_transition_then_ends(
+    sim_client: AsyncCambClient, simulator: Simulator
+) -> None:
     """watch() yields PENDING, the unknown PROCESSING, then SUCCESS, and stops polling after it."""
     task_id = simulator.add_task([("PENDING", 0), ("PROCESSING", 0.2), ("SUCCESS", 0.4)])
     seen = [s.status async for s in sim_client.watch(task_id, interval=0.05)]
     assert seen == ["PENDING", "PROCESSING", "SUCCESS"]
-    assert seen[2] is TaskState.SUCCESS and not isinstance(seen[1], TaskState)
+    assert seen[2] is TaskState.SUCCESS
+    assert not isinstance(seen[1], TaskState)
     polls = simulator.record(task_id).polls
     await anyio.sleep(0.2)
     assert simulator.record(task_id).polls == polls
@@ -48,7 +54,11 @@ async def test_watch_yields_each_transition_then_ends(sim_client: AsyncCambClien
 
 @pytest.mark.parametrize(
     ("final", "error"),
-    [("ERROR", TaskFailedError), ("TIMEOUT", TaskTimedOutError), ("PAYMENT_REQUIRED", TaskPaymentRequiredError)],
+    [
+        ("ERROR", TaskFailedError),
+        ("TIMEOUT", TaskTimedOutError),
+        ("PAYMENT_REQUIRED", TaskPaymentRequiredError),
+    ],
 )
 async def test_wait_raises_typed_task_error(
     sim_client: AsyncCambClient, simulator: Simulator, final: str, error: type[TaskError]
@@ -65,9 +75,11 @@ async def test_create_wait_download(sim_client: AsyncCambClient, simulator: Simu
     """A task created over POST /tts finishes and its audio downloads as a WAV file."""
     task_id = await sim_client.create_tts(text="hello", voice_id=1, language=1)
     final = await sim_client.wait(task_id, interval=0.1)
-    assert final.status == "SUCCESS" and final.run_id is not None
+    assert final.status == "SUCCESS"
+    assert final.run_id is not None
     audio = await sim_client.tts_result(final.run_id)
-    assert audio[:4] == b"RIFF" and len(audio) > 1000
+    assert audio[:4] == b"RIFF"
+    assert len(audio) > 1000
     assert simulator.record(task_id).polls >= 1
 
 
@@ -89,7 +101,9 @@ async def test_wrong_key_is_authentication_error_without_the_key() -> None:
         with pytest.raises(AuthenticationError) as caught:
             await client.status(task_id)
         assert sim.request_count == 1
-        assert KEY not in str(caught.value) and KEY not in repr(caught.value) and KEY not in repr(client)
+        assert KEY not in str(caught.value)
+        assert KEY not in repr(caught.value)
+        assert KEY not in repr(client)
 
 
 @pytest.mark.parametrize("task_id", ["../tts-result/1", "a/b", "..", "?x=1", "#frag", " ", "a\r\nb", "%2F"])
@@ -104,7 +118,8 @@ async def test_hostile_task_ids_never_leave_their_path(
         assert len(simulator.request_paths) == before
     except NotFoundError:
         (path,) = simulator.request_paths[before:]
-        assert path.startswith("/apis/tts/") and path.count("/") == 3
+        assert path.startswith("/apis/tts/")
+        assert path.count("/") == 3
     else:  # pragma: no cover - the simulator knows no such task
         pytest.fail(f"{task_id!r} unexpectedly found")
 
@@ -118,7 +133,8 @@ async def test_deadline_over_tcp(sim_client: AsyncCambClient, simulator: Simulat
     elapsed = anyio.current_time() - started
     assert 0.5 <= elapsed < 1.5
     assert isinstance(caught.value, TimeoutError)
-    assert caught.value.last_status is not None and caught.value.last_status.status == "PENDING"
+    assert caught.value.last_status is not None
+    assert caught.value.last_status.status == "PENDING"
 
 
 async def test_break_cancel_and_close_leave_client_usable(

@@ -8,10 +8,13 @@
 
 from __future__ import annotations
 
-from types import TracebackType
+from typing import TYPE_CHECKING
 
 from .._clock import is_testing, set_testing_flag
 from ._simulator import Simulator, TaskRecord, Timeline
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 __all__ = ["Simulator", "TaskRecord", "Timeline", "is_testing", "set_testing"]
 

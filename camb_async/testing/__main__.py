@@ -13,7 +13,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m camb_async.testing", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (default)")
-    parser.add_argument("--min-duration", type=float, default=1.0, help="seconds a new task stays PENDING, at least")
+    parser.add_argument(
+        "--min-duration", type=float, default=1.0, help="seconds a new task stays PENDING, at least"
+    )
     parser.add_argument("--max-duration", type=float, default=3.0, help="... and at most")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of new tasks that end in ERROR")
     parser.add_argument("--seed", type=int, default=None)

@@ -22,12 +22,16 @@ import time
 import uuid
 import wave
 from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
+
+from typing_extensions import Self
 
 from .._models import TERMINAL_STATES, TaskState
 from .._paths import FAMILIES
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 __all__ = ["Simulator", "TaskRecord", "Timeline"]
 
@@ -38,7 +42,7 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
-_DEFAULT_REASONS = {
+_DEFAULT_REASONS: dict[str, str] = {
     TaskState.ERROR: "PROCESSING_ERROR",
     TaskState.PAYMENT_REQUIRED: "PAYMENT_REQUIRED",
 }
@@ -108,7 +112,9 @@ class TaskRecord:
 class _Store:
     """The simulator's tasks and counters, shared by the server thread and callers."""
 
-    def __init__(self, durations: tuple[float, float], outcomes: Mapping[str, float], seed: int | None) -> None:
+    def __init__(
+        self, durations: tuple[float, float], outcomes: Mapping[str, float], seed: int | None
+    ) -> None:
         self.lock = threading.Lock()
         self.tasks: dict[tuple[str, str], TaskRecord] = {}
         self.runs: set[int] = set()
@@ -177,15 +183,15 @@ class _App:
         body = await _read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         status, payload, content_type = self.route(method, raw_path, headers, body)
-        if isinstance(payload, bytes):
-            data = payload
-        else:
-            data = json.dumps(payload).encode()
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": status,
-                "headers": [(b"content-type", content_type.encode()), (b"content-length", str(len(data)).encode())],
+                "headers": [
+                    (b"content-type", content_type.encode()),
+                    (b"content-length", str(len(data)).encode()),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": data})
@@ -199,7 +205,9 @@ class _App:
             return self.control(method, segments[1:], body)
         if segments[:1] != ["apis"] or len(segments) < 2:
             return 404, {"detail": "Not Found"}, json_type
-        if not headers.get("x-api-key") or (self.api_key is not None and headers["x-api-key"] != self.api_key):
+        if not headers.get("x-api-key") or (
+            self.api_key is not None and headers["x-api-key"] != self.api_key
+        ):
             return 401, {"detail": "Invalid or missing API key"}, json_type
         rest = segments[1:]
         if method == "POST" and rest == ["tts"]:
@@ -223,7 +231,9 @@ class _App:
             fields = json.loads(body)
         except ValueError:
             fields = None
-        missing = [k for k in ("text", "voice_id", "language") if not isinstance(fields, dict) or k not in fields]
+        missing = [
+            k for k in ("text", "voice_id", "language") if not isinstance(fields, dict) or k not in fields
+        ]
         if missing:
             detail = [{"loc": ["body", k], "msg": "Field required", "type": "missing"} for k in missing]
             return 422, {"detail": detail}, "application/json"
@@ -361,9 +371,7 @@ class Simulator:
         try:
             import uvicorn
         except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise RuntimeError(
-                "the simulator needs uvicorn: pip install 'camb-async[simulator]'"
-            ) from exc
+            raise RuntimeError("the simulator needs uvicorn: pip install 'camb-async[simulator]'") from exc
         if self._server is not None:
             raise RuntimeError("the simulator is already running")
         config = uvicorn.Config(
@@ -397,7 +405,7 @@ class Simulator:
         self._thread.join(timeout)
         self._server = self._thread = None
 
-    def __enter__(self) -> Simulator:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -406,7 +414,7 @@ class Simulator:
     ) -> None:
         self.stop()
 
-    async def __aenter__(self) -> Simulator:
+    async def __aenter__(self) -> Self:
         import anyio.to_thread
 
         await anyio.to_thread.run_sync(self.start)
