@@ -54,14 +54,17 @@ T = TypeVar("T")
 
 class _LoopState:
     """What a client keeps per event loop: the loop's token, the limiter on
-    requests in flight, and the moment a rate limit lets requests go again."""
+    requests in flight, the moment a rate limit lets requests go again, and
+    the cancel scopes of requests being sent (so aclose() can end them)."""
 
-    __slots__ = ("limiter", "resume_at", "token")
+    __slots__ = ("drained", "limiter", "resume_at", "sending", "token")
 
     def __init__(self, max_concurrent_requests: int) -> None:
         self.token = anyio.lowlevel.current_token()
         self.limiter = anyio.CapacityLimiter(max_concurrent_requests)
         self.resume_at = 0.0
+        self.sending: set[anyio.CancelScope] = set()
+        self.drained: anyio.Event | None = None
 
 
 class _Lifecycle:
@@ -191,6 +194,15 @@ class AsyncCambClient:
         if self._lifecycle.closed:
             return
         self._lifecycle.closed = True
+        state = self._loop
+        if state is not None and state.sending and state.token == anyio.lowlevel.current_token():
+            # End requests still being sent and let them unwind before the pool closes:
+            # closing it under them would leave their sockets open.
+            state.drained = anyio.Event()
+            for scope in list(state.sending):
+                scope.cancel()
+            with anyio.move_on_after(5.0):
+                await state.drained.wait()
         if self._lifecycle.owns_http:
             await self._http.aclose()
 
@@ -339,8 +351,7 @@ class AsyncCambClient:
             if state.resume_at > anyio.current_time():
                 await sleep(state.resume_at - anyio.current_time())
             try:
-                async with state.limiter:
-                    response = await self._http.request(method, url, headers=self._headers, **extra)
+                response = await self._send(state, method, url, extra)
             except httpx.HTTPError as exc:
                 if retries < self._max_retries and should_retry_exception(exc, idempotent=idempotent):
                     retries += 1
@@ -365,6 +376,20 @@ class AsyncCambClient:
                 await self._pause(retries, response, str(response.status_code), method, path, state)
                 continue
             raise make_status_error(response)
+
+    async def _send(self, state: _LoopState, method: str, url: str, extra: dict[str, Any]) -> httpx.Response:
+        """Send once through the pool, within the client's limit on requests in flight."""
+        with anyio.CancelScope() as scope:
+            state.sending.add(scope)
+            try:
+                async with state.limiter:
+                    return await self._http.request(method, url, headers=self._headers, **extra)
+            finally:
+                state.sending.discard(scope)
+                if state.drained is not None and not state.sending:
+                    state.drained.set()
+        # Only reached when aclose() cancelled this request.
+        raise ClientClosedError("the client was closed during the request")
 
     async def _pause(
         self,
