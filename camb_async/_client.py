@@ -131,8 +131,12 @@ class AsyncCambClient:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
             raise CambError(f"no API key: pass api_key= or set the {API_KEY_ENV} environment variable")
-        if any(not c.isprintable() for c in api_key):
-            raise CambError("the API key contains control characters; check how it was read")
+        if not api_key.isascii() or not api_key.isprintable():
+            # Named, never shown: a key pasted from a web page may hold a typographic
+            # hyphen or a newline, which an HTTP header cannot carry.
+            raise CambError(
+                "the API key contains non-ASCII or control characters; check how it was copied or read"
+            )
         _check_int(max_retries, "max_retries", least=0)
         _check_int(max_concurrent_requests, "max_concurrent_requests", least=1)
         self._base_url = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
@@ -300,8 +304,7 @@ class AsyncCambClient:
         Never sent twice: it is retried only when the request surely did not
         reach the server, so a retry cannot create (and bill) a second task.
         """
-        if not text.strip():
-            raise ValueError("text must be a non-empty string")
+        _check_text(text)
         fields: dict[str, object] = {
             "text": text,
             "voice_id": voice_id,
@@ -313,10 +316,7 @@ class AsyncCambClient:
             "folder_id": folder_id,
         }
         body = {key: value for key, value in fields.items() if value is not None}
-        created = await self._request(
-            "POST", "/tts", lambda r: TaskCreated.model_validate_json(r.content), json=body
-        )
-        return validate_task_id(created.task_id)
+        return await self._request("POST", "/tts", _parse_task_id, json=body)
 
     async def tts_result(self, run_id: int) -> bytes:
         """Download the audio of a finished TTS run (``GET /tts-result/{run_id}``)."""
@@ -348,8 +348,8 @@ class AsyncCambClient:
             extra["timeout"] = self._request_timeout
         retries = 0
         while True:
-            if state.resume_at > anyio.current_time():
-                await sleep(state.resume_at - anyio.current_time())
+            if self._lifecycle.closed:
+                raise ClientClosedError("the client was closed while the request waited to retry")
             try:
                 response = await self._send(state, method, url, extra)
             except httpx.HTTPError as exc:
@@ -383,6 +383,9 @@ class AsyncCambClient:
             state.sending.add(scope)
             try:
                 async with state.limiter:
+                    if state.resume_at > anyio.current_time():
+                        # A 429 arrived while this request queued for a slot: honour its pause.
+                        await sleep(state.resume_at - anyio.current_time())
                     return await self._http.request(method, url, headers=self._headers, **extra)
             finally:
                 state.sending.discard(scope)
@@ -446,6 +449,10 @@ def _parse_status(response: httpx.Response) -> TaskStatus:
     return TaskStatus.model_validate_json(response.content)
 
 
+def _parse_task_id(response: httpx.Response) -> str:
+    return validate_task_id(TaskCreated.model_validate_json(response.content).task_id)
+
+
 def _content(response: httpx.Response) -> bytes:
     return response.content
 
@@ -483,6 +490,11 @@ def _normalise_base_url(url: str) -> str:
     if parsed.scheme == "http" and parsed.host not in ("localhost", "127.0.0.1", "::1"):
         log.warning("base_url %s sends the API key unencrypted; use https", url)
     return url.rstrip("/")
+
+
+def _check_text(text: object) -> None:
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"text must be a non-empty string, got {text!r:.40}")
 
 
 def _check_int(value: object, name: str, *, least: int) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .._clock import is_testing, set_testing_flag
+from .._clock import is_testing
+from .._clock import set_testing_flag as _set_testing_flag
 from ._simulator import Simulator, TaskRecord, Timeline
 
 if TYPE_CHECKING:
     from types import TracebackType
 
 __all__ = ["Simulator", "TaskRecord", "Timeline", "is_testing", "set_testing"]
+
+Simulator.__module__ = TaskRecord.__module__ = __name__
 
 
 class _TestingMode:
@@ -31,7 +34,7 @@ class _TestingMode:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        set_testing_flag(self._previous)
+        _set_testing_flag(self._previous)
 
 
 def set_testing(testing: bool = True) -> _TestingMode:
@@ -45,4 +48,4 @@ def set_testing(testing: bool = True) -> _TestingMode:
         with set_testing():
             status = await client.wait(task_id)
     """
-    return _TestingMode(set_testing_flag(testing))
+    return _TestingMode(_set_testing_flag(testing))
