@@ -14,8 +14,7 @@ from camb_async.testing import Simulator, set_testing
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
 
-BASE_URL = "https://camb.test/apis"
-API_KEY = "sk-test-SECRET-never-shown"
+from support import API_KEY, BASE_URL
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -28,6 +27,12 @@ def anyio_backend(request: pytest.FixtureRequest) -> str:
 def router() -> respx.Router:
     """A strict respx router: a request to an unmocked route fails the test."""
     return respx.Router(base_url=BASE_URL, assert_all_mocked=True)
+
+
+@pytest.fixture
+def unexpected(router: respx.Router) -> respx.Route:
+    """A catch-all route: any request that reaches it was sent although it should not have been."""
+    return router.route().respond(599)
 
 
 @pytest.fixture

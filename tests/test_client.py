@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
 import anyio
 import anyio.lowlevel
@@ -12,6 +11,7 @@ import httpx
 import pydantic
 import pytest
 import respx
+from support import make_client
 
 import camb_async._client
 from camb_async import (
@@ -35,9 +35,6 @@ from camb_async import (
     UnprocessableEntityError,
 )
 
-if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-
 pytestmark = pytest.mark.anyio
 
 API_KEY = "sk-test-SECRET-never-shown"
@@ -57,31 +54,6 @@ def assert_no_secret(exc: BaseException, secret: str = API_KEY) -> None:
         if error is not None:
             assert secret not in str(error)
             assert secret not in repr(error)
-
-
-@contextlib.asynccontextmanager
-async def make_client(
-    router: respx.Router, *, max_retries: int = 2, max_concurrent_requests: int = 64
-) -> AsyncGenerator[AsyncCambClient, None]:
-    """A client with non-default options, sending through ``router``."""
-    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
-    async with (
-        http,
-        AsyncCambClient(
-            API_KEY,
-            base_url=BASE_URL,
-            http_client=http,
-            max_retries=max_retries,
-            max_concurrent_requests=max_concurrent_requests,
-        ) as camb,
-    ):
-        yield camb
-
-
-@pytest.fixture
-def unexpected(router: respx.Router) -> respx.Route:
-    """A catch-all route: any request that reaches it was sent although it should not have been."""
-    return router.route().respond(599)
 
 
 @pytest.fixture

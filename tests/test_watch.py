@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import inspect
 import math
@@ -14,6 +13,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from support import make_client
 
 import camb_async._polling
 from camb_async import (
@@ -32,8 +32,6 @@ from camb_async import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
-
     import respx
 
 pytestmark = pytest.mark.anyio
@@ -50,36 +48,6 @@ def answer(status: str, **fields: object) -> httpx.Response:
 def always_pending(request: httpx.Request) -> httpx.Response:
     """A respx side effect: the task never finishes."""
     return answer("PENDING")
-
-
-@contextlib.asynccontextmanager
-async def make_client(
-    router: respx.Router,
-    *,
-    watch_timeout: float | None = DEFAULT_WATCH_TIMEOUT,
-    max_concurrent_requests: int = 64,
-    poll_schedule: PollSchedule | None = None,
-) -> AsyncGenerator[AsyncCambClient, None]:
-    """A client with non-default options, sending through ``router``."""
-    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
-    async with (
-        http,
-        AsyncCambClient(
-            API_KEY,
-            base_url=BASE_URL,
-            http_client=http,
-            watch_timeout=watch_timeout,
-            max_concurrent_requests=max_concurrent_requests,
-            poll_schedule=poll_schedule,
-        ) as camb,
-    ):
-        yield camb
-
-
-@pytest.fixture
-def unexpected(router: respx.Router) -> respx.Route:
-    """A catch-all route: any request that reaches it was sent although it should not have been."""
-    return router.route().respond(599)
 
 
 # -- what watch() yields -----------------------------------------------------------
