@@ -235,8 +235,9 @@ class AsyncCambClient:
         Args:
             task_id: The id that creating the task returned.
             family: Which kind of task (``"tts"``, ``"dub"``, ...).
-            interval: First wait between polls, in seconds; the wait grows
-                from there along the client's ``poll_schedule``.
+            interval: Poll every this many seconds at first, in place of the
+                ``initial`` and ``fast`` waits of the client's ``poll_schedule``;
+                later waits are at least this (see ``PollSchedule.with_interval``).
             timeout: Overall deadline in seconds; defaults to the client's
                 ``watch_timeout`` (600 s); ``None`` waits as long as it takes.
 
