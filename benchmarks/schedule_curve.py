@@ -27,9 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from camb_async import PollSchedule
+from camb_async._learning import DurationModel
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from camb_async._polling import Curve
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "schedule-curve.md"
@@ -63,9 +66,10 @@ class Schedule(Protocol):
 
 @dataclasses.dataclass(frozen=True)
 class Real:
-    """A :class:`PollSchedule`, driven exactly as ``watch()`` drives it for a status that never changes."""
+    """A :class:`PollSchedule` (or learned schedule), driven as ``watch()`` drives it for a status
+    that never changes."""
 
-    schedule: PollSchedule
+    schedule: Curve
 
     def next_wait(self, polls: int, elapsed: float, rng: random.Random) -> float:
         return self.schedule.jittered(self.schedule.wait_after(elapsed), rng)
@@ -108,6 +112,23 @@ def quantile(ordered: Sequence[float], q: float) -> float:
     return ordered[rank - 1]
 
 
+def watch_one(policy: Schedule, finish: float, rng: random.Random) -> tuple[int, float, float]:
+    """Poll along ``policy`` until ``finish``: (requests, time of the poll that saw the end,
+    time of the last poll that saw the task running)."""
+    elapsed, running, polls = 0.0, 0.0, 1  # the first poll, at 0
+    while elapsed < finish:
+        running = elapsed
+        elapsed += policy.next_wait(polls, elapsed, rng)
+        polls += 1
+    return polls, elapsed, running
+
+
+def summarise(requests: int, lags: list[float]) -> Outcome:
+    """Mean requests per task and lag quantiles."""
+    lags.sort()
+    return Outcome(requests / len(lags), quantile(lags, 0.5), quantile(lags, 0.99), lags[-1])
+
+
 def simulate(
     schedule: Schedule | PollSchedule, population: Population, *, tasks: int = TASKS, seed: int = SEED
 ) -> Outcome:
@@ -122,14 +143,55 @@ def simulate(
     lags: list[float] = []
     for _ in range(tasks):
         finish = durations.uniform(population.low, population.high)
-        elapsed, polls = 0.0, 1  # the first poll, at 0
-        while elapsed < finish:
-            elapsed += policy.next_wait(polls, elapsed, jitter)
-            polls += 1
+        polls, seen, _ = watch_one(policy, finish, jitter)
         total += polls
-        lags.append(elapsed - finish)
-    lags.sort()
-    return Outcome(total / tasks, quantile(lags, 0.5), quantile(lags, 0.99), lags[-1])
+        lags.append(seen - finish)
+    return summarise(total, lags)
+
+
+WARMUP = 1_000
+
+
+def simulate_learning(
+    base: PollSchedule,
+    population: Population,
+    *,
+    learn_on: Population | None = None,
+    burst: bool = False,
+    tasks: int = TASKS,
+    seed: int = SEED,
+) -> Outcome:
+    """Two waves on one client's :class:`DurationModel`: ``WARMUP`` tasks of ``learn_on`` (default:
+    ``population``) teach it, then ``tasks`` tasks of ``population`` are measured.
+
+    Each watch asks the model for its schedule when it starts and tells it the result when it
+    ends, as ``watch()`` does. With ``burst``, the second wave starts at once: every watch of it
+    gets the schedule learned from the first wave, and none of its results comes in time to help.
+    """
+    model = DurationModel()
+    family = "tts"
+    learn_on = learn_on or population
+
+    def policy() -> Schedule:
+        return Real(model.schedule(family, base) or base)
+
+    durations = random.Random(f"{seed}/{population.name}")
+    jitter = random.Random(f"{seed}/{population.name}/jitter")
+    warmup = random.Random(f"{seed}/{learn_on.name}/warmup")
+    for _ in range(WARMUP):
+        _, seen, running = watch_one(policy(), warmup.uniform(learn_on.low, learn_on.high), jitter)
+        model.record(family, running, seen)
+    frozen = policy()
+    total = 0
+    lags: list[float] = []
+    for _ in range(tasks):
+        finish = durations.uniform(population.low, population.high)
+        polls, seen, running = watch_one(frozen if burst else policy(), finish, jitter)
+        if not burst:
+            model.record(family, running, seen)
+        total += polls
+        lags.append(seen - finish)
+    return summarise(total, lags)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,8 +243,46 @@ def table(tasks: int = TASKS, seed: int = SEED) -> str:
     return "".join(parts)
 
 
+CONCENTRATED = Population("8-12 s", 8.0, 12.0)
+LEARNED = (SHORT, MEDIUM, LONG, SUBSECOND, CONCENTRATED)
+
+
+def learning_table(tasks: int = TASKS, seed: int = SEED) -> str:
+    """Markdown: the default schedule against the same after learning, per population."""
+    base = PollSchedule()
+    parts = [
+        "| tasks | default: requests | lag p50 | lag p99 | learned: requests | lag p50 | lag p99 |\n",
+        "|---|---:|---:|---:|---:|---:|---:|\n",
+    ]
+
+    def line(label: str, plain: Outcome, learned: Outcome) -> None:
+        parts.append(
+            f"| {label} | {plain.requests:.1f} | {plain.lag_p50:.2f} s | {plain.lag_p99:.2f} s"
+            f" | {learned.requests:.1f} | {learned.lag_p50:.2f} s | {learned.lag_p99:.2f} s |\n"
+        )
+
+    for population in LEARNED:
+        plain = simulate(base, population, tasks=tasks, seed=seed)
+        line(population.name, plain, simulate_learning(base, population, tasks=tasks, seed=seed))
+    shift = Population("20-40 s", 20.0, 40.0)
+    plain = simulate(base, SHORT, tasks=tasks, seed=seed)
+    for burst in (False, True):
+        learned = simulate_learning(base, SHORT, learn_on=shift, burst=burst, tasks=tasks, seed=seed)
+        label = f"{SHORT.name} after {shift.name}" + (", all at once" if burst else ", one by one")
+        line(label, plain, learned)
+    return "".join(parts) + "\n"
+
+
 BEGIN = "<!-- table: begin (written by benchmarks/schedule_curve.py) -->\n"
 END = "<!-- table: end -->\n"
+LEARNING_BEGIN = "<!-- learning: begin (written by benchmarks/schedule_curve.py) -->\n"
+LEARNING_END = "<!-- learning: end -->\n"
+
+
+def splice(doc: str, begin: str, end: str, text: str) -> str:
+    """``doc`` with ``text`` between the markers ``begin`` and ``end``."""
+    start, stop = doc.index(begin) + len(begin), doc.index(end)
+    return doc[:start] + text + doc[stop:]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -190,11 +290,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if docs/schedule-curve.md is stale")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
-    text = table()
-    print(text, end="")
+    text, learning = table(), learning_table()
+    print(text + learning, end="")
     doc = DOC.read_text(encoding="utf-8")
-    start, stop = doc.index(BEGIN) + len(BEGIN), doc.index(END)
-    fresh = doc[:start] + text + doc[stop:]
+    fresh = splice(splice(doc, BEGIN, END, text), LEARNING_BEGIN, LEARNING_END, learning)
     if args.check:
         if fresh != doc:
             print(f"{DOC} is stale: run python benchmarks/schedule_curve.py", file=sys.stderr)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import random
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import anyio
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ._models import TaskStatus
 
-__all__ = ["MIN_INTERVAL", "PollSchedule", "watch_status"]
+__all__ = ["MIN_INTERVAL", "Curve", "PollSchedule", "watch_status"]
 
 T = TypeVar("T")
 
@@ -118,18 +118,33 @@ class PollSchedule:
         return delay * (1.0 + self.jitter * (2.0 * draw - 1.0))
 
 
+class Curve(Protocol):
+    """What the poll loop asks of a schedule (a :class:`PollSchedule`, or a learned one)."""
+
+    def wait_after(self, elapsed: float) -> float: ...
+
+    def jittered(self, delay: float, rng: random.Random | None = None) -> float: ...
+
+
 async def watch_status(
     fetch: Callable[[], Awaitable[TaskStatus]],
     *,
     task_id: str,
     schedule: PollSchedule,
     timeout: float | None,
+    first: Curve | None = None,
+    on_finish: Callable[[float, float], None] | None = None,
 ) -> AsyncGenerator[TaskStatus, None]:
     """Poll ``fetch`` until a terminal status; yield the first status and each change.
 
     After each poll it sleeps ``schedule.wait_after(elapsed)`` (jittered), where
     ``elapsed`` runs from the start of the poll that saw the current status to
-    the start of this poll: a change of status restarts the schedule.
+    the start of this poll: a change of status restarts the schedule. Until
+    the first change, ``first`` (when given) is followed instead.
+
+    When a task seen running finishes, ``on_finish(running, finished)`` gets
+    the starts of the last poll that saw it running and of the poll that saw
+    it finished, in seconds after the first poll began.
 
     Raises :class:`WatchTimeoutError` once ``timeout`` seconds have passed
     since the first poll began without a terminal status.
@@ -144,15 +159,23 @@ async def watch_status(
         # Only reached when the scope caught its own cancellation: the deadline passed.
         raise WatchTimeoutError(task_id, deadline - started, last)
 
-    since = 0.0  # when the poll that saw `last` began
+    curve: Curve = schedule if first is None else first
+    began = since = running = 0.0  # first poll, poll that saw `last`, last poll that saw the task running
     while True:
         poll_began = now()
         status = await before_deadline(fetch())
         if last is None or status.status != last.status:
+            if last is None:
+                began = poll_began
+            else:
+                curve = schedule  # snap back: a change hints more may follow soon
             last = status
-            since = poll_began  # snap back: a change hints more may follow soon
+            since = poll_began
+            if status.is_terminal and on_finish is not None and poll_began > began:
+                on_finish(running - began, poll_began - began)
             yield status
             if status.is_terminal:
                 return
-        wait = schedule.wait_after(poll_began - since)
-        await before_deadline(sleep(schedule.jittered(wait)))
+        running = poll_began
+        wait = curve.wait_after(poll_began - since)
+        await before_deadline(sleep(curve.jittered(wait)))

@@ -31,8 +31,11 @@ from camb_async import (
     TaskTimedOutError,
     WatchTimeoutError,
 )
+from camb_async._learning import DurationModel, LearnedSchedule
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import respx
 
 pytestmark = pytest.mark.anyio
@@ -674,3 +677,178 @@ def test_simulation_is_deterministic() -> None:
     assert fixed.lag_p50 == pytest.approx(1.0, abs=0.05)  # lag uniform in [0, 2)
     assert fixed.lag_max < 2.0
     assert fixed.requests == pytest.approx(1 + 32.5 / 2 + 0.5, abs=0.2)  # polls at 0, 2, ... past the end
+
+
+# -- learning from finished tasks (opt-in) ---------------------------------------------
+
+
+def test_duration_model_keeps_a_bounded_window_per_family() -> None:
+    """The model keeps the last `keep` results of each family, separately, and ignores nonsense."""
+    model = DurationModel(keep=5, least=2)
+    for n in range(12):
+        model.record("tts", float(n), float(n) + 1.0)
+    model.record("dub", 1.0, 2.0)
+    model.record("dub", 3.0, 2.0)  # finished before last seen running: ignored
+    model.record("dub", -1.0, 2.0)
+    model.record("dub", 1.0, math.inf)
+    model.record("dub", math.nan, 2.0)
+    assert model.samples("tts") == 5
+    assert model.samples("dub") == 1
+    assert model.samples("sub") == 0
+    learned = model.schedule("tts", PollSchedule())
+    assert learned is not None
+    assert learned.marks == (7.5, 8.5, 9.5, 10.5, 11.5)  # the last five, by the middle of their window
+
+
+def test_duration_model_needs_enough_samples() -> None:
+    """Below `least` results the model has no schedule for the family."""
+    model = DurationModel(least=3)
+    model.record("tts", 5.0, 6.0)
+    model.record("tts", 5.0, 6.0)
+    assert model.schedule("tts", PollSchedule()) is None
+    model.record("tts", 5.0, 6.0)
+    assert model.schedule("tts", PollSchedule()) is not None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"least": 0},
+        {"keep": 4, "least": 5},
+        {"skip_quantile": 1.0},
+        {"skip_quantile": -0.1},
+        {"skip_factor": 1.5},
+        {"per_poll": 0.0},
+        {"per_poll": math.nan},
+    ],
+)
+def test_duration_model_validation(options: dict[str, float]) -> None:
+    """Out-of-range DurationModel options are a ValueError."""
+    with pytest.raises(ValueError, match=r"keep|skip_quantile"):
+        DurationModel(**options)  # type: ignore[arg-type]
+
+
+def learned_after(finishes: list[tuple[float, float]], **options: float) -> LearnedSchedule:
+    model = DurationModel(keep=len(finishes), least=len(finishes), **options)
+    for running, finished in finishes:
+        model.record("tts", running, finished)
+    learned = model.schedule("tts", PollSchedule())
+    assert learned is not None
+    return learned
+
+
+def test_learned_schedule_skips_before_the_early_durations() -> None:
+    """Tasks were all seen running at 20 s: no poll before 0.75 x 20 s, then the usual waits."""
+    learned = learned_after([(20.0, 22.0)] * 40, per_poll=0.25)
+    assert learned.skip == pytest.approx(15.0)
+    assert learned.wait_after(0.0) == pytest.approx(15.0)
+    assert learned.wait_after(15.0) == pytest.approx(3.0)
+    assert learned.wait_after(100.0) == pytest.approx(5.0)  # past every mark: the usual wait
+
+
+def test_learned_schedule_polls_fast_where_tasks_finished_and_never_slower_than_usual() -> None:
+    """Where past tasks crowd, the wait shrinks to about `per_poll` of them, not below `fast`."""
+    crowd = [(9.9, 10.1 + n / 100) for n in range(32)]  # 32 tasks ending around 10 s
+    learned = learned_after(crowd, per_poll=1 / 8)
+    assert learned.skip == pytest.approx(0.75 * 9.9)
+    assert learned.step == 4
+    assert learned.wait_after(8.0) == pytest.approx(2.015)  # until the 4th mark, at 10.015 s
+    assert learned.wait_after(10.0) == pytest.approx(0.55)  # 4 marks within 0.02 s: floored at fast
+    spread = learned_after([(0.0, 10.0 * n + 1.0) for n in range(32)], per_poll=1 / 8)
+    assert spread.skip == 0.0
+    assert spread.wait_after(0.0) == pytest.approx(1.4)  # never longer than the usual wait
+    assert spread.wait_after(100.0) == pytest.approx(5.0)
+
+
+def finishing_at(clock: VirtualClock, finish: float) -> Callable[[httpx.Request], httpx.Response]:
+    """A side effect: PENDING until `finish` seconds after the first poll, then SUCCESS."""
+    start: list[float] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if not start:
+            start.append(clock.time)
+        return answer("SUCCESS" if clock.time - start[0] >= finish else "PENDING")
+
+    return respond
+
+
+async def test_client_learns_durations_per_family_when_asked(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """learn_durations=True: after 16 tasks of 20 s, a new tts watch skips to 15 s; dub does not."""
+    clock = VirtualClock(monkeypatch)
+    async with make_client(router, learn_durations=True) as camb:
+        for n in range(16):
+            router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+            await camb.wait(f"t{n}")
+        clock.waits.clear()
+        router.get("/tts/new").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait("new")
+        # Last seen running at about 18 s (polls at 3.05 s + 3k s): skip to 0.75 x that, ±5 %.
+        assert 0.75 * 16.0 * 0.95 <= clock.waits[0] <= 0.75 * 20.0 * 1.05
+        assert len(clock.waits) <= 6  # then 3 s, and 0.55 s near 20 s; the usual schedule takes 10
+        clock.waits.clear()
+        router.get("/dub/new").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait("new", family="dub")
+        assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05  # another family: the usual schedule
+        clock.waits.clear()
+        router.get("/tts/again").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait("again", interval=2.0)
+        assert 2.0 * 0.95 <= clock.waits[0] <= 2.0 * 1.05  # interval= overrides what was learned
+
+
+async def test_client_does_not_learn_by_default(
+    client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without learn_durations=True every watch starts with the usual 1.4 s wait."""
+    clock = VirtualClock(monkeypatch)
+    for n in range(20):
+        router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+        await client.wait(f"t{n}")
+        assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05
+        clock.waits.clear()
+
+
+async def test_learned_schedule_is_dropped_after_a_change(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change of status restarts the usual schedule, not the learned one."""
+    clock = VirtualClock(monkeypatch)
+    async with make_client(router, learn_durations=True) as camb:
+        for n in range(16):
+            router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+            await camb.wait(f"t{n}")
+        clock.waits.clear()
+        router.get("/tts/new").mock(
+            side_effect=[answer("PENDING"), answer("PROCESSING"), answer("PROCESSING"), answer("SUCCESS")]
+        )
+        await camb.wait("new")
+    assert len(clock.waits) == 3
+    assert clock.waits[0] >= 11.0  # learned skip
+    assert 1.4 * 0.95 <= clock.waits[1] <= 1.4 * 1.05  # PROCESSING: the usual first wait
+    assert 0.55 * 0.95 <= clock.waits[2] <= 0.55 * 1.05
+
+
+async def test_a_task_finished_before_the_first_poll_teaches_nothing(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watch whose first status is terminal gives no duration to learn from."""
+    VirtualClock(monkeypatch)
+    async with make_client(router, learn_durations=True) as camb:
+        router.get("/tts/done").mock(side_effect=[answer("SUCCESS")])
+        await camb.wait("done")
+        assert camb._durations is not None
+        assert camb._durations.samples("tts") == 0
+
+
+def test_learning_cuts_requests_in_simulation() -> None:
+    """Learning on a first wave, a second wave of 5-60 s tasks costs fewer requests at the same p99,
+    and sub-second tasks are seen sooner."""
+    base = PollSchedule()
+    plain = schedule_curve.simulate(base, schedule_curve.MEDIUM, tasks=3000)
+    learned = schedule_curve.simulate_learning(base, schedule_curve.MEDIUM, tasks=3000)
+    assert learned.requests < plain.requests - 2.0
+    assert learned.lag_p99 <= 3.5
+    assert learned.lag_p50 <= plain.lag_p50 + 0.1
+    quick = schedule_curve.simulate_learning(base, schedule_curve.SUBSECOND, tasks=3000)
+    assert quick.lag_p50 < schedule_curve.simulate(base, schedule_curve.SUBSECOND, tasks=3000).lag_p50 / 2
