@@ -11,7 +11,8 @@ until its status first changes:
   task was still running);
 * elsewhere it waits the usual wait, or less where past tasks were dense:
   just long enough for ``per_poll`` of the remembered tasks to have finished
-  between two polls, but never less than the schedule's ``fast`` wait.
+  between two polls (``first_per_poll`` before the second poll, where the
+  estimates are coarsest), but never less than the schedule's ``fast`` wait.
 """
 
 from __future__ import annotations
@@ -41,12 +42,15 @@ class LearnedSchedule:
     """Past durations (the middle of each known window), ascending."""
     step: int
     """How many marks may fall between two polls in the dense region."""
+    first_step: int
+    """How many marks may fall between the first poll and the second."""
 
     def wait_after(self, elapsed: float) -> float:
         """The wait, before jitter, after a poll made ``elapsed`` seconds after the first."""
         usual = self.base.wait_after(elapsed)
         wait = usual
-        nth = bisect.bisect_right(self.marks, elapsed) + self.step - 1
+        step = self.step if elapsed > 0.0 else self.first_step
+        nth = bisect.bisect_right(self.marks, elapsed) + step - 1
         if nth < len(self.marks):
             wait = min(max(self.marks[nth] - elapsed, self.base.fast), usual)
         return max(wait, self.skip - elapsed)
@@ -67,16 +71,25 @@ class DurationModel:
         skip_quantile: float = 0.05,
         skip_factor: float = 0.75,
         per_poll: float = 1 / 8,
+        first_per_poll: float = 1 / 4,
     ) -> None:
         if not least >= 1 or not keep >= least:
             raise ValueError(f"need keep >= least >= 1, got keep={keep!r}, least={least!r}")
-        if not 0.0 <= skip_quantile < 1.0 or not 0.0 <= skip_factor <= 1.0 or not 0.0 < per_poll <= 1.0:
-            raise ValueError("skip_quantile in [0, 1), skip_factor in [0, 1], per_poll in (0, 1]")
+        if not (
+            0.0 <= skip_quantile < 1.0
+            and 0.0 <= skip_factor <= 1.0
+            and 0.0 < per_poll <= 1.0
+            and 0.0 < first_per_poll <= 1.0
+        ):
+            raise ValueError(
+                "need skip_quantile in [0, 1), skip_factor in [0, 1], per_poll and first_per_poll in (0, 1]"
+            )
         self.keep = keep
         self.least = least
         self.skip_quantile = skip_quantile
         self.skip_factor = skip_factor
         self.per_poll = per_poll
+        self.first_per_poll = first_per_poll
         self._seen: dict[str, collections.deque[tuple[float, float]]] = {}
 
     def record(self, family: str, running: float, finished: float) -> None:
@@ -102,4 +115,5 @@ class DurationModel:
         skip = self.skip_factor * running[math.floor(self.skip_quantile * len(running))]
         marks = tuple(sorted((lo + hi) / 2 for lo, hi in window))
         step = max(1, round(self.per_poll * len(marks)))
-        return LearnedSchedule(base, skip, marks, step)
+        first_step = max(1, round(self.first_per_poll * len(marks)))
+        return LearnedSchedule(base, skip, marks, step, first_step)

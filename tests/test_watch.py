@@ -720,6 +720,8 @@ def test_duration_model_needs_enough_samples() -> None:
         {"skip_factor": 1.5},
         {"per_poll": 0.0},
         {"per_poll": math.nan},
+        {"first_per_poll": 0.0},
+        {"first_per_poll": 1.5},
     ],
 )
 def test_duration_model_validation(options: dict[str, float]) -> None:
@@ -744,6 +746,18 @@ def test_learned_schedule_skips_before_the_early_durations() -> None:
     assert learned.wait_after(0.0) == pytest.approx(15.0)
     assert learned.wait_after(15.0) == pytest.approx(3.0)
     assert learned.wait_after(100.0) == pytest.approx(5.0)  # past every mark: the usual wait
+
+
+def test_learned_first_wait_lets_a_quarter_of_past_tasks_finish() -> None:
+    """Before the second poll, the wait lets 1/4 of the past tasks finish (1/8 later on)."""
+    quick = learned_after([(0.0, 0.1 * n + 0.2) for n in range(32)])  # ends 0.1 to 3.2 s
+    assert quick.first_step == 8
+    assert quick.step == 4
+    assert quick.marks[7] == pytest.approx(0.45)
+    assert quick.wait_after(0.0) == pytest.approx(0.55)  # the 8th mark, 0.45 s, floored at fast
+    assert quick.wait_after(1.0) == pytest.approx(0.55)
+    later = learned_after([(0.0, 0.1 * n + 2.0) for n in range(32)])  # ends 2 to 5.1 s
+    assert later.wait_after(0.0) == pytest.approx(1.35)  # the 8th mark: (0 + 2.7) / 2
 
 
 def test_learned_schedule_polls_fast_where_tasks_finished_and_never_slower_than_usual() -> None:
