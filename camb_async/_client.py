@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -35,6 +36,7 @@ from ._exceptions import (
     make_status_error,
     make_task_error,
 )
+from ._learning import DurationModel
 from ._models import TaskCreated, TaskState, TaskStatus
 from ._paths import TaskFamily, result_path, status_path, validate_task_id
 from ._polling import PollSchedule, watch_status
@@ -110,6 +112,10 @@ class AsyncCambClient:
         poll_schedule: Default waits between polls for ``watch()``/``wait()``.
         watch_timeout: Default overall deadline of ``watch()``/``wait()``, in
             seconds (600); ``None`` lets them run until the task finishes.
+        learn_durations: Let ``watch()``/``wait()`` learn, per task family,
+            when this client's past tasks finished: skip polls before almost
+            any of them had finished and poll more often where many did (see
+            docs/polling.md). Off by default.
 
     Raises:
         CambError: No API key was given and ``CAMB_API_KEY`` is not set.
@@ -127,6 +133,7 @@ class AsyncCambClient:
         max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
         poll_schedule: PollSchedule | None = None,
         watch_timeout: float | None = DEFAULT_WATCH_TIMEOUT,
+        learn_durations: bool = False,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
@@ -142,6 +149,7 @@ class AsyncCambClient:
         self._base_url = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         self._watch_timeout = _check_timeout(watch_timeout, "watch_timeout")
         self._schedule = poll_schedule or PollSchedule()
+        self._durations = DurationModel() if learn_durations else None
         self._max_retries = max_retries
         self._max_concurrent = max_concurrent_requests
         self._headers = {
@@ -235,8 +243,9 @@ class AsyncCambClient:
         Args:
             task_id: The id that creating the task returned.
             family: Which kind of task (``"tts"``, ``"dub"``, ...).
-            interval: First wait between polls, in seconds; the wait grows
-                from there along the client's ``poll_schedule``.
+            interval: Poll every this many seconds at first, in place of the
+                ``initial`` and ``fast`` waits of the client's ``poll_schedule``;
+                later waits are at least this (see ``PollSchedule.with_interval``).
             timeout: Overall deadline in seconds; defaults to the client's
                 ``watch_timeout`` (600 s); ``None`` waits as long as it takes.
 
@@ -252,7 +261,16 @@ class AsyncCambClient:
         path = status_path(family, task_id)
         schedule = self._schedule if interval is None else self._schedule.with_interval(interval)
         limit = self._watch_timeout if isinstance(timeout, NotGiven) else _check_timeout(timeout, "timeout")
-        return watch_status(lambda: self._get_status(path), task_id=task_id, schedule=schedule, timeout=limit)
+        durations = self._durations
+        learned = durations.schedule(family, schedule) if durations and interval is None else None
+        return watch_status(
+            lambda: self._get_status(path),
+            task_id=task_id,
+            schedule=schedule,
+            timeout=limit,
+            first=learned,
+            on_finish=None if durations is None else functools.partial(durations.record, family),
+        )
 
     async def wait(
         self,
