@@ -222,7 +222,7 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     text = f"{request.method} {request.url.path} returned {response.status_code}"
     if response.reason_phrase:
         text += f" {response.reason_phrase}"
-    detail = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    detail = body if isinstance(body, str) else _dump(body, response)
     if detail:
         text += f": {_excerpt(detail)}"
     return cls(text, response=response, body=body)
@@ -234,10 +234,28 @@ def make_task_error(task_id: str, status: TaskStatus) -> TaskError:
 
 
 def _decode_body(response: httpx.Response) -> object:
+    # A hostile body nested thousands of levels deep makes the json module raise
+    # RecursionError, which is no ValueError: such a body is kept as text.
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
+        return _text(response)
+
+
+def _dump(body: object, response: httpx.Response) -> str:
+    try:
+        return json.dumps(body, ensure_ascii=False)
+    except (ValueError, RecursionError):  # nesting that loads but does not dump again
+        return _text(response)
+
+
+def _text(response: httpx.Response) -> str:
+    # httpx decodes with the charset the server named; some codecs raise even with
+    # errors="replace" (utf-16 without a BOM raises UnicodeError): fall back to UTF-8.
+    try:
         return response.text
+    except (ValueError, LookupError):
+        return response.content.decode("utf-8", errors="replace")
 
 
 def _excerpt(text: str) -> str:
