@@ -32,8 +32,10 @@ from ._exceptions import (
     CambError,
     ClientClosedError,
     ResponseValidationError,
+    api_key_of,
     make_status_error,
     make_task_error,
+    redact,
 )
 from ._models import TaskCreated, TaskState, TaskStatus
 from ._paths import TaskFamily, result_path, status_path, validate_task_id
@@ -282,7 +284,7 @@ class AsyncCambClient:
         assert final is not None
         assert final.is_terminal
         if final.status != TaskState.SUCCESS:
-            raise make_task_error(task_id, final)
+            raise make_task_error(task_id, final, secret=self._headers["x-api-key"])
         return final
 
     # -- text to speech ----------------------------------------------------------
@@ -370,7 +372,12 @@ class AsyncCambClient:
                         retries += 1
                         await self._pause(retries, None, "unreadable body", method, path)
                         continue
-                    raise _validation_error(response, exc) from exc
+                    error = _validation_error(response, exc)
+                    if _shows_api_key(exc, response):
+                        # The cause quotes the server's data, and the server sent the key back:
+                        # chain nothing, the (redacted) text already says what was wrong.
+                        raise error from None
+                    raise error from exc
             if retries < self._max_retries and should_retry_response(response, idempotent=idempotent):
                 retries += 1
                 await self._pause(retries, response, str(response.status_code), method, path, state)
@@ -467,11 +474,20 @@ def _validation_error(response: httpx.Response, exc: Exception) -> ResponseValid
         )
     else:
         problems = str(exc)
+    secret = api_key_of(request)
     return ResponseValidationError(
-        f"{request.method} {request.url.path} returned {response.status_code} with a body "
-        f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
+        redact(
+            f"{request.method} {request.url.path} returned {response.status_code} with a body "
+            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {redact(problems, secret)}",
+            secret,
+        ),
         response=response,
     )
+
+
+def _shows_api_key(exc: Exception, response: httpx.Response) -> bool:
+    secret = api_key_of(response.request)
+    return secret is not None and secret in f"{exc}{exc!r}"
 
 
 def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:

@@ -219,18 +219,45 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     if cls is None:
         cls = InternalServerError if response.status_code >= 500 else APIStatusError
     request = response.request
+    secret = api_key_of(request)
     text = f"{request.method} {request.url.path} returned {response.status_code}"
     if response.reason_phrase:
         text += f" {response.reason_phrase}"
     detail = body if isinstance(body, str) else _dump(body, response)
     if detail:
-        text += f": {_excerpt(detail)}"
-    return cls(text, response=response, body=body)
+        # Redact before cutting the excerpt, so that no part of the key survives the cut.
+        text += f": {_excerpt(redact(detail, secret))}"
+    return cls(redact(text, secret), response=response, body=body)
 
 
-def make_task_error(task_id: str, status: TaskStatus) -> TaskError:
-    """Build the typed error for a task that ended in a failed terminal status."""
-    return _TASK_ERRORS.get(status.status, TaskError)(task_id, status)
+def make_task_error(task_id: str, status: TaskStatus, *, secret: str | None = None) -> TaskError:
+    """Build the typed error for a task that ended in a failed terminal status.
+
+    ``secret`` (the API key) is redacted from the text, should the server's
+    ``exception_reason`` or ``message`` repeat it.
+    """
+    error = _TASK_ERRORS.get(status.status, TaskError)(task_id, status)
+    text = str(error)
+    if secret and secret in text:
+        error.args = (redact(text, secret),)
+    return error
+
+
+REDACTED = "[redacted]"
+
+
+def api_key_of(request: httpx.Request) -> str | None:
+    """The API key a request carried, if any."""
+    return request.headers.get("x-api-key") or None
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``[redacted]``.
+
+    Error texts quote what the server said; a server (or a proxy in between)
+    that repeats the API key must not put it into messages and logs.
+    """
+    return text.replace(secret, REDACTED) if secret else text
 
 
 def _decode_body(response: httpx.Response) -> object:
