@@ -440,6 +440,7 @@ async def test_any_bytes_as_a_200_body_are_a_status_or_a_validation_error(
 @example(status_code=422, content=DEEP_OBJECT, content_type="application/json")
 @example(status_code=400, content=b"[" * 900 + b"]" * 900, content_type="application/json")
 @example(status_code=404, content=b"\xff\xfe\xfa", content_type="application/json; charset=utf-8")
+@example(status_code=400, content=b"\x00\x00", content_type="application/json; charset=utf-16")  # no BOM
 @example(status_code=503, content=b'{"a": 1' + b"0" * 5000 + b"}", content_type="application/json")
 async def test_any_error_body_is_the_status_error_of_its_code(
     status_code: int, content: bytes, content_type: str
