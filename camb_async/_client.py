@@ -393,7 +393,11 @@ class AsyncCambClient:
                     if state.resume_at > anyio.current_time():
                         # A 429 arrived while this request queued for a slot: honour its pause.
                         await sleep(state.resume_at - anyio.current_time())
-                    return await self._http.request(method, url, headers=self._headers, **extra)
+                    # Never follow a redirect, whatever the http_client says: httpx drops only
+                    # Authorization on a redirect to another host, so x-api-key would go along.
+                    return await self._http.request(
+                        method, url, headers=self._headers, follow_redirects=False, **extra
+                    )
             finally:
                 state.sending.discard(scope)
                 if state.drained is not None and not state.sending:

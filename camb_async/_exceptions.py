@@ -223,6 +223,8 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     text = f"{request.method} {request.url.path} returned {response.status_code}"
     if response.reason_phrase:
         text += f" {response.reason_phrase}"
+    if response.is_redirect:
+        text += f" (a redirect to {response.headers['location']}, which the SDK does not follow)"
     detail = body if isinstance(body, str) else _dump(body, response)
     if detail:
         # Redact before cutting the excerpt, so that no part of the key survives the cut.

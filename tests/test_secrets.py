@@ -398,6 +398,28 @@ async def test_a_body_holding_the_key_anywhere_never_shows_it(
     assert_error_clean(caught.value)
 
 
+@pytest.mark.parametrize("status_code", [301, 302, 303, 307, 308])
+@pytest.mark.parametrize("target", ["https://evil.test/steal", "https://camb.test/apis/tts/elsewhere"])
+async def test_redirects_are_never_followed_so_the_key_stays_home(
+    status_code: int, target: str, logs: list[logging.LogRecord]
+) -> None:
+    """Even through a caller's http_client with follow_redirects=True, a redirect is not
+    followed (httpx would forward x-api-key to the new host): it is an APIStatusError naming
+    the target, and the target never sees a request."""
+    router = respx.Router(assert_all_mocked=True)
+    router.get(f"{BASE_URL}/tts/task-1").respond(status_code, headers={"location": target})
+    elsewhere = router.route(url=target).respond(200, json={"status": "SUCCESS"})
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler), follow_redirects=True)
+    async with http, AsyncCambClient(SECRET, base_url=BASE_URL, http_client=http) as client:
+        with pytest.raises(APIStatusError) as caught:
+            await client.status("task-1")
+    assert elsewhere.call_count == 0
+    assert caught.value.status_code == status_code
+    assert f"a redirect to {target}, which the SDK does not follow" in str(caught.value)
+    assert_error_clean(caught.value)
+    assert_logs_clean(logs)
+
+
 # -- over real TCP -----------------------------------------------------------------
 
 
