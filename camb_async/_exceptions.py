@@ -5,7 +5,7 @@ CambError
 ├── APIError                        a request to the API did not give a usable answer
 │   ├── APIConnectionError          no HTTP answer at all (wraps the httpx error)
 │   │   └── APITimeoutError         ... because a connect/read/write/pool timeout expired
-│   ├── APIStatusError              the API answered with a 4xx/5xx status
+│   ├── APIStatusError              the API answered with a 4xx/5xx status (or a 3xx: never followed)
 │   │   ├── BadRequestError             400
 │   │   ├── AuthenticationError         401
 │   │   ├── PaymentRequiredError        402
@@ -25,7 +25,9 @@ CambError
 └── ClientClosedError               the client was closed, or is used from another event loop
 ```
 
-Texts never contain the API key: it only ever travels in a request header.
+Texts never contain the API key: it only ever travels in a request header, and where a
+text quotes the server, a key the server repeated is shown as ``[redacted]``. The one
+place that holds the key is ``APIError.request.headers`` (docs/errors.md says why).
 """
 
 from __future__ import annotations
