@@ -166,7 +166,7 @@ class AsyncCambClient:
 
     def __repr__(self) -> str:
         state = "closed" if self._lifecycle.closed else "open"
-        return f"<AsyncCambClient base_url={self._base_url!r} {state}>"
+        return f"<AsyncCambClient base_url={_shown_url(self._base_url)!r} {state}>"
 
     @property
     def base_url(self) -> str:
@@ -502,14 +502,34 @@ def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
 
 
 def _normalise_base_url(url: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:  # not a ValueError: say it as one, like every bad option
+        raise ValueError(f"base_url is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {url!r}")
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {_shown_url(url)!r}")
     if parsed.query or parsed.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {url!r}")
+        raise ValueError(f"base_url must not have a query or fragment, got {_shown_url(url)!r}")
     if parsed.scheme == "http" and parsed.host not in ("localhost", "127.0.0.1", "::1"):
-        log.warning("base_url %s sends the API key unencrypted; use https", url)
+        log.warning("base_url %s sends the API key unencrypted; use https", _shown_url(url))
     return url.rstrip("/")
+
+
+def _shown_url(url: str) -> str:
+    """``url`` as the SDK prints it (repr, logs, errors): a user:password part, a query and
+    a fragment are replaced by ``[redacted]``, since each may carry a secret."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "<an invalid URL>"
+    if not (parsed.userinfo or parsed.query or parsed.fragment):
+        return url
+    shown = str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
+    if parsed.userinfo:
+        shown = shown.replace("://", "://[redacted]@", 1)
+    if parsed.query or parsed.fragment:
+        shown += "?[redacted]"
+    return shown
 
 
 def _check_text(text: object) -> None:

@@ -420,6 +420,40 @@ async def test_redirects_are_never_followed_so_the_key_stays_home(
     assert_logs_clean(logs)
 
 
+URL_SECRET = "hunter2-url-CANARY"
+
+
+@pytest.mark.parametrize(
+    "base_url", [f"http://user:{URL_SECRET}@camb.example/apis", f"https://{URL_SECRET}@camb.example/apis"]
+)
+async def test_credentials_in_the_base_url_are_not_shown(
+    base_url: str, logs: list[logging.LogRecord]
+) -> None:
+    """A user:password in base_url is a secret too: the client's repr and its plain-http
+    warning show [redacted] in its place."""
+    async with AsyncCambClient(SECRET, base_url=base_url) as client:
+        assert URL_SECRET not in repr(client)
+        assert "[redacted]@camb.example" in repr(client)
+    for record in logs:
+        assert URL_SECRET not in FORMATTER.format(record)
+    assert_logs_clean(logs)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        f"https://camb.example/apis?api_key={URL_SECRET}",
+        f"https://camb.example/apis#{URL_SECRET}",
+        f"ftp://user:{URL_SECRET}@camb.example/apis",
+    ],
+)
+def test_refused_base_url_is_not_echoed_with_its_secrets(base_url: str) -> None:
+    """The ValueError refusing a base_url shows [redacted] for its password, query or fragment."""
+    with pytest.raises(ValueError, match=r"\[redacted\]") as caught:
+        AsyncCambClient(SECRET, base_url=base_url)
+    assert URL_SECRET not in "".join(traceback.format_exception(caught.value))
+
+
 # -- over real TCP -----------------------------------------------------------------
 
 
