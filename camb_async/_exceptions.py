@@ -158,9 +158,12 @@ class TaskError(CambError):
     """
 
     def __init__(self, task_id: str, status: TaskStatus) -> None:
-        detail = f" ({status.exception_reason})" if status.exception_reason else ""
-        message = f" {status.message}" if isinstance(status.message, str) else ""
-        super().__init__(f"task {task_id!r} ended with status {status.status}{detail}.{message}")
+        # The server's words become one bounded, printable line (see _excerpt).
+        detail = f" ({_excerpt(status.exception_reason)})" if status.exception_reason else ""
+        message = f" {_excerpt(status.message)}" if isinstance(status.message, str) else ""
+        super().__init__(
+            f"task {task_id!r} ended with status {_excerpt(str(status.status))}{detail}.{message}"
+        )
         self.task_id = task_id
         self.status = status
 
@@ -182,7 +185,7 @@ class WatchTimeoutError(CambError, TimeoutError):
     finished. ``last_status`` is the last status seen (``None`` if none was)."""
 
     def __init__(self, task_id: str, timeout: float, last_status: TaskStatus | None) -> None:
-        seen = f"last status {last_status.status}" if last_status else "no status seen yet"
+        seen = f"last status {_excerpt(str(last_status.status))}" if last_status else "no status seen yet"
         super().__init__(
             f"task {task_id!r} did not finish within {timeout:g} s ({seen}); "
             "pass a larger timeout=, or timeout=None to wait without a deadline"
@@ -224,9 +227,10 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     secret = api_key_of(request)
     text = f"{request.method} {request.url.path} returned {response.status_code}"
     if response.reason_phrase:
-        text += f" {response.reason_phrase}"
+        text += f" {_excerpt(response.reason_phrase)}"
     if response.is_redirect:
-        text += f" (a redirect to {response.headers['location']}, which the SDK does not follow)"
+        target = _excerpt(response.headers["location"])
+        text += f" (a redirect to {target}, which the SDK does not follow)"
     detail = body if isinstance(body, str) else _dump(body, response)
     if detail:
         # Redact before cutting the excerpt, so that no part of the key survives the cut.
@@ -290,5 +294,10 @@ def _text(response: httpx.Response) -> str:
 
 
 def _excerpt(text: str) -> str:
+    """Server text as one printable line of at most ``_BODY_EXCERPT`` characters (plus "..."):
+    whitespace runs (newlines too) become one space and other control characters (terminal
+    escapes) their ``\\x..`` form, so quoting it cannot forge log lines or drive a terminal."""
     text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     return text if len(text) <= _BODY_EXCERPT else text[:_BODY_EXCERPT] + "..."

@@ -31,10 +31,13 @@ import camb_async._client
 from camb_async import (
     APIStatusError,
     AsyncCambClient,
+    CambError,
     ResponseValidationError,
     TaskState,
     TaskStatus,
+    WatchTimeoutError,
 )
+from camb_async._exceptions import make_status_error
 from camb_async._paths import FAMILIES
 from camb_async._retry import MAX_RETRY_AFTER, MAX_RETRY_DELAY, parse_retry_after, retry_delay
 from camb_async.testing import set_testing
@@ -579,3 +582,65 @@ async def test_429_with_a_hostile_retry_after_sleeps_a_bounded_time(
     for delay in delays:
         assert math.isfinite(delay)
         assert 0.0 <= delay <= RETRY_CAP
+
+
+# -- server text in error messages -------------------------------------------------
+
+hostile_server_text = st.one_of(
+    st.text(),
+    nasty_text,
+    st.sampled_from(["ok\nFAKE 12:00 INFO admin logged in", "\x1b[2J\x1b[31mred", "a\rb", "x" * 100_000]),
+)
+MAX_ERROR_TEXT = 1_200  # the task id (up to 512 characters, repr'd) plus bounded server text
+
+
+def assert_one_clean_line(text: str) -> None:
+    assert text.isprintable(), repr(text[:200])  # no newline, no escape sequence, no control
+    assert len(text) <= MAX_ERROR_TEXT, len(text)
+
+
+@HOSTILE
+@given(
+    final=st.sampled_from(["ERROR", "TIMEOUT", "PAYMENT_REQUIRED"]),
+    reason=st.none() | hostile_server_text,
+    message=st.none() | hostile_server_text | json_values,
+)
+@example(final="ERROR", reason="ok\nFAKE 12:00 INFO admin logged in", message="\x1b[31mred")
+@example(final="TIMEOUT", reason="x" * 100_000, message="y" * 100_000)
+async def test_task_error_text_is_one_bounded_printable_line(
+    final: str, reason: str | None, message: object
+) -> None:
+    """A failed task's exception_reason and message (server text) cannot forge log lines,
+    send terminal escapes or blow up the error text: it stays one bounded, printable line."""
+    router = new_router()
+    body = {"status": final, "exception_reason": reason, "message": message}
+    router.get("/tts/abc").respond(200, json=body)
+    async with make_client(router, max_retries=0) as client:
+        result = await outcome(lambda: client.wait("abc"))
+    if isinstance(result, ResponseValidationError):  # a message of a type the model refuses
+        return
+    assert isinstance(result, CambError), repr(result)
+    assert type(result).__name__.startswith("Task"), repr(result)
+    assert_one_clean_line(str(result))
+
+
+@HOSTILE
+@given(status=hostile_server_text)
+@example(status="PROCESSING\nFAKE 12:00 INFO admin logged in")
+@example(status="z" * 100_000)
+def test_watch_timeout_text_is_one_bounded_printable_line(status: str) -> None:
+    """The last status a WatchTimeoutError quotes (server text) is one bounded, printable line."""
+    error = WatchTimeoutError("abc", 1.5, TaskStatus(status=status))
+    assert_one_clean_line(str(error))
+    assert error.last_status is not None
+    assert error.last_status.status == status  # the status itself is kept as sent
+
+
+@HOSTILE
+@given(status_code=st.integers(min_value=400, max_value=599), text=hostile_server_text)
+@example(status_code=500, text="ok\nFAKE 12:00 INFO admin logged in\x1b[0m")
+def test_status_error_text_is_one_bounded_printable_line(status_code: int, text: str) -> None:
+    """An error body quoted in an APIStatusError's text is one bounded, printable line."""
+    request = httpx.Request("GET", f"{BASE_URL}/tts/abc")
+    response = httpx.Response(status_code, text=text, request=request)
+    assert_one_clean_line(str(make_status_error(response)))
