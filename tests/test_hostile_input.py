@@ -70,6 +70,8 @@ NASTY_PIECES = [
     "é", "日本", "\U0001f600", "a", "Z", "9", "-", "_", "~", "@", ":", "+",
 ]  # fmt: skip
 nasty_text = st.lists(st.sampled_from(NASTY_PIECES), max_size=12).map("".join)
+# text() leaves out lone surrogates (they cannot be encoded); hostile input has them too.
+surrogate_text = st.text(alphabet=st.characters(categories=["Cs", "Ll", "Cc", "Zs"]), max_size=12)
 
 
 class HostileStr(str):
@@ -108,6 +110,7 @@ hostile_str_ids = st.one_of(st.text(max_size=20), nasty_text).map(HostileStr)
 task_ids = st.one_of(
     st.text(),
     nasty_text,
+    surrogate_text,
     st.text(alphabet=string.printable, max_size=40),
     st.text(min_size=400, max_size=700),
     st.builds(operator.mul, st.sampled_from(["x", ".", "é", "%", "/"]), st.integers(500, 530)),
@@ -126,20 +129,24 @@ run_ids = st.one_of(
     st.integers(min_value=0, max_value=2**70).map(HostileInt),
 )
 
-json_scalars = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.text(),
-)
-json_values = st.recursive(
-    json_scalars,
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
-    ),
-    max_leaves=20,
-)
+
+def json_strategy(*strings: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
+    """Any JSON value whose strings (keys too) come from ``strings``."""
+    text = st.one_of(*strings)
+    scalars = st.one_of(
+        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), text
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4),
+        max_leaves=20,
+    )
+
+
+# Valid JSON text (what a server can send as UTF-8), and JSON whose strings may hold lone
+# surrogates (sent as "\ud800" escapes, which the parser refuses).
+json_values = json_strategy(st.text(max_size=12))
+json_values_with_surrogates = json_strategy(st.text(max_size=12), surrogate_text)
 status_field = st.one_of(st.sampled_from([s.value for s in TaskState]), st.text(max_size=12), json_values)
 # Bodies shaped roughly like a status answer, so that the model's fields see hostile values too.
 status_like = st.fixed_dictionaries(
@@ -169,8 +176,9 @@ content_types = st.one_of(
 )
 
 
-def header_bytes(value: str) -> bytes:
-    """A header value as raw bytes: httpx refuses non-ASCII ``str`` values, not bytes."""
+def raw_utf8(value: str) -> bytes:
+    """``value`` as UTF-8 bytes, lone surrogates included: httpx refuses non-ASCII ``str``
+    header values and surrogates in ``text=``, not bytes."""
     return value.encode("utf-8", "surrogatepass")
 
 
@@ -217,7 +225,7 @@ retry_header_values = st.one_of(
     st.datetimes(min_value=datetime.datetime(1, 1, 1), max_value=datetime.datetime(9999, 12, 31)).map(
         http_date
     ),
-).map(header_bytes)
+).map(raw_utf8)
 raw_header_values = st.one_of(retry_header_values, st.binary(max_size=40))
 
 
@@ -366,7 +374,7 @@ async def test_run_id_is_refused_or_sent_as_one_safe_segment(run_id: object) -> 
 
 
 def response_with(status_code: int, content: bytes, content_type: str | None) -> httpx.Response:
-    headers = [] if content_type is None else [(b"content-type", header_bytes(content_type))]
+    headers = [] if content_type is None else [(b"content-type", raw_utf8(content_type))]
     return httpx.Response(status_code, content=content, headers=headers)
 
 
@@ -393,7 +401,7 @@ DEEP_OBJECT = b'{"a":' * 5_000 + b"1" + b"}" * 5_000
 
 
 @HOSTILE
-@given(body=st.one_of(json_values, status_like), content_type=content_types)
+@given(body=st.one_of(json_values_with_surrogates, status_like), content_type=content_types)
 @example(body=None, content_type="application/json")
 @example(body=[{"status": "PENDING"}], content_type="application/json")
 @example(body={"status": None}, content_type="application/json")
@@ -436,7 +444,9 @@ async def test_any_bytes_as_a_200_body_are_a_status_or_a_validation_error(
 @HOSTILE
 @given(
     status_code=st.integers(min_value=400, max_value=599),
-    content=st.one_of(st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode())),
+    content=st.one_of(
+        st.binary(max_size=200), json_values_with_surrogates.map(lambda v: json.dumps(v).encode())
+    ),
     content_type=content_types,
 )
 @example(status_code=500, content=DEEP_ARRAY, content_type="application/json")
@@ -589,6 +599,7 @@ async def test_429_with_a_hostile_retry_after_sleeps_a_bounded_time(
 hostile_server_text = st.one_of(
     st.text(),
     nasty_text,
+    surrogate_text,
     st.sampled_from(["ok\nFAKE 12:00 INFO admin logged in", "\x1b[2J\x1b[31mred", "a\rb", "x" * 100_000]),
 )
 MAX_ERROR_TEXT = 1_200  # the task id (up to 512 characters, repr'd) plus bounded server text
@@ -614,10 +625,11 @@ async def test_task_error_text_is_one_bounded_printable_line(
     send terminal escapes or blow up the error text: it stays one bounded, printable line."""
     router = new_router()
     body = {"status": final, "exception_reason": reason, "message": message}
-    router.get("/tts/abc").respond(200, json=body)
+    # ASCII-escaped JSON, so that lone surrogates can be sent (they make the body unreadable).
+    router.get("/tts/abc").respond(200, content=json.dumps(body).encode(), content_type="application/json")
     async with make_client(router, max_retries=0) as client:
         result = await outcome(lambda: client.wait("abc"))
-    if isinstance(result, ResponseValidationError):  # a message of a type the model refuses
+    if isinstance(result, ResponseValidationError):  # a message the model refuses, a lone surrogate
         return
     assert isinstance(result, CambError), repr(result)
     assert type(result).__name__.startswith("Task"), repr(result)
@@ -642,5 +654,5 @@ def test_watch_timeout_text_is_one_bounded_printable_line(status: str) -> None:
 def test_status_error_text_is_one_bounded_printable_line(status_code: int, text: str) -> None:
     """An error body quoted in an APIStatusError's text is one bounded, printable line."""
     request = httpx.Request("GET", f"{BASE_URL}/tts/abc")
-    response = httpx.Response(status_code, text=text, request=request)
+    response = httpx.Response(status_code, content=raw_utf8(text), request=request)  # surrogates too
     assert_one_clean_line(str(make_status_error(response)))
