@@ -15,6 +15,7 @@ import math
 import operator
 import string
 from contextlib import aclosing
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 from urllib.parse import unquote
@@ -27,7 +28,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from support import BASE_URL, make_client
 
-import camb_async._client
+import camb_async._clock
 from camb_async import (
     APIStatusError,
     AsyncCambClient,
@@ -582,8 +583,10 @@ async def test_429_with_a_hostile_retry_after_sleeps_a_bounded_time(
     route = router.get("/tts/abc").mock(
         side_effect=[limited, httpx.Response(200, json={"status": "SUCCESS"})]
     )
-    # The client resolves `sleep` (camb_async._clock.sleep) through its own module global.
-    with mock.patch.object(camb_async._client, "sleep", recording_sleep):
+    # Every SDK wait goes through camb_async._clock.sleep, which calls its module's `anyio.sleep`:
+    # swap that one name (not anyio itself) to record each wait and return at once.
+    fake_anyio = SimpleNamespace(sleep=recording_sleep)
+    with set_testing(False), mock.patch.object(camb_async._clock, "anyio", fake_anyio):
         async with make_client(router, max_retries=1) as client:
             status = await client.status("abc")
     assert status.status is TaskState.SUCCESS
