@@ -33,8 +33,10 @@ from ._exceptions import (
     CambError,
     ClientClosedError,
     ResponseValidationError,
+    api_key_of,
     make_status_error,
     make_task_error,
+    redact,
 )
 from ._learning import DurationModel
 from ._models import TaskCreated, TaskState, TaskStatus
@@ -172,7 +174,7 @@ class AsyncCambClient:
 
     def __repr__(self) -> str:
         state = "closed" if self._lifecycle.closed else "open"
-        return f"<AsyncCambClient base_url={self._base_url!r} {state}>"
+        return f"<AsyncCambClient base_url={_shown_url(self._base_url)!r} {state}>"
 
     @property
     def base_url(self) -> str:
@@ -300,7 +302,7 @@ class AsyncCambClient:
         assert final is not None
         assert final.is_terminal
         if final.status != TaskState.SUCCESS:
-            raise make_task_error(task_id, final)
+            raise make_task_error(task_id, final, secret=self._headers["x-api-key"])
         return final
 
     # -- text to speech ----------------------------------------------------------
@@ -388,7 +390,12 @@ class AsyncCambClient:
                         retries += 1
                         await self._pause(retries, None, "unreadable body", method, path)
                         continue
-                    raise _validation_error(response, exc) from exc
+                    error = _validation_error(response, exc)
+                    if _shows_api_key(exc, response):
+                        # The cause quotes the server's data, and the server sent the key back:
+                        # chain nothing, the (redacted) text already says what was wrong.
+                        raise error from None
+                    raise error from exc
             if retries < self._max_retries and should_retry_response(response, idempotent=idempotent):
                 retries += 1
                 await self._pause(retries, response, str(response.status_code), method, path, state)
@@ -404,7 +411,11 @@ class AsyncCambClient:
                     if state.resume_at > anyio.current_time():
                         # A 429 arrived while this request queued for a slot: honour its pause.
                         await sleep(state.resume_at - anyio.current_time())
-                    return await self._http.request(method, url, headers=self._headers, **extra)
+                    # Never follow a redirect, whatever the http_client says: httpx drops only
+                    # Authorization on a redirect to another host, so x-api-key would go along.
+                    return await self._http.request(
+                        method, url, headers=self._headers, follow_redirects=False, **extra
+                    )
             finally:
                 state.sending.discard(scope)
                 if state.drained is not None and not state.sending:
@@ -485,11 +496,20 @@ def _validation_error(response: httpx.Response, exc: Exception) -> ResponseValid
         )
     else:
         problems = str(exc)
+    secret = api_key_of(request)
     return ResponseValidationError(
-        f"{request.method} {request.url.path} returned {response.status_code} with a body "
-        f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
+        redact(
+            f"{request.method} {request.url.path} returned {response.status_code} with a body "
+            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {redact(problems, secret)}",
+            secret,
+        ),
         response=response,
     )
+
+
+def _shows_api_key(exc: Exception, response: httpx.Response) -> bool:
+    secret = api_key_of(response.request)
+    return secret is not None and secret in f"{exc}{exc!r}"
 
 
 def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
@@ -500,14 +520,34 @@ def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
 
 
 def _normalise_base_url(url: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:  # not a ValueError: say it as one, like every bad option
+        raise ValueError(f"base_url is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {url!r}")
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {_shown_url(url)!r}")
     if parsed.query or parsed.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {url!r}")
+        raise ValueError(f"base_url must not have a query or fragment, got {_shown_url(url)!r}")
     if parsed.scheme == "http" and parsed.host not in ("localhost", "127.0.0.1", "::1"):
-        log.warning("base_url %s sends the API key unencrypted; use https", url)
+        log.warning("base_url %s sends the API key unencrypted; use https", _shown_url(url))
     return url.rstrip("/")
+
+
+def _shown_url(url: str) -> str:
+    """``url`` as the SDK prints it (repr, logs, errors): a user:password part, a query and
+    a fragment are replaced by ``[redacted]``, since each may carry a secret."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "<an invalid URL>"
+    if not (parsed.userinfo or parsed.query or parsed.fragment):
+        return url
+    shown = str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
+    if parsed.userinfo:
+        shown = shown.replace("://", "://[redacted]@", 1)
+    if parsed.query or parsed.fragment:
+        shown += "?[redacted]"
+    return shown
 
 
 def _check_text(text: object) -> None:

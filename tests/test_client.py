@@ -159,6 +159,8 @@ def test_default_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
         ("camb.ai/apis", "http\\(s\\) URL with a host"),
         ("https://x/apis?region=eu", "query or fragment"),
         ("https://x/apis#top", "query or fragment"),
+        ("https://x:notaport/apis", "not a valid URL: Invalid port"),
+        ("https://x\x00y/apis", "not a valid URL"),
     ],
 )
 def test_invalid_base_url_is_refused(base_url: str, message: str) -> None:
