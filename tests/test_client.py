@@ -821,6 +821,7 @@ async def test_rate_limit_pauses_other_requests_of_the_client(
     router.get("/tts/a").mock(side_effect=answer_a)
     router.get("/tts/b").mock(side_effect=answer_b)
     statuses: list[TaskStatus] = []
+    resume_at = 0.0
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tg:
             tg.start_soon(client.status, "a")
