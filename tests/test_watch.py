@@ -786,16 +786,21 @@ def finishing_at(clock: VirtualClock, finish: float) -> Callable[[httpx.Request]
     return respond
 
 
+async def teach(camb: AsyncCambClient, router: respx.Router, clock: VirtualClock) -> None:
+    """Finish 16 tts tasks of 20 s on ``camb``: enough for it to learn their duration."""
+    for n in range(16):
+        router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait(f"t{n}")
+    clock.waits.clear()
+
+
 async def test_client_learns_durations_per_family_when_asked(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """learn_durations=True: after 16 tasks of 20 s, a new tts watch skips to 15 s; dub does not."""
     clock = VirtualClock(monkeypatch)
     async with make_client(router, learn_durations=True) as camb:
-        for n in range(16):
-            router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
-            await camb.wait(f"t{n}")
-        clock.waits.clear()
+        await teach(camb, router, clock)
         router.get("/tts/new").mock(side_effect=finishing_at(clock, 20.0))
         await camb.wait("new")
         # Last seen running at about 18 s (polls at 3.05 s + 3k s): skip to 0.75 x that, ±5 %.
@@ -829,10 +834,7 @@ async def test_learned_schedule_is_dropped_after_a_change(
     """A change of status restarts the usual schedule, not the learned one."""
     clock = VirtualClock(monkeypatch)
     async with make_client(router, learn_durations=True) as camb:
-        for n in range(16):
-            router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
-            await camb.wait(f"t{n}")
-        clock.waits.clear()
+        await teach(camb, router, clock)
         router.get("/tts/new").mock(
             side_effect=[answer("PENDING"), answer("PROCESSING"), answer("PROCESSING"), answer("SUCCESS")]
         )
