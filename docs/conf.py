@@ -14,11 +14,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Build from a checkout even when camb_async is not installed in the docs environment.
 sys.path.insert(0, str(ROOT))
 
-import camb_async  # noqa: E402  (needs the path set above)
+import camb_async
 
 project = "camb-async"
 author = "camb-async developers"
-copyright = "camb-async developers"  # noqa: A001  (the name Sphinx reads)
+copyright = "camb-async developers"
 version = release = camb_async.__version__
 
 extensions = [
