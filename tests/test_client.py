@@ -682,9 +682,13 @@ async def test_caller_owned_http_client_is_not_closed(router: respx.Router) -> N
 
 
 async def test_sdk_created_http_client_is_closed() -> None:
-    """aclose() closes the httpx client the SDK created itself."""
+    """aclose() closes the httpx client the SDK created itself (on its first request)."""
     camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
+        await camb.status("abc")
     http = camb._http
+    assert http is not None
     assert not http.is_closed
     await camb.aclose()
     assert http.is_closed
