@@ -400,12 +400,22 @@ class AsyncCambClient:
         """Send once through the pool, within the client's limit on requests in flight."""
         with anyio.CancelScope() as scope:
             state.sending.add(scope)
+            limiter = state.limiter
             try:
-                async with state.limiter:
-                    if state.resume_at > anyio.current_time():
+                try:
+                    # A free slot is taken without the checkpoint `async with limiter`
+                    # makes (an extra turn of the event loop per request); the request
+                    # itself checkpoints soon after.
+                    limiter.acquire_nowait()
+                except anyio.WouldBlock:
+                    await limiter.acquire()
+                try:
+                    if state.resume_at and state.resume_at > anyio.current_time():
                         # A 429 arrived while this request queued for a slot: honour its pause.
                         await sleep(state.resume_at - anyio.current_time())
                     return await state.http.request(method, url, headers=self._headers, **extra)
+                finally:
+                    limiter.release()
             finally:
                 state.sending.discard(scope)
                 if state.drained is not None and not state.sending:

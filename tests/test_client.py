@@ -865,3 +865,27 @@ async def test_rate_limit_pause_holds_requests_queued_for_a_slot(router: respx.R
     assert len(sent["b"]) == 1
     pause_end = sent["a"][0] + 0.05 + 0.3
     assert sent["b"][0] >= pause_end - 0.01
+
+
+async def test_cancelled_wait_for_a_slot_leaks_no_slot(router: respx.Router) -> None:
+    """A request cancelled while it waits for the only slot takes no slot; later requests still run."""
+    release = anyio.Event()
+    first_in_flight = anyio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/a"):
+            first_in_flight.set()
+            await release.wait()
+        return ok()
+
+    router.get(path__regex=r"/tts/(a|b|c)$").mock(side_effect=answer)
+    async with make_client(router, max_concurrent_requests=1) as camb:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(camb.status, "a")
+                await first_in_flight.wait()
+                with anyio.move_on_after(0.05) as waited:
+                    await camb.status("b")  # waits for the slot "a" holds
+                assert waited.cancelled_caught
+                release.set()
+            assert (await camb.status("c")).status == "PENDING"
