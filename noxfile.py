@@ -42,7 +42,9 @@ def _install(session: nox.Session, *groups: str, extras: str = "simulator") -> N
 def tests(session: nox.Session) -> None:
     """Unit tests (respx) and integration/load tests (real TCP), on asyncio and trio."""
     _install(session, "tests")
+    session.run("coverage", "erase")
     session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report", "--fail-under=90")
 
 

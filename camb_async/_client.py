@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -31,9 +32,12 @@ from ._exceptions import (
     CambError,
     ClientClosedError,
     ResponseValidationError,
+    api_key_of,
     make_status_error,
     make_task_error,
+    redact,
 )
+from ._learning import DurationModel
 from ._models import TaskCreated, TaskState, TaskStatus
 from ._paths import TaskFamily, result_path, status_path, validate_task_id
 from ._polling import PollSchedule, watch_status
@@ -107,17 +111,21 @@ class AsyncCambClient:
         max_retries: Retries of a failed request (see docs/retries.md).
         http_client: Your own ``httpx.AsyncClient`` (proxies, transport,
             event hooks); the SDK sends through it and does not close it.
+        max_concurrent_requests: Requests in flight at once; keep it below
+            your ``http_client``'s ``max_connections``.
+        poll_schedule: Default waits between polls for ``watch()``/``wait()``.
+        watch_timeout: Default overall deadline of ``watch()``/``wait()``, in
+            seconds (600); ``None`` lets them run until the task finishes.
+        learn_durations: Let ``watch()``/``wait()`` learn, per task family,
+            when this client's past tasks finished: skip polls before almost
+            any of them had finished and poll more often where many did (see
+            docs/polling.md). Off by default.
         transport: What the HTTP client the SDK creates sends through:
             ``"httpx"`` (httpx's own pool, the default) or ``"aiohttp"``
             (``httpx-aiohttp``'s ``AiohttpTransport``, several times cheaper
             in CPU per request; install ``camb-async[aiohttp]``). aiohttp
             runs only on asyncio: under trio the client uses httpx's pool.
             The HTTP client is created on first use, inside the event loop.
-        max_concurrent_requests: Requests in flight at once; keep it below
-            your ``http_client``'s ``max_connections``.
-        poll_schedule: Default waits between polls for ``watch()``/``wait()``.
-        watch_timeout: Default overall deadline of ``watch()``/``wait()``, in
-            seconds (600); ``None`` lets them run until the task finishes.
 
     Raises:
         CambError: No API key was given and ``CAMB_API_KEY`` is not set; or
@@ -138,6 +146,7 @@ class AsyncCambClient:
         max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS,
         poll_schedule: PollSchedule | None = None,
         watch_timeout: float | None = DEFAULT_WATCH_TIMEOUT,
+        learn_durations: bool = False,
         transport: Transport = "httpx",
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
@@ -154,6 +163,7 @@ class AsyncCambClient:
         self._base_url = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         self._watch_timeout = _check_timeout(watch_timeout, "watch_timeout")
         self._schedule = poll_schedule or PollSchedule()
+        self._durations = DurationModel() if learn_durations else None
         self._max_retries = max_retries
         self._max_concurrent = max_concurrent_requests
         self._headers = {
@@ -183,7 +193,7 @@ class AsyncCambClient:
 
     def __repr__(self) -> str:
         state = "closed" if self._lifecycle.closed else "open"
-        return f"<AsyncCambClient base_url={self._base_url!r} {state}>"
+        return f"<AsyncCambClient base_url={_shown_url(self._base_url)!r} {state}>"
 
     @property
     def base_url(self) -> str:
@@ -254,8 +264,9 @@ class AsyncCambClient:
         Args:
             task_id: The id that creating the task returned.
             family: Which kind of task (``"tts"``, ``"dub"``, ...).
-            interval: First wait between polls, in seconds; the wait grows
-                from there along the client's ``poll_schedule``.
+            interval: Poll every this many seconds at first, in place of the
+                ``initial`` and ``fast`` waits of the client's ``poll_schedule``;
+                later waits are at least this (see ``PollSchedule.with_interval``).
             timeout: Overall deadline in seconds; defaults to the client's
                 ``watch_timeout`` (600 s); ``None`` waits as long as it takes.
 
@@ -271,7 +282,16 @@ class AsyncCambClient:
         path = status_path(family, task_id)
         schedule = self._schedule if interval is None else self._schedule.with_interval(interval)
         limit = self._watch_timeout if isinstance(timeout, NotGiven) else _check_timeout(timeout, "timeout")
-        return watch_status(lambda: self._get_status(path), task_id=task_id, schedule=schedule, timeout=limit)
+        durations = self._durations
+        learned = durations.schedule(family, schedule) if durations and interval is None else None
+        return watch_status(
+            lambda: self._get_status(path),
+            task_id=task_id,
+            schedule=schedule,
+            timeout=limit,
+            first=learned,
+            on_finish=None if durations is None else functools.partial(durations.record, family),
+        )
 
     async def wait(
         self,
@@ -301,7 +321,7 @@ class AsyncCambClient:
         assert final is not None
         assert final.is_terminal
         if final.status != TaskState.SUCCESS:
-            raise make_task_error(task_id, final)
+            raise make_task_error(task_id, final, secret=self._headers["x-api-key"])
         return final
 
     # -- text to speech ----------------------------------------------------------
@@ -389,7 +409,12 @@ class AsyncCambClient:
                         retries += 1
                         await self._pause(retries, None, "unreadable body", method, path)
                         continue
-                    raise _validation_error(response, exc) from exc
+                    error = _validation_error(response, exc)
+                    if _shows_api_key(exc, response):
+                        # The cause quotes the server's data, and the server sent the key back:
+                        # chain nothing, the (redacted) text already says what was wrong.
+                        raise error from None
+                    raise error from exc
             if retries < self._max_retries and should_retry_response(response, idempotent=idempotent):
                 retries += 1
                 await self._pause(retries, response, str(response.status_code), method, path, state)
@@ -413,7 +438,11 @@ class AsyncCambClient:
                     if state.resume_at and state.resume_at > anyio.current_time():
                         # A 429 arrived while this request queued for a slot: honour its pause.
                         await sleep(state.resume_at - anyio.current_time())
-                    return await state.http.request(method, url, headers=self._headers, **extra)
+                    # Never follow a redirect, whatever the http_client says: httpx drops only
+                    # Authorization on a redirect to another host, so x-api-key would go along.
+                    return await state.http.request(
+                        method, url, headers=self._headers, follow_redirects=False, **extra
+                    )
                 finally:
                     limiter.release()
             finally:
@@ -499,11 +528,20 @@ def _validation_error(response: httpx.Response, exc: Exception) -> ResponseValid
         )
     else:
         problems = str(exc)
+    secret = api_key_of(request)
     return ResponseValidationError(
-        f"{request.method} {request.url.path} returned {response.status_code} with a body "
-        f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
+        redact(
+            f"{request.method} {request.url.path} returned {response.status_code} with a body "
+            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {redact(problems, secret)}",
+            secret,
+        ),
         response=response,
     )
+
+
+def _shows_api_key(exc: Exception, response: httpx.Response) -> bool:
+    secret = api_key_of(response.request)
+    return secret is not None and secret in f"{exc}{exc!r}"
 
 
 def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
@@ -514,14 +552,34 @@ def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
 
 
 def _normalise_base_url(url: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:  # not a ValueError: say it as one, like every bad option
+        raise ValueError(f"base_url is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {url!r}")
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {_shown_url(url)!r}")
     if parsed.query or parsed.fragment:
-        raise ValueError(f"base_url must not have a query or fragment, got {url!r}")
+        raise ValueError(f"base_url must not have a query or fragment, got {_shown_url(url)!r}")
     if parsed.scheme == "http" and parsed.host not in ("localhost", "127.0.0.1", "::1"):
-        log.warning("base_url %s sends the API key unencrypted; use https", url)
+        log.warning("base_url %s sends the API key unencrypted; use https", _shown_url(url))
     return url.rstrip("/")
+
+
+def _shown_url(url: str) -> str:
+    """``url`` as the SDK prints it (repr, logs, errors): a user:password part, a query and
+    a fragment are replaced by ``[redacted]``, since each may carry a secret."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "<an invalid URL>"
+    if not (parsed.userinfo or parsed.query or parsed.fragment):
+        return url
+    shown = str(parsed.copy_with(username=None, password=None, query=None, fragment=None))
+    if parsed.userinfo:
+        shown = shown.replace("://", "://[redacted]@", 1)
+    if parsed.query or parsed.fragment:
+        shown += "?[redacted]"
+    return shown
 
 
 def _check_text(text: object) -> None:

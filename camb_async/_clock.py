@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import anyio
 
-__all__ = ["is_testing", "set_testing_flag", "sleep"]
+__all__ = ["is_testing", "now", "set_testing_flag", "sleep"]
 
 _testing = False
 
@@ -24,3 +24,8 @@ def set_testing_flag(on: bool) -> bool:
 async def sleep(seconds: float) -> None:
     """Sleep ``seconds`` (or just yield to the event loop in testing mode)."""
     await anyio.sleep(0 if _testing else seconds)
+
+
+def now() -> float:
+    """The event loop's clock, in seconds: what the poll schedule measures elapsed time on."""
+    return anyio.current_time()

@@ -5,7 +5,7 @@ CambError
 ├── APIError                        a request to the API did not give a usable answer
 │   ├── APIConnectionError          no HTTP answer at all (wraps the httpx error)
 │   │   └── APITimeoutError         ... because a connect/read/write/pool timeout expired
-│   ├── APIStatusError              the API answered with a 4xx/5xx status
+│   ├── APIStatusError              the API answered with a 4xx/5xx status (or a 3xx: never followed)
 │   │   ├── BadRequestError             400
 │   │   ├── AuthenticationError         401
 │   │   ├── PaymentRequiredError        402
@@ -25,7 +25,9 @@ CambError
 └── ClientClosedError               the client was closed, or is used from another event loop
 ```
 
-Texts never contain the API key: it only ever travels in a request header.
+Texts never contain the API key: it only ever travels in a request header, and where a
+text quotes the server, a key the server repeated is shown as ``[redacted]``. The one
+place that holds the key is ``APIError.request.headers`` (docs/errors.md says why).
 """
 
 from __future__ import annotations
@@ -156,9 +158,12 @@ class TaskError(CambError):
     """
 
     def __init__(self, task_id: str, status: TaskStatus) -> None:
-        detail = f" ({status.exception_reason})" if status.exception_reason else ""
-        message = f" {status.message}" if isinstance(status.message, str) else ""
-        super().__init__(f"task {task_id!r} ended with status {status.status}{detail}.{message}")
+        # The server's words become one bounded, printable line (see _excerpt).
+        detail = f" ({_excerpt(status.exception_reason)})" if status.exception_reason else ""
+        message = f" {_excerpt(status.message)}" if isinstance(status.message, str) else ""
+        super().__init__(
+            f"task {task_id!r} ended with status {_excerpt(str(status.status))}{detail}.{message}"
+        )
         self.task_id = task_id
         self.status = status
 
@@ -180,7 +185,7 @@ class WatchTimeoutError(CambError, TimeoutError):
     finished. ``last_status`` is the last status seen (``None`` if none was)."""
 
     def __init__(self, task_id: str, timeout: float, last_status: TaskStatus | None) -> None:
-        seen = f"last status {last_status.status}" if last_status else "no status seen yet"
+        seen = f"last status {_excerpt(str(last_status.status))}" if last_status else "no status seen yet"
         super().__init__(
             f"task {task_id!r} did not finish within {timeout:g} s ({seen}); "
             "pass a larger timeout=, or timeout=None to wait without a deadline"
@@ -219,27 +224,80 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
     if cls is None:
         cls = InternalServerError if response.status_code >= 500 else APIStatusError
     request = response.request
+    secret = api_key_of(request)
     text = f"{request.method} {request.url.path} returned {response.status_code}"
     if response.reason_phrase:
-        text += f" {response.reason_phrase}"
-    detail = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        text += f" {_excerpt(response.reason_phrase)}"
+    if response.is_redirect:
+        target = _excerpt(response.headers["location"])
+        text += f" (a redirect to {target}, which the SDK does not follow)"
+    detail = body if isinstance(body, str) else _dump(body, response)
     if detail:
-        text += f": {_excerpt(detail)}"
-    return cls(text, response=response, body=body)
+        # Redact before cutting the excerpt, so that no part of the key survives the cut.
+        text += f": {_excerpt(redact(detail, secret))}"
+    return cls(redact(text, secret), response=response, body=body)
 
 
-def make_task_error(task_id: str, status: TaskStatus) -> TaskError:
-    """Build the typed error for a task that ended in a failed terminal status."""
-    return _TASK_ERRORS.get(status.status, TaskError)(task_id, status)
+def make_task_error(task_id: str, status: TaskStatus, *, secret: str | None = None) -> TaskError:
+    """Build the typed error for a task that ended in a failed terminal status.
+
+    ``secret`` (the API key) is redacted from the text, should the server's
+    ``exception_reason`` or ``message`` repeat it.
+    """
+    error = _TASK_ERRORS.get(status.status, TaskError)(task_id, status)
+    text = str(error)
+    if secret and secret in text:
+        error.args = (redact(text, secret),)
+    return error
+
+
+REDACTED = "[redacted]"
+
+
+def api_key_of(request: httpx.Request) -> str | None:
+    """The API key a request carried, if any."""
+    return request.headers.get("x-api-key") or None
+
+
+def redact(text: str, secret: str | None) -> str:
+    """``text`` with every occurrence of ``secret`` replaced by ``[redacted]``.
+
+    Error texts quote what the server said; a server (or a proxy in between)
+    that repeats the API key must not put it into messages and logs.
+    """
+    return text.replace(secret, REDACTED) if secret else text
 
 
 def _decode_body(response: httpx.Response) -> object:
+    # A hostile body nested thousands of levels deep makes the json module raise
+    # RecursionError, which is no ValueError: such a body is kept as text.
     try:
         return response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
+        return _text(response)
+
+
+def _dump(body: object, response: httpx.Response) -> str:
+    try:
+        return json.dumps(body, ensure_ascii=False)
+    except (ValueError, RecursionError):  # nesting that loads but does not dump again
+        return _text(response)
+
+
+def _text(response: httpx.Response) -> str:
+    # httpx decodes with the charset the server named; some codecs raise even with
+    # errors="replace" (utf-16 without a BOM raises UnicodeError): fall back to UTF-8.
+    try:
         return response.text
+    except (ValueError, LookupError):
+        return response.content.decode("utf-8", errors="replace")
 
 
 def _excerpt(text: str) -> str:
+    """Server text as one printable line of at most ``_BODY_EXCERPT`` characters (plus "..."):
+    whitespace runs (newlines too) become one space and other control characters (terminal
+    escapes) their ``\\x..`` form, so quoting it cannot forge log lines or drive a terminal."""
     text = " ".join(text.split())
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
     return text if len(text) <= _BODY_EXCERPT else text[:_BODY_EXCERPT] + "..."

@@ -31,12 +31,16 @@ FAMILIES: frozenset[str] = frozenset(get_args(TaskFamily))
 
 _MAX_ID_LENGTH = 512
 _FORBIDDEN = frozenset("/\\?#")
+_MAX_RUN_ID_BITS = 1024  # far beyond any real id; keeps the path (and messages) short
 
 
 def validate_task_id(task_id: object) -> str:
     """Return ``task_id`` if it is a usable task id, else raise ``ValueError``/``TypeError``."""
     if not isinstance(task_id, str):
         raise TypeError(f"task_id must be a str, not {type(task_id).__name__}")
+    # Check and encode the plain string value: a str subclass may override the very
+    # methods (strip, __iter__, encode) that the checks and the encoding rely on.
+    task_id = str.__str__(task_id)
     if not task_id.strip():
         raise ValueError("task_id must not be empty or blank")
     if len(task_id) > _MAX_ID_LENGTH:
@@ -60,6 +64,10 @@ def result_path(run_id: object) -> str:
     """The path of a finished TTS run's audio, ``/tts-result/{run_id}``."""
     if isinstance(run_id, bool) or not isinstance(run_id, int):
         raise TypeError(f"run_id must be an int, not {type(run_id).__name__}")
-    if run_id < 0:
-        raise ValueError(f"run_id must not be negative, got {run_id}")
-    return f"/tts-result/{run_id}"
+    # The plain int value: an int subclass may override __str__/__format__ (and so the path).
+    value = int.__index__(run_id)
+    if value.bit_length() > _MAX_RUN_ID_BITS:
+        raise ValueError(f"run_id is out of range ({value.bit_length()} bits, at most {_MAX_RUN_ID_BITS})")
+    if value < 0:
+        raise ValueError(f"run_id must not be negative, got {value}")
+    return f"/tts-result/{value}"

@@ -14,11 +14,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # Build from a checkout even when camb_async is not installed in the docs environment.
 sys.path.insert(0, str(ROOT))
 
-import camb_async
+import camb_async  # after the path is set above
 
 project = "camb-async"
 author = "camb-async developers"
-copyright = "camb-async developers"
+copyright = "camb-async developers"  # the name Sphinx reads
 version = release = camb_async.__version__
 
 extensions = [

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
 from camb_async._paths import FAMILIES, result_path, status_path, validate_task_id
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REFUSED_IDS: list[tuple[object, type[Exception], str]] = [
     ("", ValueError, "empty or blank"),
@@ -113,9 +118,47 @@ def test_result_path_accepts_non_negative_int(run_id: int, path: str) -> None:
         (4.0, TypeError, "must be an int, not float"),
         (None, TypeError, "must be an int, not NoneType"),
         (-1, ValueError, "must not be negative, got -1"),
+        (2**1024, ValueError, r"out of range \(1025 bits, at most 1024\)"),
+        # Too many digits to print at all (pytest could not even name the case).
+        pytest.param(10**5000, ValueError, "out of range", id="10**5000"),
+        pytest.param(-(10**5000), ValueError, "out of range", id="-10**5000"),
     ],
 )
 def test_result_path_refuses(run_id: object, error: type[Exception], message: str) -> None:
     """result_path refuses bools, non-ints and negative numbers."""
     with pytest.raises(error, match=message):
         result_path(run_id)
+
+
+class _PrintsAsTraversal(int):
+    def __str__(self) -> str:
+        return "1/../../admin"
+
+    def __format__(self, spec: str) -> str:
+        return "1/../../admin"
+
+
+class _LyingStr(str):
+    def strip(self, chars: str | None = None) -> str:
+        return "ok"
+
+    def __iter__(self) -> Iterator[str]:
+        return iter("ok")
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return b".."
+
+
+def test_result_path_uses_the_int_value_not_what_a_subclass_prints() -> None:
+    """An int subclass that prints as a path traversal still builds /tts-result/{digits}."""
+    assert result_path(_PrintsAsTraversal(3)) == "/tts-result/3"
+    assert result_path(2**1024 - 1).startswith("/tts-result/1797693")
+
+
+def test_status_path_checks_and_encodes_the_plain_string_value() -> None:
+    """A str subclass whose methods lie is checked and encoded by its real characters."""
+    with pytest.raises(ValueError, match="contains '/'"):
+        status_path("tts", _LyingStr("a/../b"))
+    built = status_path("tts", _LyingStr("a b"))
+    assert built == "/tts/a%20b"
+    assert type(validate_task_id(_LyingStr("abc"))) is str

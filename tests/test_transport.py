@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import sys
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -111,6 +112,17 @@ async def test_aclose_without_any_request_is_fine() -> None:
     await client.aclose()
     assert client.is_closed
     assert client._http is None
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_aiohttp_transport_verifies_tls() -> None:
+    """The aiohttp transport verifies certificates and host names, like httpx's."""
+    async with AsyncCambClient(API_KEY, transport="aiohttp") as client:
+        client._loop_state()  # the SDK creates its HTTP client on first use
+        transport = _transport_of(client)
+        assert isinstance(transport, AiohttpTransport)
+        assert transport.ssl_context.verify_mode == ssl.CERT_REQUIRED
+        assert transport.ssl_context.check_hostname is True
 
 
 # -- the aiohttp transport over real TCP ---------------------------------------------

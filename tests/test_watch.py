@@ -16,6 +16,7 @@ import pytest
 from support import make_client
 
 import camb_async._polling
+from benchmarks import schedule_curve
 from camb_async import (
     DEFAULT_WATCH_TIMEOUT,
     AsyncCambClient,
@@ -30,8 +31,11 @@ from camb_async import (
     TaskTimedOutError,
     WatchTimeoutError,
 )
+from camb_async._learning import DurationModel, LearnedSchedule
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import respx
 
 pytestmark = pytest.mark.anyio
@@ -381,8 +385,10 @@ async def test_thousand_watches_respect_max_concurrent_requests(router: respx.Ro
 
 
 def test_poll_schedule_defaults() -> None:
-    """The default schedule starts at 0.5 s, grows by 1.25 up to 3 s, with ±10 % jitter."""
-    assert PollSchedule() == PollSchedule(initial=0.5, factor=1.25, maximum=3.0, jitter=0.1)
+    """The default schedule: 1.4 s, then 0.55 s until 3 s, then 3 s, growing by 5 % of elapsed to 15 s."""
+    assert PollSchedule() == PollSchedule(
+        initial=1.4, fast=0.55, fast_until=3.0, steady=3.0, growth=0.05, maximum=15.0, jitter=0.05
+    )
 
 
 @pytest.mark.parametrize(
@@ -392,9 +398,20 @@ def test_poll_schedule_defaults() -> None:
         ({"initial": 0.0}, "initial must be at least 0.01"),
         ({"initial": -1.0}, "initial must be at least 0.01"),
         ({"initial": math.nan}, "initial must be at least 0.01"),
-        ({"factor": 0.99}, "factor must be at least 1"),
-        ({"factor": math.nan}, "factor must be at least 1"),
-        ({"initial": 2.0, "maximum": 1.0}, "maximum"),
+        ({"fast": 0.005}, "fast must be at least 0.01"),
+        ({"fast": math.nan}, "fast must be at least 0.01"),
+        ({"steady": 0.0}, "steady must be at least 0.01"),
+        ({"steady": math.nan}, "steady must be at least 0.01"),
+        ({"fast_until": -0.1}, "fast_until must be"),
+        ({"fast_until": math.inf}, "fast_until must be"),
+        ({"fast_until": math.nan}, "fast_until must be"),
+        ({"growth": -0.01}, "growth must be in"),
+        ({"growth": 1.01}, "growth must be in"),
+        ({"growth": math.nan}, "growth must be in"),
+        ({"initial": 20.0}, "maximum"),
+        ({"steady": 16.0}, "maximum"),
+        ({"fast": 16.0}, "maximum"),
+        ({"maximum": 2.9}, "maximum"),
         ({"maximum": math.nan}, "maximum"),
         ({"jitter": -0.01}, "jitter must be in"),
         ({"jitter": 1.0}, "jitter must be in"),
@@ -408,45 +425,106 @@ def test_poll_schedule_validation(options: dict[str, float], message: str) -> No
 
 
 @pytest.mark.parametrize(
-    "options", [{"initial": 0.01}, {"factor": 1.0}, {"initial": 3.0, "maximum": 3.0}, {"jitter": 0.0}]
+    "options",
+    [
+        {"initial": 0.01},
+        {"fast": 0.01},
+        {"steady": 0.01},
+        {"fast_until": 0.0},
+        {"growth": 0.0},
+        {"growth": 1.0},
+        {"maximum": 3.0},
+        {"maximum": math.inf},
+        {"jitter": 0.0},
+    ],
 )
 def test_poll_schedule_accepts_boundaries(options: dict[str, float]) -> None:
-    """The smallest allowed values are accepted."""
+    """The extreme allowed values are accepted."""
     schedule = PollSchedule(**options)
     for field, value in options.items():
         assert getattr(schedule, field) == value
 
 
-def test_poll_schedule_delays_grow_by_factor_up_to_maximum() -> None:
-    """delays() starts at initial, multiplies by factor after each poll, and stops at maximum."""
-    delays = PollSchedule(initial=0.5, factor=2.0, maximum=3.0).delays()
-    assert [next(delays) for _ in range(6)] == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
-
-
-def test_poll_schedule_default_delays() -> None:
-    """The default schedule's first waits follow 0.5 * 1.25**n, capped at 3 s."""
-    delays = PollSchedule().delays()
-    expected = [min(0.5 * 1.25**n, 3.0) for n in range(12)]
-    assert [next(delays) for _ in range(12)] == pytest.approx(expected)
-    assert expected[-1] == 3.0
-
-
-def test_poll_schedule_with_factor_one_is_constant() -> None:
-    """factor=1 polls at a constant interval."""
-    delays = PollSchedule(initial=0.2, factor=1.0).delays()
-    assert [next(delays) for _ in range(4)] == [0.2, 0.2, 0.2, 0.2]
+def test_poll_schedule_is_frozen() -> None:
+    """A PollSchedule cannot be changed after it is made."""
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        PollSchedule().steady = 1.0  # type: ignore[misc]
 
 
 @pytest.mark.parametrize(
-    ("interval", "maximum"),
-    [(0.1, 3.0), (2.0, 3.0), (3.0, 3.0), (5.0, 5.0), (60.0, 60.0)],
+    ("elapsed", "wait"),
+    [
+        (0.0, 1.4),  # the poll that saw the status
+        (1.4, 0.55),
+        (2.99, 0.55),
+        (3.0, 3.0),
+        (30.0, 3.0),
+        (60.0, 3.0),
+        (100.0, 5.0),
+        (200.0, 10.0),
+        (300.0, 15.0),
+        (3600.0, 15.0),
+    ],
 )
-def test_with_interval_starts_there_and_raises_maximum_when_needed(interval: float, maximum: float) -> None:
-    """with_interval sets initial and lifts maximum to it when it is larger; other fields stay."""
-    base = PollSchedule(initial=0.5, factor=1.5, maximum=3.0, jitter=0.2)
+def test_default_wait_after_elapsed(elapsed: float, wait: float) -> None:
+    """The default waits by elapsed time: first wait, fast phase, steady, growth, cap."""
+    assert PollSchedule().wait_after(elapsed) == pytest.approx(wait)
+
+
+def test_default_delays_follow_elapsed_time() -> None:
+    """For a status that never changes: polls at 0, 1.4, 1.95, 2.5, 3.05 s, then every 3 s, then growing."""
+    delays = PollSchedule().delays()
+    first = [next(delays) for _ in range(24)]
+    assert first[:6] == pytest.approx([1.4, 0.55, 0.55, 0.55, 3.0, 3.0])
+    times = [sum(first[:n]) for n in range(len(first) + 1)]
+    assert times[4] == pytest.approx(3.05)
+    for at, delay in zip(times[:-1], first, strict=True):
+        if at >= 60.0:
+            assert delay == pytest.approx(0.05 * at)
+
+
+def test_default_polls_of_a_long_task_stay_few() -> None:
+    """A task of 10 minutes costs under 80 polls, and the wait never exceeds 15 s."""
+    delays = PollSchedule().delays()
+    elapsed, polls, longest = 0.0, 1, 0.0
+    while elapsed < 600.0:
+        delay = next(delays)
+        longest = max(longest, delay)
+        elapsed += delay
+        polls += 1
+    assert polls < 80
+    assert longest == 15.0
+
+
+def test_fixed_interval_schedule() -> None:
+    """initial = fast = steady = maximum and growth 0 give a fixed interval."""
+    delays = PollSchedule(initial=2.0, fast=2.0, steady=2.0, growth=0.0, maximum=2.0).delays()
+    assert [next(delays) for _ in range(50)] == [2.0] * 50
+
+
+@pytest.mark.parametrize(
+    ("interval", "steady", "maximum"),
+    [(0.1, 3.0, 15.0), (2.0, 3.0, 15.0), (3.0, 3.0, 15.0), (5.0, 5.0, 15.0), (60.0, 60.0, 60.0)],
+)
+def test_with_interval_polls_at_interval_and_lifts_later_waits(
+    interval: float, steady: float, maximum: float
+) -> None:
+    """with_interval sets initial and fast, lifts steady and maximum to it when larger; other fields stay."""
+    base = PollSchedule(jitter=0.2)
     schedule = base.with_interval(interval)
-    assert schedule == dataclasses.replace(base, initial=interval, maximum=maximum)
-    assert next(schedule.delays()) == interval
+    assert schedule == dataclasses.replace(
+        base, initial=interval, fast=interval, steady=steady, maximum=maximum
+    )
+    delays = schedule.delays()
+    assert next(delays) == interval
+    assert next(delays) == (interval if interval < 3.0 else steady)
+
+
+def test_with_large_interval_is_constant_until_growth_passes_it() -> None:
+    """interval=10: every wait is 10 s until 5 % of the elapsed time passes 10 s (at 200 s)."""
+    schedule = PollSchedule().with_interval(10.0)
+    assert [schedule.wait_after(at) for at in (0.0, 10.0, 100.0, 190.0)] == [10.0] * 4
+    assert schedule.wait_after(260.0) == pytest.approx(13.0)
 
 
 @pytest.mark.parametrize("interval", [0.0, 0.005, -2.0, math.nan])
@@ -456,7 +534,7 @@ def test_with_interval_refuses_too_short(interval: float) -> None:
         PollSchedule().with_interval(interval)
 
 
-@pytest.mark.parametrize("jitter", [0.0, 0.1, 0.5])
+@pytest.mark.parametrize("jitter", [0.0, 0.05, 0.5])
 def test_jittered_stays_within_jitter(jitter: float) -> None:
     """jittered(d) stays within d * (1 ± jitter)."""
     schedule = PollSchedule(jitter=jitter)
@@ -475,39 +553,316 @@ def test_jittered_maps_random_draw(monkeypatch: pytest.MonkeyPatch, draw: float,
     assert PollSchedule(jitter=0.2).jittered(2.0) == pytest.approx(expected)
 
 
-async def test_waits_snap_back_to_initial_after_a_change(
-    router: respx.Router, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The wait grows while the status stays the same and returns to initial after a change."""
-    waits: list[float] = []
+def test_jittered_draws_from_given_rng() -> None:
+    """jittered(d, rng) draws from rng, so a seeded rng repeats the same waits."""
+    schedule = PollSchedule(jitter=0.2)
+    first = [schedule.jittered(1.0, rng) for rng in [random.Random(5)] for _ in range(5)]
+    again = [schedule.jittered(1.0, rng) for rng in [random.Random(5)] for _ in range(5)]
+    assert first == again
+    assert len(set(first)) == 5
 
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
+
+class VirtualClock:
+    """Replaces the loop's clock and sleep: sleeping moves time forward at once, and is recorded."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.time = 100.0
+        self.waits: list[float] = []
+        monkeypatch.setattr(camb_async._polling, "now", lambda: self.time)
+        monkeypatch.setattr(camb_async._polling, "sleep", self.sleep)
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.time += seconds
         await anyio.lowlevel.checkpoint()
 
-    monkeypatch.setattr(camb_async._polling, "sleep", record)
-    script = ["PENDING", "PENDING", "PENDING", "PROCESSING", "PROCESSING", "PROCESSING", "SUCCESS"]
+
+async def test_waits_follow_elapsed_time_and_snap_back_after_a_change(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Waits follow the time since the status was first seen; a change restarts that time."""
+    clock = VirtualClock(monkeypatch)
+    script = ["PENDING"] * 5 + ["PROCESSING"] * 3 + ["SUCCESS"]
     router.get("/tts/abc").mock(side_effect=[answer(s) for s in script])
-    schedule = PollSchedule(initial=0.1, factor=2.0, maximum=0.3, jitter=0.0)
+    schedule = PollSchedule(initial=0.1, fast=0.2, fast_until=0.5, steady=1.0, growth=0.0, jitter=0.0)
     async with make_client(router, poll_schedule=schedule) as camb:
         seen = [status.status async for status in camb.watch("abc")]
     assert seen == ["PENDING", "PROCESSING", "SUCCESS"]
-    assert waits == [0.1, 0.2, 0.3, 0.1, 0.2, 0.3]
+    # PENDING polls at 0, .1, .3, .5, 1.5; PROCESSING seen at 2.5, polled at 2.6, 2.8; SUCCESS at 3.0
+    assert clock.waits == pytest.approx([0.1, 0.2, 0.2, 1.0, 1.0, 0.1, 0.2, 0.2])
 
 
-async def test_interval_argument_sets_first_wait(
+async def test_elapsed_time_counts_request_time(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Elapsed time is measured on the clock, so slow requests move a watch along its schedule too."""
+    clock = VirtualClock(monkeypatch)
+
+    polls = 0
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal polls
+        polls += 1
+        clock.time += 2.0  # each request takes 2 s
+        return answer("SUCCESS" if polls == 4 else "PENDING")
+
+    router.get("/tts/abc").mock(side_effect=slow)
+    schedule = PollSchedule(jitter=0.0)
+    async with make_client(router, poll_schedule=schedule) as camb:
+        await camb.wait("abc")
+    # Polls begin at 0, 3.4 (a 1.4 s wait after a 2 s request), 8.4: past 3 s, so steady 3 s waits.
+    # Were elapsed counted without request time, the second wait would be the fast 0.55 s.
+    assert clock.waits == pytest.approx([1.4, 3.0, 3.0])
+
+
+@pytest.mark.parametrize(("interval", "expected"), [(2.0, [2.0, 2.0, 3.0]), (10.0, [10.0, 10.0, 10.0])])
+async def test_interval_argument_sets_the_first_waits(
+    client: AsyncCambClient,
+    router: respx.Router,
+    monkeypatch: pytest.MonkeyPatch,
+    interval: float,
+    expected: list[float],
+) -> None:
+    """watch(interval=...) polls every interval at first; later waits are at least interval (±5 % jitter)."""
+    clock = VirtualClock(monkeypatch)
+    router.get("/tts/abc").mock(side_effect=[answer("PENDING")] * 3 + [answer("SUCCESS")])
+    await client.wait("abc", interval=interval)
+    assert len(clock.waits) == 3
+    for wait, want in zip(clock.waits, expected, strict=True):
+        assert want * 0.95 <= wait <= want * 1.05
+
+
+async def test_default_schedule_waits(
     client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """watch(interval=...) starts the schedule at that interval, within the jitter."""
-    waits: list[float] = []
+    """A client without poll_schedule= waits along PollSchedule(): 1.4 s, then 0.55 s, within ±5 %."""
+    clock = VirtualClock(monkeypatch)
+    router.get("/tts/abc").mock(side_effect=[answer("PENDING")] * 2 + [answer("SUCCESS")])
+    await client.wait("abc")
+    assert len(clock.waits) == 2
+    assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05
+    assert 0.55 * 0.95 <= clock.waits[1] <= 0.55 * 1.05
 
-    async def record(seconds: float) -> None:
-        waits.append(seconds)
-        await anyio.lowlevel.checkpoint()
 
-    monkeypatch.setattr(camb_async._polling, "sleep", record)
-    router.get("/tts/abc").mock(side_effect=[answer("PENDING"), answer("PENDING"), answer("SUCCESS")])
-    await client.wait("abc", interval=2.0)
-    assert len(waits) == 2
-    assert 1.8 <= waits[0] <= 2.2
-    assert 2.5 * 0.9 <= waits[1] <= 2.5 * 1.1
+# -- the request economy of the default schedule (benchmarks/schedule_curve.py) -----
+
+
+def test_default_schedule_meets_the_lag_and_request_targets() -> None:
+    """In the deterministic simulation the default meets issue 3's targets.
+
+    Short tasks (1-3 s): p50 lag <= 0.3 s. Tasks of 5-60 s: p50 lag <= 1.5 s,
+    p99 lag <= 3.5 s, at most 16 status requests per task on average.
+    """
+    short = schedule_curve.simulate(PollSchedule(), schedule_curve.SHORT)
+    medium = schedule_curve.simulate(PollSchedule(), schedule_curve.MEDIUM)
+    assert short.lag_p50 <= 0.3
+    assert medium.lag_p50 <= 1.5
+    assert medium.lag_p99 <= 3.5
+    assert medium.requests <= 16.0
+
+
+def test_old_default_misses_the_targets() -> None:
+    """The simulation can tell: 0.1's count-based default misses the short and request targets."""
+    old = schedule_curve.CountBased()
+    assert schedule_curve.simulate(old, schedule_curve.SHORT).lag_p50 > 0.3
+    assert schedule_curve.simulate(old, schedule_curve.MEDIUM).requests > 16.0
+
+
+def test_simulation_is_deterministic() -> None:
+    """The same seed gives the same numbers; the simulation of a fixed interval matches theory."""
+    one = schedule_curve.simulate(PollSchedule(), schedule_curve.MEDIUM, tasks=500)
+    two = schedule_curve.simulate(PollSchedule(), schedule_curve.MEDIUM, tasks=500)
+    assert one == two
+    fixed = schedule_curve.simulate(schedule_curve.fixed(2.0), schedule_curve.MEDIUM, tasks=4000)
+    assert fixed.lag_p50 == pytest.approx(1.0, abs=0.05)  # lag uniform in [0, 2)
+    assert fixed.lag_max < 2.0
+    assert fixed.requests == pytest.approx(1 + 32.5 / 2 + 0.5, abs=0.2)  # polls at 0, 2, ... past the end
+
+
+# -- learning from finished tasks (opt-in) ---------------------------------------------
+
+
+def test_duration_model_keeps_a_bounded_window_per_family() -> None:
+    """The model keeps the last `keep` results of each family, separately, and ignores nonsense."""
+    model = DurationModel(keep=5, least=2)
+    for n in range(12):
+        model.record("tts", float(n), float(n) + 1.0)
+    model.record("dub", 1.0, 2.0)
+    model.record("dub", 3.0, 2.0)  # finished before last seen running: ignored
+    model.record("dub", -1.0, 2.0)
+    model.record("dub", 1.0, math.inf)
+    model.record("dub", math.nan, 2.0)
+    assert model.samples("tts") == 5
+    assert model.samples("dub") == 1
+    assert model.samples("sub") == 0
+    learned = model.schedule("tts", PollSchedule())
+    assert learned is not None
+    assert learned.marks == (7.5, 8.5, 9.5, 10.5, 11.5)  # the last five, by the middle of their window
+
+
+def test_duration_model_needs_enough_samples() -> None:
+    """Below `least` results the model has no schedule for the family."""
+    model = DurationModel(least=3)
+    model.record("tts", 5.0, 6.0)
+    model.record("tts", 5.0, 6.0)
+    assert model.schedule("tts", PollSchedule()) is None
+    model.record("tts", 5.0, 6.0)
+    assert model.schedule("tts", PollSchedule()) is not None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"least": 0},
+        {"keep": 4, "least": 5},
+        {"skip_quantile": 1.0},
+        {"skip_quantile": -0.1},
+        {"skip_factor": 1.5},
+        {"per_poll": 0.0},
+        {"per_poll": math.nan},
+        {"first_per_poll": 0.0},
+        {"first_per_poll": 1.5},
+    ],
+)
+def test_duration_model_validation(options: dict[str, float]) -> None:
+    """Out-of-range DurationModel options are a ValueError."""
+    with pytest.raises(ValueError, match=r"keep|skip_quantile"):
+        DurationModel(**options)  # type: ignore[arg-type]
+
+
+def learned_after(finishes: list[tuple[float, float]], **options: float) -> LearnedSchedule:
+    model = DurationModel(keep=len(finishes), least=len(finishes), **options)
+    for running, finished in finishes:
+        model.record("tts", running, finished)
+    learned = model.schedule("tts", PollSchedule())
+    assert learned is not None
+    return learned
+
+
+def test_learned_schedule_skips_before_the_early_durations() -> None:
+    """Tasks were all seen running at 20 s: no poll before 0.75 x 20 s, then the usual waits."""
+    learned = learned_after([(20.0, 22.0)] * 40, per_poll=0.25)
+    assert learned.skip == pytest.approx(15.0)
+    assert learned.wait_after(0.0) == pytest.approx(15.0)
+    assert learned.wait_after(15.0) == pytest.approx(3.0)
+    assert learned.wait_after(100.0) == pytest.approx(5.0)  # past every mark: the usual wait
+
+
+def test_learned_first_wait_lets_a_quarter_of_past_tasks_finish() -> None:
+    """Before the second poll, the wait lets 1/4 of the past tasks finish (1/8 later on)."""
+    quick = learned_after([(0.0, 0.1 * n + 0.2) for n in range(32)])  # ends 0.1 to 3.2 s
+    assert quick.first_step == 8
+    assert quick.step == 4
+    assert quick.marks[7] == pytest.approx(0.45)
+    assert quick.wait_after(0.0) == pytest.approx(0.55)  # the 8th mark, 0.45 s, floored at fast
+    assert quick.wait_after(1.0) == pytest.approx(0.55)
+    later = learned_after([(0.0, 0.1 * n + 2.0) for n in range(32)])  # ends 2 to 5.1 s
+    assert later.wait_after(0.0) == pytest.approx(1.35)  # the 8th mark: (0 + 2.7) / 2
+
+
+def test_learned_schedule_polls_fast_where_tasks_finished_and_never_slower_than_usual() -> None:
+    """Where past tasks crowd, the wait shrinks to about `per_poll` of them, not below `fast`."""
+    crowd = [(9.9, 10.1 + n / 100) for n in range(32)]  # 32 tasks ending around 10 s
+    learned = learned_after(crowd, per_poll=1 / 8)
+    assert learned.skip == pytest.approx(0.75 * 9.9)
+    assert learned.step == 4
+    assert learned.wait_after(8.0) == pytest.approx(2.015)  # until the 4th mark, at 10.015 s
+    assert learned.wait_after(10.0) == pytest.approx(0.55)  # 4 marks within 0.02 s: floored at fast
+    spread = learned_after([(0.0, 10.0 * n + 1.0) for n in range(32)], per_poll=1 / 8)
+    assert spread.skip == 0.0
+    assert spread.wait_after(0.0) == pytest.approx(1.4)  # never longer than the usual wait
+    assert spread.wait_after(100.0) == pytest.approx(5.0)
+
+
+def finishing_at(clock: VirtualClock, finish: float) -> Callable[[httpx.Request], httpx.Response]:
+    """A side effect: PENDING until `finish` seconds after the first poll, then SUCCESS."""
+    start: list[float] = []
+
+    def respond(request: httpx.Request) -> httpx.Response:
+        if not start:
+            start.append(clock.time)
+        return answer("SUCCESS" if clock.time - start[0] >= finish else "PENDING")
+
+    return respond
+
+
+async def test_client_learns_durations_per_family_when_asked(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """learn_durations=True: after 16 tasks of 20 s, a new tts watch skips to 15 s; dub does not."""
+    clock = VirtualClock(monkeypatch)
+    async with make_client(router, learn_durations=True) as camb:
+        for n in range(16):
+            router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+            await camb.wait(f"t{n}")
+        clock.waits.clear()
+        router.get("/tts/new").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait("new")
+        # Last seen running at about 18 s (polls at 3.05 s + 3k s): skip to 0.75 x that, ±5 %.
+        assert 0.75 * 16.0 * 0.95 <= clock.waits[0] <= 0.75 * 20.0 * 1.05
+        assert len(clock.waits) <= 6  # then 3 s, and 0.55 s near 20 s; the usual schedule takes 10
+        clock.waits.clear()
+        router.get("/dub/new").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait("new", family="dub")
+        assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05  # another family: the usual schedule
+        clock.waits.clear()
+        router.get("/tts/again").mock(side_effect=finishing_at(clock, 20.0))
+        await camb.wait("again", interval=2.0)
+        assert 2.0 * 0.95 <= clock.waits[0] <= 2.0 * 1.05  # interval= overrides what was learned
+
+
+async def test_client_does_not_learn_by_default(
+    client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without learn_durations=True every watch starts with the usual 1.4 s wait."""
+    clock = VirtualClock(monkeypatch)
+    for n in range(20):
+        router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+        await client.wait(f"t{n}")
+        assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05
+        clock.waits.clear()
+
+
+async def test_learned_schedule_is_dropped_after_a_change(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change of status restarts the usual schedule, not the learned one."""
+    clock = VirtualClock(monkeypatch)
+    async with make_client(router, learn_durations=True) as camb:
+        for n in range(16):
+            router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
+            await camb.wait(f"t{n}")
+        clock.waits.clear()
+        router.get("/tts/new").mock(
+            side_effect=[answer("PENDING"), answer("PROCESSING"), answer("PROCESSING"), answer("SUCCESS")]
+        )
+        await camb.wait("new")
+    assert len(clock.waits) == 3
+    assert clock.waits[0] >= 11.0  # learned skip
+    assert 1.4 * 0.95 <= clock.waits[1] <= 1.4 * 1.05  # PROCESSING: the usual first wait
+    assert 0.55 * 0.95 <= clock.waits[2] <= 0.55 * 1.05
+
+
+async def test_a_task_finished_before_the_first_poll_teaches_nothing(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watch whose first status is terminal gives no duration to learn from."""
+    VirtualClock(monkeypatch)
+    async with make_client(router, learn_durations=True) as camb:
+        router.get("/tts/done").mock(side_effect=[answer("SUCCESS")])
+        await camb.wait("done")
+        assert camb._durations is not None
+        assert camb._durations.samples("tts") == 0
+
+
+def test_learning_cuts_requests_in_simulation() -> None:
+    """Learning on a first wave, a second wave of 5-60 s tasks costs fewer requests at the same p99,
+    and sub-second tasks are seen sooner."""
+    base = PollSchedule()
+    plain = schedule_curve.simulate(base, schedule_curve.MEDIUM, tasks=3000)
+    learned = schedule_curve.simulate_learning(base, schedule_curve.MEDIUM, tasks=3000)
+    assert learned.requests < plain.requests - 2.0
+    assert learned.lag_p99 <= 3.5
+    assert learned.lag_p50 <= plain.lag_p50 + 0.1
+    quick = schedule_curve.simulate_learning(base, schedule_curve.SUBSECOND, tasks=3000)
+    assert quick.lag_p50 < schedule_curve.simulate(base, schedule_curve.SUBSECOND, tasks=3000).lag_p50 / 2

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import threading
 
@@ -29,13 +31,15 @@ def main(argv: list[str] | None = None) -> None:
         host=args.host,
         port=args.port,
     )
+    stop = threading.Event()
+    # SIGTERM (docker stop, Popen.terminate) stops the server as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
     with simulator:
         # The first line is read by scripts that start the simulator: keep its shape.
         print(f"camb-async simulator listening on {simulator.url}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopping", file=sys.stderr)
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: stop as SIGTERM does
+            stop.wait()
+    print("camb-async simulator stopped", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
