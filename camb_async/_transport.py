@@ -68,11 +68,6 @@ class HttpClientBuilder:
         self._timeout = timeout
         self._limits = default_limits(max_concurrent_requests)
 
-    @property
-    def transport(self) -> Transport:
-        """The transport asked for (the one built may be httpx's, under trio)."""
-        return self._transport
-
     def build(self) -> httpx.AsyncClient:
         """A new client for the running event loop; call it from inside that loop."""
         if self._transport == "aiohttp":

@@ -14,7 +14,7 @@ from httpx_aiohttp import AiohttpTransport
 from support import API_KEY, BASE_URL
 
 from camb_async import DEFAULT_TIMEOUT, AsyncCambClient, CambError
-from camb_async._transport import HttpClientBuilder
+from camb_async._transport import HttpClientBuilder, _running_on_asyncio
 
 if TYPE_CHECKING:
     from camb_async.testing import Simulator
@@ -74,6 +74,18 @@ def test_http_client_is_not_created_at_construction() -> None:
         client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport=transport)
         assert client._http is None
         client._lifecycle.closed = True
+
+
+def test_no_event_loop_is_not_asyncio() -> None:
+    """Outside any event loop the builder does not take the loop for asyncio's."""
+    assert not _running_on_asyncio()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_without_sniffio_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without sniffio (which trio needs) the running loop can only be asyncio's."""
+    monkeypatch.setitem(sys.modules, "sniffio", None)
+    assert _running_on_asyncio()
 
 
 # -- the default transport ----------------------------------------------------------
