@@ -86,8 +86,9 @@ def machine() -> str:
             versions.append(f"{name} {importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name} (not installed)")
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # = nproc
     return (
-        f"{os.cpu_count()} CPUs ({platform.machine()}, {platform.system()} {platform.release()}), "
+        f"{cpus} CPUs ({platform.machine()}, {platform.system()} {platform.release()}), "
         f"{platform.python_implementation()} {platform.python_version()}; " + ", ".join(versions)
     )
 
