@@ -1,6 +1,7 @@
 """Developer tasks: `nox` runs lint, typing and the tests on every supported Python.
 
-Sessions: lint, typing, tests-3.10 ... tests-3.13, examples, docs.
+Sessions: lint, typing, tests-3.10 ... tests-3.13, examples, docs, bench_smoke; and bench, the full
+benchmarks (minutes; run it on a quiet machine: `nox -s bench`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ PYTHONS = nox.project.python_versions(PYPROJECT)
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_external_run = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typing", "examples", "tests"]
+nox.options.sessions = ["lint", "typing", "examples", "tests", "bench_smoke"]
 
 
 def _put_pyenv_pythons_on_path() -> None:
@@ -77,3 +78,22 @@ def docs(session: nox.Session) -> None:
     _install(session)
     session.install("sphinx>=7", "furo", "myst-parser>=3")
     session.run("sphinx-build", "-W", "-b", "html", "docs", "docs/_build/html")
+
+
+@nox.session(python=PYTHONS[-1])
+def bench(session: nox.Session) -> None:
+    """The full benchmarks (benchmarks/): prints the tables and rewrites docs/benchmarks.md's generated part.
+
+    Takes many minutes and wants a quiet machine. `nox -s bench -- --scenario status` runs one scenario.
+    """
+    _install(session, "bench", extras="simulator,aiohttp")
+    session.run("python", "-m", "benchmarks", "--profile", "--output", "docs/benchmarks.md", *session.posargs)
+
+
+@nox.session(python=PYTHONS[-1])
+def bench_smoke(session: nox.Session) -> None:
+    """The benchmarks at tiny sizes, in seconds, so they keep working; asserts nothing on timings."""
+    _install(session, "bench", extras="simulator,aiohttp")
+    copy = pathlib.Path(session.create_tmp()) / "benchmarks.md"
+    copy.write_text((ROOT / "docs" / "benchmarks.md").read_text())
+    session.run("python", "-m", "benchmarks", "--smoke", "--output", str(copy), *session.posargs)

@@ -684,9 +684,13 @@ async def test_caller_owned_http_client_is_not_closed(router: respx.Router) -> N
 
 
 async def test_sdk_created_http_client_is_closed() -> None:
-    """aclose() closes the httpx client the SDK created itself."""
+    """aclose() closes the httpx client the SDK created itself (on its first request)."""
     camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
+        await camb.status("abc")
     http = camb._http
+    assert http is not None
     assert not http.is_closed
     await camb.aclose()
     assert http.is_closed
@@ -865,3 +869,27 @@ async def test_rate_limit_pause_holds_requests_queued_for_a_slot(router: respx.R
     assert len(sent["b"]) == 1
     pause_end = sent["a"][0] + 0.05 + 0.3
     assert sent["b"][0] >= pause_end - 0.01
+
+
+async def test_cancelled_wait_for_a_slot_leaks_no_slot(router: respx.Router) -> None:
+    """A request cancelled while it waits for the only slot takes no slot; later requests still run."""
+    release = anyio.Event()
+    first_in_flight = anyio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/a"):
+            first_in_flight.set()
+            await release.wait()
+        return ok()
+
+    router.get(path__regex=r"/tts/(a|b|c)$").mock(side_effect=answer)
+    async with make_client(router, max_concurrent_requests=1) as camb:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(camb.status, "a")
+                await first_in_flight.wait()
+                with anyio.move_on_after(0.05) as waited:
+                    await camb.status("b")  # waits for the slot "a" holds
+                assert waited.cancelled_caught
+                release.set()
+            assert (await camb.status("c")).status == "PENDING"

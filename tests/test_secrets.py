@@ -528,6 +528,7 @@ def _ssl_context(client: AsyncCambClient) -> ssl.SSLContext:
 async def test_sdk_created_http_client_verifies_tls() -> None:
     """The httpx client the SDK creates verifies certificates and host names."""
     async with AsyncCambClient(SECRET) as client:
+        client._loop_state()  # the SDK creates its HTTP client on first use
         context = _ssl_context(client)
         assert context.verify_mode == ssl.CERT_REQUIRED
         assert context.check_hostname is True

@@ -5,8 +5,10 @@ pairs: ``[("PENDING", 0), ("SUCCESS", 2.5)]`` answers PENDING for 2.5 s,
 then SUCCESS with a ``run_id`` whose audio ``/tts-result/{run_id}`` serves.
 Tasks come from ``POST /tts`` (a random timeline drawn from the simulator's
 settings) or from :meth:`Simulator.add_task` / ``POST /_sim/tasks`` (a
-scripted one). The server keeps a record of every task and every raw request
-path, so tests can check what the SDK really sent.
+scripted one, many at once). The server keeps a record of every task and every
+raw request path, so tests can check what the SDK really sent; ``GET
+/_sim/tasks`` returns every task's record (when it finished, how often it was
+polled) for a process that runs the simulator in another process.
 """
 
 from __future__ import annotations
@@ -260,6 +262,10 @@ class _App:
             except (ValueError, KeyError, TypeError) as exc:
                 return 400, {"detail": f"bad task spec: {exc}"}, json_type
             return 200, {"task_ids": [r.task_id for r in records]}, json_type
+        if method == "GET" and rest == ["tasks"]:
+            with self.store.lock:
+                every = [record.as_json() for record in self.store.tasks.values()]
+            return 200, {"tasks": every}, json_type
         if method == "GET" and len(rest) == 3 and rest[0] == "tasks":
             record = self.store.tasks.get((rest[1], rest[2]))
             if record is None:

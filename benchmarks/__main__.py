@@ -1,0 +1,195 @@
+"""Side-by-side client benchmarks: ``python -m benchmarks`` (``nox -s bench``, ``nox -s bench_smoke``).
+
+The server (the bundled simulator) runs in its own process; each client runs
+in a process of its own too, started here one after the other, so the CPU
+time and peak RSS each reports are that client's alone. The results are
+printed as Markdown and, with ``--output``, written into the generated
+section of that file (docs/benchmarks.md). Nothing here asserts on timings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import random
+import shlex
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+from . import _report
+from ._clients import STATUS_CLIENTS, WATCH_CLIENTS
+from ._server import SimulatorProcess
+
+SMOKE = {
+    "calls": 100,
+    "rounds": 1,
+    "watches": "20",
+    "durations": "0.2,1.0",
+    "interval": 0.2,
+    "deadline": 60.0,
+}
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _client(mode: str, kind: str, url: str, workdir: pathlib.Path, *extra: str, timeout: float) -> Any:
+    """Run one client process and return the JSON it wrote."""
+    out = workdir / f"{mode}-{kind}.json"
+    command = [sys.executable, "-m", "benchmarks._clients", mode, "--client", kind, "--url", url]
+    subprocess.run([*command, "--out", str(out), *extra], check=True, timeout=timeout)
+    return json.loads(out.read_text())
+
+
+def scenario_status(args: argparse.Namespace, workdir: pathlib.Path) -> str:
+    concurrency = [int(c) for c in _csv(args.concurrency)]
+    results = {kind: _report.StatusResult() for kind in _csv(args.clients)}
+    with SimulatorProcess() as sim:
+        task_id = sim.seed([[("PENDING", 0.0)]])[0]
+        for round_ in range(args.rounds):
+            for kind, result in results.items():
+                print(f"status: round {round_ + 1}/{args.rounds}, {kind}", file=sys.stderr, flush=True)
+                data = _client(
+                    "status",
+                    kind,
+                    sim.url,
+                    workdir,
+                    "--task-id",
+                    task_id,
+                    "--concurrency",
+                    args.concurrency,
+                    "--calls",
+                    str(args.calls),
+                    timeout=1800,
+                )
+                for run in data["runs"]:
+                    result.samples.setdefault(int(run["concurrency"]), []).append(
+                        1e6 * run["cpu_s"] / run["calls"]
+                    )
+                    result.errors += int(run["errors"])
+        if args.profile:
+            print("profile: camb-async default transport at c=100", file=sys.stderr, flush=True)
+            data = _client(
+                "profile",
+                "sdk",
+                sim.url,
+                workdir,
+                "--task-id",
+                task_id,
+                "--concurrency",
+                "100",
+                "--calls",
+                str(args.calls),
+                timeout=1800,
+            )
+            print(data["profile"])
+    return _report.status_tables(results, concurrency, args.calls, args.rounds)
+
+
+def scenario_watch(args: argparse.Namespace, workdir: pathlib.Path) -> str:
+    low, high = (float(x) for x in _csv(args.durations))
+    rng = random.Random(args.seed)
+    rows: list[tuple[str, _report.WatchResult]] = []
+    for count in (int(n) for n in _csv(args.watches)):
+        timelines = [  # the same tasks for every client
+            [
+                ("PENDING", 0.0),
+                ("ERROR" if rng.random() < args.error_share else "SUCCESS", rng.uniform(low, high)),
+            ]
+            for _ in range(count)
+        ]
+        for kind in _csv(args.watch_clients):
+            print(f"watch: {count:,} tasks, {kind}", file=sys.stderr, flush=True)
+            with SimulatorProcess() as sim:  # a fresh server per run: every client meets the same one
+                ids = sim.seed(timelines)
+                ids_file = workdir / "ids.json"
+                ids_file.write_text(json.dumps(ids))
+                data = _client(
+                    "watch",
+                    kind,
+                    sim.url,
+                    workdir,
+                    "--ids-file",
+                    str(ids_file),
+                    "--interval",
+                    str(args.interval),
+                    "--deadline",
+                    str(args.deadline),
+                    timeout=args.deadline + 300,
+                )
+                records = sim.records()
+            rows.append((kind, _watch_result(ids, data, records)))
+    return _report.watch_table(rows, low, high, args.interval)
+
+
+def _watch_result(ids: list[str], data: Any, records: dict[str, dict[str, Any]]) -> _report.WatchResult:
+    seen: dict[str, list[Any]] = data["seen"]
+    lags: list[float] = []
+    for task_id, (_status, at) in seen.items():
+        finished = records[task_id]["finished_at"]
+        if finished is not None:
+            lags.append(float(at) - float(finished))
+    if lags and min(lags) < -0.05:
+        print(
+            f"warning: a task was seen {-min(lags):.2f} s before it finished: clocks differ?", file=sys.stderr
+        )
+    return _report.WatchResult(
+        count=len(ids),
+        seen=len(seen),
+        seen_error=sum(1 for status, _ in seen.values() if status == "ERROR"),
+        errors=dict(data["errors"]),
+        unfinished=int(data["unfinished"]),
+        requests=sum(int(records[task_id]["polls"]) for task_id in ids),
+        cpu_s=float(data["cpu_s"]),
+        wall_s=float(data["wall_s"]),
+        peak_rss_mb=float(data["peak_rss_mb"]),
+        lags=lags,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
+    parser.add_argument("--scenario", choices=["status", "watch", "all"], default="all")
+    parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
+    parser.add_argument("--concurrency", default="1,20,100", help="status: requests in flight")
+    parser.add_argument("--calls", type=int, default=3000, help="status: calls per client and concurrency")
+    parser.add_argument("--rounds", type=int, default=3, help="status: rounds over every client (median)")
+    parser.add_argument("--profile", action="store_true", help="status: print a cProfile of the SDK at c=100")
+    parser.add_argument("--watch-clients", default=",".join(WATCH_CLIENTS), help="watch: client kinds")
+    parser.add_argument("--watches", default="1000,10000", help="watch: numbers of tasks")
+    parser.add_argument("--durations", default="5,60", help="watch: tasks finish within LOW,HIGH s")
+    parser.add_argument("--error-share", type=float, default=0.05, help="watch: share of tasks ending ERROR")
+    parser.add_argument("--interval", type=float, default=5.0, help="watch: the seed loop's sleep")
+    parser.add_argument("--deadline", type=float, default=900.0, help="watch: give up on a client after")
+    parser.add_argument("--seed", type=int, default=2026, help="watch: seed of the task timelines")
+    parser.add_argument("--output", type=pathlib.Path, help="write the tables into this Markdown file")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        parser.set_defaults(**SMOKE)
+        args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
+    parts: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
+        workdir = pathlib.Path(tmp)
+        if args.scenario in ("status", "all"):
+            parts.append(scenario_status(args, workdir))
+        if args.scenario in ("watch", "all"):
+            parts.append(scenario_watch(args, workdir))
+    shown = list(argv)
+    if "--output" in shown:  # where the tables go changes nothing measured
+        at = shown.index("--output")
+        del shown[at : at + 2]
+    generated = _report.section("\n\n".join(parts), shlex.join(["python", "-m", "benchmarks", *shown]))
+    print(generated)
+    if args.output is not None:
+        _report.write_section(args.output, generated)
+        print(f"wrote {args.output}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,195 @@
+"""The HTTP client the SDK creates: lazily, on httpx's pool or on aiohttp (``transport=``)."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import sys
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import httpx
+import pytest
+import respx
+from httpx_aiohttp import AiohttpTransport
+from support import API_KEY, BASE_URL
+
+from camb_async import DEFAULT_TIMEOUT, AsyncCambClient, CambError
+from camb_async._transport import HttpClientBuilder, _running_on_asyncio
+
+if TYPE_CHECKING:
+    from camb_async.testing import Simulator
+
+pytestmark = pytest.mark.anyio
+
+
+def _http_of(client: AsyncCambClient) -> httpx.AsyncClient:
+    """The HTTP client the SDK created (after its first request)."""
+    assert client._http is not None
+    return client._http
+
+
+def _transport_of(client: AsyncCambClient) -> httpx.AsyncBaseTransport:
+    """The transport under the HTTP client the SDK created."""
+    transport: httpx.AsyncBaseTransport = cast("Any", _http_of(client))._transport
+    return transport
+
+
+# -- options, before any request ----------------------------------------------------
+
+
+def test_unknown_transport_is_refused() -> None:
+    """A transport other than "httpx" or "aiohttp" is a ValueError naming both."""
+    with pytest.raises(ValueError, match=r"'httpx', 'aiohttp'.*'requests'"):
+        AsyncCambClient(API_KEY, base_url=BASE_URL, transport=cast("Any", "requests"))
+
+
+async def test_http_client_with_aiohttp_transport_is_refused() -> None:
+    """transport="aiohttp" and a caller's http_client= together are a ValueError."""
+    async with httpx.AsyncClient() as http:
+        with pytest.raises(ValueError, match="http_client"):
+            AsyncCambClient(API_KEY, base_url=BASE_URL, http_client=http, transport="aiohttp")
+
+
+def test_missing_aiohttp_extra_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without httpx-aiohttp, construction raises a CambError (also an ImportError) naming the extra."""
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # makes `import httpx_aiohttp` fail
+    with pytest.raises(CambError, match=r"pip install 'camb-async\[aiohttp\]'") as caught:
+        AsyncCambClient(API_KEY, base_url=BASE_URL, transport="aiohttp")
+    assert isinstance(caught.value, ImportError)
+    assert isinstance(caught.value.__cause__, ImportError)
+
+
+def test_missing_extra_does_not_matter_for_the_default_transport(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The default transport never imports httpx-aiohttp."""
+    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
+    client = AsyncCambClient(API_KEY, base_url=BASE_URL)
+    assert client._http is None
+    client._lifecycle.closed = True  # never used: nothing to close, no ResourceWarning
+
+
+def test_http_client_is_not_created_at_construction() -> None:
+    """Construction creates no HTTP client (it needs the running event loop)."""
+    transports: list[Literal["httpx", "aiohttp"]] = ["httpx", "aiohttp"]
+    for transport in transports:
+        client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport=transport)
+        assert client._http is None
+        client._lifecycle.closed = True
+
+
+def test_no_event_loop_is_not_asyncio() -> None:
+    """Outside any event loop the builder does not take the loop for asyncio's."""
+    assert not _running_on_asyncio()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_without_sniffio_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without sniffio (which trio needs) the running loop can only be asyncio's."""
+    monkeypatch.setitem(sys.modules, "sniffio", None)
+    assert _running_on_asyncio()
+
+
+# -- the default transport ----------------------------------------------------------
+
+
+async def test_default_transport_is_httpx_with_the_sdk_limits_and_timeout() -> None:
+    """transport="httpx" builds a plain httpx.AsyncClient: 72 pooled connections, the default timeout."""
+    builder = HttpClientBuilder("httpx", timeout=DEFAULT_TIMEOUT, max_concurrent_requests=64)
+    async with builder.build() as http:
+        assert type(http) is httpx.AsyncClient
+        assert http.timeout == DEFAULT_TIMEOUT
+        transport = cast("Any", http)._transport
+        assert type(transport) is httpx.AsyncHTTPTransport
+        assert transport._pool._max_connections == 72
+        assert transport._pool._max_keepalive_connections == 72
+
+
+async def test_sdk_client_is_created_on_first_request_and_sends_through_httpx() -> None:
+    """The SDK-created client appears on the first request; requests go through httpx's transport."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
+        route = mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
+        async with AsyncCambClient(API_KEY, base_url=BASE_URL) as client:
+            assert client._http is None
+            status = await client.status("abc")
+            assert status.status == "PENDING"
+            assert type(_transport_of(client)) is httpx.AsyncHTTPTransport
+            http = _http_of(client)
+        assert route.call_count == 1
+        assert route.calls.last.request.extensions["timeout"] == DEFAULT_TIMEOUT.as_dict()
+    assert http.is_closed
+
+
+async def test_aclose_without_any_request_is_fine() -> None:
+    """aclose() on a client that never sent anything closes nothing and does not fail."""
+    client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport="aiohttp")
+    await client.aclose()
+    assert client.is_closed
+    assert client._http is None
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_aiohttp_transport_verifies_tls() -> None:
+    """The aiohttp transport verifies certificates and host names, like httpx's."""
+    async with AsyncCambClient(API_KEY, transport="aiohttp") as client:
+        client._loop_state()  # the SDK creates its HTTP client on first use
+        transport = _transport_of(client)
+        assert isinstance(transport, AiohttpTransport)
+        assert transport.ssl_context.verify_mode == ssl.CERT_REQUIRED
+        assert transport.ssl_context.check_hostname is True
+
+
+# -- the aiohttp transport over real TCP ---------------------------------------------
+
+
+@pytest.mark.integration
+async def test_aiohttp_transport_over_tcp(
+    simulator: Simulator, anyio_backend: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On asyncio the client sends through AiohttpTransport; on trio it falls back to httpx's, saying so once."""
+    caplog.set_level(logging.DEBUG, logger="camb_async")
+    task_id = simulator.add_task([("PENDING", 0), ("SUCCESS", 0.2)])
+    async with AsyncCambClient(API_KEY, base_url=simulator.url, transport="aiohttp") as client:
+        first = await client.status(task_id)
+        final = await client.wait(task_id, interval=0.05)
+        transport = _transport_of(client)
+        http = _http_of(client)
+    assert first.status == "PENDING"
+    assert final.status == "SUCCESS"
+    assert final.run_id is not None
+    assert http.is_closed
+    assert http.timeout == DEFAULT_TIMEOUT
+    fallbacks = [r for r in caplog.records if "needs asyncio" in r.getMessage()]
+    if anyio_backend == "asyncio":
+        assert isinstance(transport, AiohttpTransport)
+        assert transport.limits.max_connections == 72
+        assert not fallbacks
+    else:
+        assert type(transport) is httpx.AsyncHTTPTransport
+        assert len(fallbacks) == 1
+        assert fallbacks[0].levelno == logging.INFO
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_aiohttp_session_is_closed_by_aclose(simulator: Simulator) -> None:
+    """aclose() closes the aiohttp ClientSession the transport opened on the first request."""
+    task_id = simulator.add_task([("PENDING", 0)])
+    client = AsyncCambClient(API_KEY, base_url=simulator.url, transport="aiohttp")
+    await client.status(task_id)
+    transport = _transport_of(client)
+    assert isinstance(transport, AiohttpTransport)
+    session = transport.client
+    assert session is not None
+    assert not callable(session)
+    assert not session.closed
+    await client.aclose()
+    assert session.closed
+
+
+@pytest.mark.integration
+async def test_aiohttp_transport_maps_api_errors(simulator: Simulator) -> None:
+    """Errors read the same through aiohttp: an unknown task is still a NotFoundError."""
+    from camb_async import NotFoundError
+
+    async with AsyncCambClient(API_KEY, base_url=simulator.url, transport="aiohttp") as client:
+        with pytest.raises(NotFoundError):
+            await client.status("no-such-task")
