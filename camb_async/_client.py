@@ -194,6 +194,11 @@ class AsyncCambClient:
 
         Watches still running on it end with :class:`ClientClosedError`.
         Calling it again does nothing.
+
+        Raises:
+            ClientClosedError: Called from an event loop other than the one the
+                client was used on, whose connections cannot be closed from
+                here (the client is closed all the same).
         """
         if self._lifecycle.closed:
             return
@@ -208,7 +213,18 @@ class AsyncCambClient:
             with anyio.move_on_after(5.0):
                 await state.drained.wait()
         if self._lifecycle.owns_http:
-            await self._http.aclose()
+            try:
+                await self._http.aclose()
+            except RuntimeError as exc:
+                # The pool's sockets belong to the loop that used the client; from another
+                # loop, asyncio says "Event loop is closed" and trio "must be called from
+                # async context". Say what happened instead.
+                if state is None or state.token == anyio.lowlevel.current_token():
+                    raise
+                raise ClientClosedError(
+                    "the client is closed, but its connections belong to the event loop it was "
+                    "first used on and could not be closed from this one; call aclose() on that loop"
+                ) from exc
 
     # -- task status -------------------------------------------------------------
 

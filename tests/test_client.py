@@ -798,6 +798,45 @@ def test_client_refuses_a_second_event_loop(backend: str) -> None:
     anyio.run(http.aclose, backend=backend)
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_aclose_from_another_event_loop_says_why(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aclose() on a loop other than the client's raises ClientClosedError, not the pool's RuntimeError."""
+    camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
+
+    async def bind() -> None:
+        camb._loop_state()
+
+    async def close_sockets_of_a_dead_loop() -> None:
+        raise RuntimeError("Event loop is closed")  # what httpcore raises over real TCP
+
+    anyio.run(bind, backend=backend)
+    real_aclose = camb._http.aclose
+    monkeypatch.setattr(camb._http, "aclose", close_sockets_of_a_dead_loop)
+    with pytest.raises(ClientClosedError, match="could not be closed from this one") as caught:
+        anyio.run(camb.aclose, backend=backend)
+    assert camb.is_closed
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert_no_secret(caught.value)
+    anyio.run(real_aclose, backend=backend)
+
+
+async def test_aclose_on_its_own_loop_lets_other_runtime_errors_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A RuntimeError while closing the pool on the client's own loop is not disguised."""
+    camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
+    camb._loop_state()
+    real_aclose = camb._http.aclose
+
+    async def broken() -> None:
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(camb._http, "aclose", broken)
+    with pytest.raises(RuntimeError, match="something else"):
+        await camb.aclose()
+    await real_aclose()
+
+
 async def test_rate_limit_pauses_other_requests_of_the_client(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
