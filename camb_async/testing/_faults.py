@@ -88,6 +88,10 @@ class FaultPlan:
     methods: Sequence[str] = ("GET",)
 
     def __post_init__(self) -> None:
+        # Stored as tuples and a dict of its own, so that plans compare by value.
+        object.__setattr__(self, "script", tuple(self.script))
+        object.__setattr__(self, "methods", tuple(m.upper() for m in self.methods))
+        object.__setattr__(self, "rates", dict(self.rates))
         unknown = sorted(set(self.rates) - set(FAULT_KINDS)) + sorted(set(self.script) - set(FAULT_KINDS))
         if unknown:
             raise ValueError(f"unknown fault kinds {unknown}; known: {', '.join(FAULT_KINDS)}")
