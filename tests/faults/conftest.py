@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import logging
-import traceback
 from typing import TYPE_CHECKING
 
 import pytest
 
 from camb_async.testing import Simulator
 
-from .harness import FIGURES, KEY
+from .harness import FIGURES, SecretWatch
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 _LOGGERS = ("camb_async", "httpx", "httpcore", "uvicorn")
-
-
-class SecretWatch(logging.Handler):
-    """Formats every log record (message and traceback) and keeps any that shows the API key."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records = 0
-        self.leaks: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records += 1
-        text = record.getMessage()
-        if record.exc_info and record.exc_info[1] is not None:
-            text += "".join(traceback.format_exception(record.exc_info[1]))
-        if KEY in text or KEY in repr(record.args):
-            self.leaks.append(text[:300])
 
 
 @pytest.fixture(scope="session")

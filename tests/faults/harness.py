@@ -6,6 +6,7 @@ import collections
 import dataclasses
 import itertools
 import json
+import logging
 import os
 import random
 import time
@@ -170,6 +171,30 @@ async def assert_no_leak(client: AsyncCambClient, sim: Simulator, *, burst: int 
     after = pool_state(client)
     assert after["busy"] == after["queued"] == after["borrowed"] == after["sending"] == 0, after
     assert after["connections"] <= client._max_concurrent + 8
+
+
+class SecretWatch(logging.Handler):
+    """Formats every log record (message and traceback) and keeps any that shows the API key."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records = 0
+        self.leaks: list[str] = []
+        self.retries: collections.Counter[str] = collections.Counter()  # by reason, e.g. "ConnectError"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records += 1
+        if (
+            record.name == "camb_async"
+            and str(record.msg).startswith("retrying")
+            and len(record.args or ()) > 2
+        ):
+            self.retries[str(record.args[2])] += 1  # type: ignore[index]
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += "".join(traceback.format_exception(record.exc_info[1]))
+        if KEY in text or KEY in repr(record.args):
+            self.leaks.append(text[:300])
 
 
 class Figures:

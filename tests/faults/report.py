@@ -48,6 +48,11 @@ def render(report: dict[str, Any]) -> str:
         f"| **total** | {totals['tasks']:,} | {totals['requests']:,} | {totals['faults_injected']:,} "
         f"| {totals['resolved']:,} | {totals['typed_errors']} | {totals['lost']} | |"
     )
+    retries = runs.get("restart", {}).get("retries")
+    if retries:
+        reasons = ", ".join(f"{count} after {why}" for why, count in sorted(retries.items()))
+        lines.append("")
+        lines.append(f"Retries the restarts caused, all invisible to the watches: {reasons}.")
     for name in sorted(n for n in runs if n.startswith("backpressure-")):
         run = runs[name]
         lines.append("")

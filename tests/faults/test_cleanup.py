@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import random
 import warnings
@@ -23,6 +24,11 @@ STALLING = FaultPlan(rates={"stall": 0.3}, stall=5.0, seed=5)  # many requests h
 TIMEOUT = httpx.Timeout(5.0, read=3.0)  # longer than the moments we cancel at
 
 
+def _running_tasks(backend: str) -> int:
+    """How many asyncio tasks exist (0 on trio, where the server's silence is the check)."""
+    return len(asyncio.all_tasks()) if backend == "asyncio" else 0
+
+
 async def _quiet_for(sim: Simulator, seconds: float) -> None:
     """Assert that no API request reaches the server for ``seconds``: no watch is left polling."""
     before = [r for r in sim.request_log if r.path.startswith("/apis/")]
@@ -31,12 +37,13 @@ async def _quiet_for(sim: Simulator, seconds: float) -> None:
     assert len(after) == len(before), after[len(before) :][:5]
 
 
-async def test_cancel_break_and_aclose_at_random_moments(sim: Simulator) -> None:
+async def test_cancel_break_and_aclose_at_random_moments(sim: Simulator, anyio_backend: str) -> None:
     """Watches cancelled, broken out of, closed or timed out at random moments, many mid-request, leak nothing."""
     rng = random.Random(2024)
     task_ids = [sim.add_task([("PENDING", 0.0), ("SUCCESS", rng.uniform(0.1, 2.0))]) for _ in range(WATCHERS)]
     sim.set_faults(STALLING)
     ended = dict.fromkeys(["cancelled", "break", "aclose", "deadline", "finished", "typed error"], 0)
+    tasks_before = _running_tasks(anyio_backend)
     async with AsyncCambClient(KEY, base_url=sim.url, timeout=TIMEOUT) as client:
 
         async def cancelled(task_id: str, after: float) -> None:
@@ -86,6 +93,7 @@ async def test_cancel_break_and_aclose_at_random_moments(sim: Simulator) -> None
         state = pool_state(client)
         assert state["busy"] == state["queued"] == state["borrowed"] == state["sending"] == 0, state
         await _quiet_for(sim, 0.5)
+        assert _running_tasks(anyio_backend) == tasks_before  # on asyncio: no task of a watch is left over
         await assert_no_leak(client, sim)
 
 

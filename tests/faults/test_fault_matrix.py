@@ -25,6 +25,7 @@ from .harness import (
     FIGURES,
     KEY,
     Outcome,
+    SecretWatch,
     answers_by_path,
     assert_no_leak,
     longest_fault_run,
@@ -124,7 +125,7 @@ async def test_thousand_watches_through_faults(sim: Simulator, short_backoff: No
             await assert_no_leak(client, sim)
 
 
-async def test_thousand_watches_through_server_restarts(sim: Simulator) -> None:
+async def test_thousand_watches_through_server_restarts(sim: Simulator, secret_watch: SecretWatch) -> None:
     """Two restarts on the same port while 1,000 watches run: every watch reaches its true final status.
 
     An outage of about 0.3 s is shorter than the two default backoffs a
@@ -132,6 +133,7 @@ async def test_thousand_watches_through_server_restarts(sim: Simulator) -> None:
     policy guarantees that no watch fails.
     """
     task_ids = seed_tasks(sim, COUNT, seed=99, spread=(0.5, 4.0))
+    retries_before = collections.Counter(secret_watch.retries)
     started = time.monotonic()
     async with AsyncCambClient(KEY, base_url=sim.url, max_retries=MAX_RETRIES) as client:
 
@@ -148,6 +150,9 @@ async def test_thousand_watches_through_server_restarts(sim: Simulator) -> None:
         seconds = time.monotonic() - started
         _judge("restart", sim, task_ids, outcomes, seconds)
         assert sim.stats()["restarts"] == 2
+        retried = secret_watch.retries - retries_before
+        FIGURES.runs["restart"]["retries"] = dict(retried)
+        assert sum(retried.values()) > 0, "no request met the outage: the test proved nothing"
         assert all(o.error is None for o in outcomes.values()), collections.Counter(
             repr(o.error) for o in outcomes.values() if o.error
         )
