@@ -57,9 +57,10 @@ async def test_one_429_pauses_every_watcher_of_the_client(sim: Simulator, anyio_
         requests_late_in_pause=late_in_pause,
         requests_in_second_after=after,
     )
-    # Those already in flight or queued at the server when the 429 was answered still arrive
-    # (at most one per slot, plus the 429'd request itself); then nothing until the pause ends.
-    assert during <= MAX_IN_FLIGHT + 1, (before, during, after)
+    # Those already in flight when the 429 was answered still arrive, and so do those the
+    # client sent before the 429 reached it (about one per slot, plus the 429'd request
+    # itself); then nothing until the pause ends.
+    assert during <= 2 * MAX_IN_FLIGHT, (before, during, after)
     assert late_in_pause == 0, (before, during, late_in_pause, after)
     # Without the pause the same watchers send many times that: the herd before and after it.
     assert before >= 3 * MAX_IN_FLIGHT, before
