@@ -438,10 +438,8 @@ class Simulator:
         a real API behind a load balancer, only the connections are lost.
         Blocking: from async code, run it with ``anyio.to_thread.run_sync``.
         """
-        port = self.port
         self.stop(timeout=timeout)
         time.sleep(downtime)
-        self._port = port
         self.start(timeout=timeout)
         with self._faults.lock:
             self._faults.restarts += 1
@@ -479,9 +477,13 @@ class Simulator:
         self._server, self._thread = server, thread
 
     def stop(self, *, timeout: float = 10.0) -> None:
-        """Stop serving and wait for the server thread to end."""
+        """Stop serving and wait for the server thread to end.
+
+        A later :meth:`start` serves on the same port again.
+        """
         if self._server is None:
             return
+        self._port = self.port
         self._server.should_exit = True
         assert self._thread is not None
         self._thread.join(timeout)
