@@ -423,7 +423,7 @@ class Simulator:
 
     @property
     def request_log(self) -> list[RequestRecord]:
-        """Every request received, in order: when, method, raw path, and the fault it got."""
+        """Every request received, in order, with its arrival time, method, raw path and fault."""
         with self._faults.lock:
             return list(self._faults.log)
 
