@@ -25,7 +25,9 @@ ORDER = [
     "no-status",
     "unknown-status",
     "mix",
+    "mix (trio)",
     "restart",
+    "restart (trio)",
 ]
 
 
@@ -38,7 +40,8 @@ def render(report: dict[str, Any]) -> str:
     for name in [n for n in ORDER if n in runs]:
         run = runs[name]
         errors = ", ".join(f"{count} {kind}" for kind, count in sorted(run["errors"].items())) or "0"
-        label = f"restart x{run['restarts']}" if name == "restart" else f"`{name}`"
+        restarts = f"restart x{run['restarts']}"
+        label = name.replace("restart", restarts) if name.startswith("restart") else f"`{name}`"
         lines.append(
             f"| {label} | {run['tasks']:,} | {run['requests']:,} | {run['faults_injected']:,} "
             f"| {run['resolved']:,} | {errors} | {run['lost']} | {run['seconds']} |"
@@ -48,11 +51,11 @@ def render(report: dict[str, Any]) -> str:
         f"| **total** | {totals['tasks']:,} | {totals['requests']:,} | {totals['faults_injected']:,} "
         f"| {totals['resolved']:,} | {totals['typed_errors']} | {totals['lost']} | |"
     )
-    retries = runs.get("restart", {}).get("retries")
-    if retries:
+    for name in [n for n in ORDER if n.startswith("restart") and n in runs]:
+        retries: dict[str, int] = runs[name].get("retries", {})
         reasons = ", ".join(f"{count} after {why}" for why, count in sorted(retries.items()))
         lines.append("")
-        lines.append(f"Retries the restarts caused, all invisible to the watches: {reasons}.")
+        lines.append(f"Retries the restarts caused ({name}), all invisible to the watches: {reasons}.")
     for name in sorted(n for n in runs if n.startswith("backpressure-")):
         run = runs[name]
         lines.append("")

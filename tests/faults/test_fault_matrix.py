@@ -33,13 +33,11 @@ from .harness import (
     watch_all,
 )
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.integration,
-    # 1,000-watch runs on asyncio only, to keep the suite to minutes on 2 cores;
-    # the smaller suites (test_backpressure, test_cleanup) run on asyncio and trio.
-    pytest.mark.parametrize("anyio_backend", ["asyncio"]),
-]
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+
+# Each fault alone on asyncio; the mix of all faults and the restarts on asyncio and trio.
+# That keeps the suite to a few minutes on 2 cores; the smaller suites run on both.
+RUNS = [(kind, "asyncio") for kind in FAULT_KINDS] + [("mix", "asyncio"), ("mix", "trio")]
 
 COUNT = 1_000
 SPREAD = (0.2, 1.0)  # seconds each task stays PENDING
@@ -51,6 +49,11 @@ RATE = 0.2  # share of requests that get the fault
 RATES = {"stall": 0.1}  # each stall holds a slot for READ_TIMEOUT: fewer of them
 MIX_RATE = 0.3  # share of requests that get a fault in the mix, spread over every kind
 MAX_RETRIES = 2
+
+
+def _name(scenario: str, backend: str) -> str:
+    """The run's name in the figures: the scenario, suffixed on trio."""
+    return scenario if backend == "asyncio" else f"{scenario} (trio)"
 
 
 def _plan(scenario: str, seed: int) -> FaultPlan:
@@ -103,8 +106,10 @@ def _judge(
     assert resolved + sum(errors.values()) == len(task_ids)
 
 
-@pytest.mark.parametrize("scenario", [*FAULT_KINDS, "mix"])
-async def test_thousand_watches_through_faults(sim: Simulator, short_backoff: None, scenario: str) -> None:
+@pytest.mark.parametrize(("scenario", "anyio_backend"), RUNS)
+async def test_thousand_watches_through_faults(
+    sim: Simulator, short_backoff: None, scenario: str, anyio_backend: str
+) -> None:
     """Every watch reaches its task's true final status, or the typed error of max_retries + 1 faults in a row."""
     task_ids = seed_tasks(sim, COUNT, seed=len(scenario), spread=SPREAD)
     sim.set_faults(_plan(scenario, seed=len(scenario)))
@@ -114,7 +119,7 @@ async def test_thousand_watches_through_faults(sim: Simulator, short_backoff: No
         with anyio.fail_after(RUN_DEADLINE):
             outcomes = await watch_all(client, task_ids, interval=INTERVAL, timeout=WATCH_TIMEOUT)
         seconds = time.monotonic() - started
-        _judge(scenario, sim, task_ids, outcomes, seconds)
+        _judge(_name(scenario, anyio_backend), sim, task_ids, outcomes, seconds)
         assert sim.stats()["faults_injected"] != 0
         resolved = sum(1 for o in outcomes.values() if o.error is None)
         if scenario == "unknown-status":
@@ -125,7 +130,10 @@ async def test_thousand_watches_through_faults(sim: Simulator, short_backoff: No
             await assert_no_leak(client, sim)
 
 
-async def test_thousand_watches_through_server_restarts(sim: Simulator, secret_watch: SecretWatch) -> None:
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_thousand_watches_through_server_restarts(
+    sim: Simulator, secret_watch: SecretWatch, anyio_backend: str
+) -> None:
     """Two restarts on the same port while 1,000 watches run: every watch reaches its true final status.
 
     An outage of about 0.3 s is shorter than the two default backoffs a
@@ -148,10 +156,11 @@ async def test_thousand_watches_through_server_restarts(sim: Simulator, secret_w
                 group.start_soon(restart_twice)
                 outcomes = await watch_all(client, task_ids, interval=INTERVAL, timeout=WATCH_TIMEOUT)
         seconds = time.monotonic() - started
-        _judge("restart", sim, task_ids, outcomes, seconds)
+        name = _name("restart", anyio_backend)
+        _judge(name, sim, task_ids, outcomes, seconds)
         assert sim.stats()["restarts"] == 2
         retried = secret_watch.retries - retries_before
-        FIGURES.runs["restart"]["retries"] = dict(retried)
+        FIGURES.runs[name]["retries"] = dict(retried)
         assert sum(retried.values()) > 0, "no request met the outage: the test proved nothing"
         assert all(o.error is None for o in outcomes.values()), collections.Counter(
             repr(o.error) for o in outcomes.values() if o.error
