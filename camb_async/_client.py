@@ -399,9 +399,12 @@ class AsyncCambClient:
             state.sending.add(scope)
             try:
                 async with state.limiter:
-                    if state.resume_at > anyio.current_time():
-                        # A 429 arrived while this request queued for a slot: honour its pause.
-                        await sleep(state.resume_at - anyio.current_time())
+                    # A 429 arrived while this request queued for a slot: honour its pause.
+                    # One clock read: with two, the pause could end between them, and a
+                    # negative sleep is a ValueError.
+                    pause = state.resume_at - anyio.current_time()
+                    if pause > 0:
+                        await sleep(pause)
                     return await self._http.request(method, url, headers=self._headers, **extra)
             finally:
                 state.sending.discard(scope)

@@ -875,6 +875,26 @@ async def test_rate_limit_pauses_other_requests_of_the_client(
     assert sent["b"][0] < pause_end + 0.5
 
 
+async def test_rate_limit_pause_ending_between_two_clock_reads(
+    client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pause that ends while a request checks it never becomes a negative sleep (anyio's ValueError)."""
+    router.get("/tts/abc").respond(200, json={"status": "PENDING"})
+    state = client._loop_state()
+    real_clock = anyio.current_time
+    end = real_clock() + 0.001
+    state.resume_at = end
+    reads = [end - 0.0005, end + 0.0005]  # still paused, then the pause is over
+
+    def clock() -> float:
+        return reads.pop(0) if reads else real_clock()
+
+    monkeypatch.setattr(anyio, "current_time", clock)
+    with anyio.fail_after(3):
+        status = await client.status("abc")
+    assert status.status == TaskState.PENDING
+
+
 async def test_rate_limit_pause_holds_requests_queued_for_a_slot(router: respx.Router) -> None:
     """A request waiting for a free slot when a 429 arrives is held until the Retry-After pause ends."""
     sent: dict[str, list[float]] = {"a": [], "b": []}
