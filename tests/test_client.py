@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 
 import anyio
 import anyio.lowlevel
@@ -810,8 +810,10 @@ def test_aclose_from_another_event_loop_says_why(backend: str, monkeypatch: pyte
         raise RuntimeError("Event loop is closed")  # what httpcore raises over real TCP
 
     anyio.run(bind, backend=backend)
-    real_aclose = camb._http.aclose
-    monkeypatch.setattr(camb._http, "aclose", close_sockets_of_a_dead_loop)
+    http: httpx.AsyncClient | None = cast("Any", camb)._http  # created on first use in some versions
+    assert http is not None
+    real_aclose = http.aclose
+    monkeypatch.setattr(http, "aclose", close_sockets_of_a_dead_loop)
     with pytest.raises(ClientClosedError, match="could not be closed from this one") as caught:
         anyio.run(camb.aclose, backend=backend)
     assert camb.is_closed
@@ -826,12 +828,14 @@ async def test_aclose_on_its_own_loop_lets_other_runtime_errors_through(
     """A RuntimeError while closing the pool on the client's own loop is not disguised."""
     camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
     camb._loop_state()
-    real_aclose = camb._http.aclose
+    http: httpx.AsyncClient | None = cast("Any", camb)._http
+    assert http is not None
+    real_aclose = http.aclose
 
     async def broken() -> None:
         raise RuntimeError("something else")
 
-    monkeypatch.setattr(camb._http, "aclose", broken)
+    monkeypatch.setattr(http, "aclose", broken)
     with pytest.raises(RuntimeError, match="something else"):
         await camb.aclose()
     await real_aclose()

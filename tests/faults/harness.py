@@ -30,6 +30,8 @@ from camb_async import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    import httpx
+
     from camb_async.testing import RequestRecord, Simulator
 
 KEY = "sk-live-FAULTSUITE-7c1e9b2d4a6f8e0b-never-log-me"
@@ -138,9 +140,16 @@ def longest_fault_run(faults: Sequence[str | None]) -> int:
     )
 
 
+def http_of(client: AsyncCambClient) -> httpx.AsyncClient:
+    """The httpx client behind ``client`` (typed loosely: some versions create it on first use)."""
+    http: httpx.AsyncClient | None = cast("Any", client)._http
+    assert http is not None
+    return http
+
+
 def pool_state(client: AsyncCambClient) -> dict[str, int]:
     """What httpcore's pool behind ``client`` holds, and what the client's own limiter lends out."""
-    pool = cast("Any", client._http)._transport._pool  # httpcore.AsyncConnectionPool
+    pool = cast("Any", http_of(client))._transport._pool  # httpcore.AsyncConnectionPool
     connections = list(pool.connections)
     state = client._loop
     return {

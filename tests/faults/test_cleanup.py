@@ -15,7 +15,7 @@ import pytest
 from camb_async import APITimeoutError, AsyncCambClient, CambError, ClientClosedError, WatchTimeoutError
 from camb_async.testing import FaultPlan, Simulator
 
-from .harness import KEY, assert_no_leak, check_error_is_clean, pool_state
+from .harness import KEY, assert_no_leak, check_error_is_clean, http_of, pool_state
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -123,7 +123,7 @@ async def test_closing_the_client_ends_running_watches(sim: Simulator) -> None:
     assert in_flight > 0  # some requests really were cut mid-flight
     assert len(outcomes) == WATCHERS
     assert {type(exc) for exc in outcomes} == {ClientClosedError}
-    assert client._http.is_closed
+    assert http_of(client).is_closed
     assert pool_state(client)["connections"] == 0
     await _quiet_for(sim, 0.3)
 
@@ -163,7 +163,7 @@ async def test_unclosed_client_warns(sim: Simulator) -> None:
     task_id = sim.add_task([("PENDING", 0.0), ("SUCCESS", 0.0)])
     client = AsyncCambClient(KEY, base_url=sim.url)
     await client.status(task_id)
-    http = client._http
+    http = http_of(client)
     with pytest.warns(ResourceWarning, match="never closed") as caught:
         del client  # no reference cycle holds a client: the finalizer runs here
     assert all(KEY not in str(w.message) for w in caught)
