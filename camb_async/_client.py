@@ -223,6 +223,11 @@ class AsyncCambClient:
 
         Watches still running on it end with :class:`ClientClosedError`.
         Calling it again does nothing.
+
+        Raises:
+            ClientClosedError: Called from an event loop other than the one the
+                client was used on, whose connections cannot be closed from
+                here (the client is closed all the same).
         """
         if self._lifecycle.closed:
             return
@@ -237,7 +242,18 @@ class AsyncCambClient:
             with anyio.move_on_after(5.0):
                 await state.drained.wait()
         if self._lifecycle.owns_http and self._http is not None:
-            await self._http.aclose()
+            try:
+                await self._http.aclose()
+            except RuntimeError as exc:
+                # The pool's sockets belong to the loop that used the client; from another
+                # loop, asyncio says "Event loop is closed" and trio "must be called from
+                # async context". Say what happened instead.
+                if state is None or state.token == anyio.lowlevel.current_token():
+                    raise
+                raise ClientClosedError(
+                    "the client is closed, but its connections belong to the event loop it was "
+                    "first used on and could not be closed from this one; call aclose() on that loop"
+                ) from exc
 
     # -- task status -------------------------------------------------------------
 
@@ -435,9 +451,12 @@ class AsyncCambClient:
                 except anyio.WouldBlock:
                     await limiter.acquire()
                 try:
-                    if state.resume_at and state.resume_at > anyio.current_time():
-                        # A 429 arrived while this request queued for a slot: honour its pause.
-                        await sleep(state.resume_at - anyio.current_time())
+                    # A 429 arrived while this request queued for a slot: honour its pause.
+                    # One clock read: with two, the pause could end between them, and a
+                    # negative sleep is a ValueError.
+                    pause = state.resume_at - anyio.current_time() if state.resume_at else 0.0
+                    if pause > 0:
+                        await sleep(pause)
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.
                     return await state.http.request(

@@ -23,7 +23,7 @@ def set_testing_flag(on: bool) -> bool:
 
 async def sleep(seconds: float) -> None:
     """Sleep ``seconds`` (or just yield to the event loop in testing mode)."""
-    await anyio.sleep(0 if _testing else seconds)
+    await anyio.sleep(0 if _testing else max(seconds, 0.0))
 
 
 def now() -> float:

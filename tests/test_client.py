@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TypeAlias
+from typing import Any, TypeAlias, cast
 
 import anyio
 import anyio.lowlevel
@@ -804,6 +804,49 @@ def test_client_refuses_a_second_event_loop(backend: str) -> None:
     anyio.run(http.aclose, backend=backend)
 
 
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_aclose_from_another_event_loop_says_why(backend: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """aclose() on a loop other than the client's raises ClientClosedError, not the pool's RuntimeError."""
+    camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
+
+    async def bind() -> None:
+        camb._loop_state()
+
+    async def close_sockets_of_a_dead_loop() -> None:
+        raise RuntimeError("Event loop is closed")  # what httpcore raises over real TCP
+
+    anyio.run(bind, backend=backend)
+    http: httpx.AsyncClient | None = cast("Any", camb)._http  # created on first use in some versions
+    assert http is not None
+    real_aclose = http.aclose
+    monkeypatch.setattr(http, "aclose", close_sockets_of_a_dead_loop)
+    with pytest.raises(ClientClosedError, match="could not be closed from this one") as caught:
+        anyio.run(camb.aclose, backend=backend)
+    assert camb.is_closed
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    assert_no_secret(caught.value)
+    anyio.run(real_aclose, backend=backend)
+
+
+async def test_aclose_on_its_own_loop_lets_other_runtime_errors_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A RuntimeError while closing the pool on the client's own loop is not disguised."""
+    camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
+    camb._loop_state()
+    http: httpx.AsyncClient | None = cast("Any", camb)._http
+    assert http is not None
+    real_aclose = http.aclose
+
+    async def broken() -> None:
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(http, "aclose", broken)
+    with pytest.raises(RuntimeError, match="something else"):
+        await camb.aclose()
+    await real_aclose()
+
+
 async def test_rate_limit_pauses_other_requests_of_the_client(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
@@ -842,6 +885,26 @@ async def test_rate_limit_pauses_other_requests_of_the_client(
     assert resume_at >= sent["a"][0] + 1.0
     assert sent["b"][0] >= resume_at  # b waited for the pause to end
     assert sent["b"][0] < resume_at + 3.0  # ... and then went at once (generous: CI machines are slow)
+
+
+async def test_rate_limit_pause_ending_between_two_clock_reads(
+    client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pause that ends while a request checks it never becomes a negative sleep (anyio's ValueError)."""
+    router.get("/tts/abc").respond(200, json={"status": "PENDING"})
+    state = client._loop_state()
+    real_clock = anyio.current_time
+    end = real_clock() + 0.001
+    state.resume_at = end
+    reads = [end - 0.0005, end + 0.0005]  # still paused, then the pause is over
+
+    def clock() -> float:
+        return reads.pop(0) if reads else real_clock()
+
+    monkeypatch.setattr(anyio, "current_time", clock)
+    with anyio.fail_after(3):
+        status = await client.status("abc")
+    assert status.status == TaskState.PENDING
 
 
 async def test_rate_limit_pause_holds_requests_queued_for_a_slot(router: respx.Router) -> None:

@@ -2,6 +2,8 @@
 
 * :class:`Simulator`: a real local HTTP server that behaves like the CAMB.AI
   API, with tasks that move from PENDING to a final status on a script.
+* :class:`FaultPlan`: make the simulator misbehave (429s, 5xx, dropped
+  connections, stalls, broken bodies) per request or at seeded rates.
 * :func:`set_testing`: make every wait of the SDK (poll intervals, retry
   backoff) instant, so tests of watch/wait/retry code run in milliseconds.
 """
@@ -12,14 +14,24 @@ from typing import TYPE_CHECKING
 
 from .._clock import is_testing
 from .._clock import set_testing_flag as _set_testing_flag
+from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
 from ._simulator import Simulator, TaskRecord, Timeline
 
 if TYPE_CHECKING:
     from types import TracebackType
 
-__all__ = ["Simulator", "TaskRecord", "Timeline", "is_testing", "set_testing"]
+__all__ = [
+    "FAULT_KINDS",
+    "FaultPlan",
+    "RequestRecord",
+    "Simulator",
+    "TaskRecord",
+    "Timeline",
+    "is_testing",
+    "set_testing",
+]
 
-Simulator.__module__ = TaskRecord.__module__ = __name__
+Simulator.__module__ = TaskRecord.__module__ = FaultPlan.__module__ = RequestRecord.__module__ = __name__
 
 
 class _TestingMode:

@@ -31,6 +31,8 @@ from typing_extensions import Self
 
 from .._models import TERMINAL_STATES, TaskState
 from .._paths import FAMILIES
+from . import _faults
+from ._faults import FaultPlan, RequestRecord
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -169,14 +171,16 @@ class _Store:
 class _App:
     """The ASGI application: the CAMB endpoints the SDK uses, plus ``/_sim`` controls."""
 
-    def __init__(self, store: _Store, api_key: str | None, audio: bytes) -> None:
+    def __init__(self, store: _Store, api_key: str | None, audio: bytes, faults: _faults.Injector) -> None:
         self.store = store
         self.api_key = api_key
         self.audio = audio
+        self.faults = faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        arrived = time.monotonic()
         raw_path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         method = str(scope["method"])
         with self.store.lock:
@@ -184,7 +188,23 @@ class _App:
             self.store.paths.append(raw_path)
         body = await _read_body(receive)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        status, payload, content_type = self.route(method, raw_path, headers, body)
+        fault, plan = self.faults.draw(method, api=raw_path.startswith("/apis/"))
+        extra: list[tuple[bytes, bytes]] = []
+        replaced = None if fault is None else _faults.error_answer(fault, plan)
+        if replaced is not None:
+            status, payload, content_type, extra = replaced
+        else:
+            status, payload, content_type = self.route(method, raw_path, headers, body)
+            if fault is not None and not _faults.applies(fault, payload):
+                fault = None  # e.g. no-status on a 404: nothing to reshape
+        self.faults.note(arrived, method, raw_path, fault)
+        if fault is not None and replaced is None:
+            status, payload, content_type = _faults.reshape(fault, status, payload, content_type)
+            if fault == "stall":
+                await _faults.stall(receive, plan.stall)
+            elif fault == "drop":
+                await _faults.drop(send, status, payload, content_type)
+                return  # unfinished on purpose: the server closes the connection
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         await send(
             {
@@ -193,6 +213,7 @@ class _App:
                 "headers": [
                     (b"content-type", content_type.encode()),
                     (b"content-length", str(len(data)).encode()),
+                    *extra,
                 ],
             }
         )
@@ -272,10 +293,29 @@ class _App:
                 return 404, {"detail": "no such task"}, json_type
             return 200, record.as_json(), json_type
         if method == "GET" and rest == ["stats"]:
-            with self.store.lock:
-                stats = {"requests": self.store.requests, "tasks": len(self.store.tasks)}
-            return 200, stats, json_type
+            return 200, self.stats(), json_type
+        if rest == ["faults"]:
+            return self.control_faults(method, body)
         return 404, {"detail": "Not Found"}, json_type
+
+    def stats(self) -> dict[str, object]:
+        with self.store.lock:
+            stats: dict[str, object] = {"requests": self.store.requests, "tasks": len(self.store.tasks)}
+        return stats | self.faults.stats()
+
+    def control_faults(self, method: str, body: bytes) -> tuple[int, object, str]:
+        json_type = "application/json"
+        if method == "POST":
+            try:
+                plan = FaultPlan.from_json(json.loads(body or b"{}"))
+            except (ValueError, TypeError, AttributeError) as exc:
+                return 400, {"detail": f"bad fault plan: {exc}"}, json_type
+            self.faults.set_plan(plan)
+        elif method == "DELETE":
+            self.faults.set_plan(None)
+        elif method != "GET":
+            return 405, {"detail": "use GET, POST or DELETE"}, json_type
+        return 200, {"plan": self.faults.plan.as_json()} | self.faults.stats(), json_type
 
 
 class Simulator:
@@ -297,6 +337,7 @@ class Simulator:
         seed: Seed of the random durations and outcomes.
         host: Address to listen on; keep it on loopback.
         port: Port to listen on; 0 picks a free one.
+        faults: A :class:`FaultPlan` to start with; none by default.
     """
 
     def __init__(
@@ -308,12 +349,14 @@ class Simulator:
         seed: int | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        faults: FaultPlan | None = None,
     ) -> None:
         low, high = durations
         if not 0 <= low <= high or not math.isfinite(high):
             raise ValueError(f"durations must be 0 <= low <= high, got {durations!r}")
         self._store = _Store((low, high), outcomes or {TaskState.SUCCESS.value: 1.0}, seed)
-        self._app = _App(self._store, api_key, _make_audio())
+        self._faults = _faults.Injector(faults)
+        self._app = _App(self._store, api_key, _make_audio(), self._faults)
         self._host = host
         self._port = port
         self._server: Any = None
@@ -372,6 +415,41 @@ class Simulator:
         with self._store.lock:
             return list(self._store.paths)
 
+    @property
+    def faults(self) -> FaultPlan:
+        """The fault plan in force (an empty plan injects nothing)."""
+        return self._faults.plan
+
+    def set_faults(self, plan: FaultPlan | None) -> None:
+        """Put ``plan`` in force from the next request on (``None``: no faults).
+
+        The plan's random generator and script start afresh.
+        """
+        self._faults.set_plan(plan)
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        """Every request received, in order, with its arrival time, method, raw path and fault."""
+        with self._faults.lock:
+            return list(self._faults.log)
+
+    def stats(self) -> dict[str, object]:
+        """Requests and tasks so far, faults injected by kind, restarts (as ``GET /_sim/stats``)."""
+        return self._app.stats()
+
+    def restart(self, *, downtime: float = 0.0, timeout: float = 10.0) -> None:
+        """Stop serving, stay down ``downtime`` seconds, and serve again on the same port.
+
+        Tasks, their timelines, the request log and the fault plan survive: as
+        a real API behind a load balancer, only the connections are lost.
+        Blocking: from async code, run it with ``anyio.to_thread.run_sync``.
+        """
+        self.stop(timeout=timeout)
+        time.sleep(downtime)
+        self.start(timeout=timeout)
+        with self._faults.lock:
+            self._faults.restarts += 1
+
     def start(self, *, timeout: float = 10.0) -> None:
         """Start serving in a background thread; return once it accepts connections."""
         try:
@@ -389,7 +467,9 @@ class Simulator:
             loop="asyncio",
             timeout_keep_alive=75,
             backlog=4096,
+            timeout_graceful_shutdown=1,
         )
+        _quiet_uvicorn()
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, name="camb-simulator", daemon=True)
         thread.start()
@@ -403,9 +483,13 @@ class Simulator:
         self._server, self._thread = server, thread
 
     def stop(self, *, timeout: float = 10.0) -> None:
-        """Stop serving and wait for the server thread to end."""
+        """Stop serving and wait for the server thread to end.
+
+        A later :meth:`start` serves on the same port again.
+        """
         if self._server is None:
             return
+        self._port = self.port
         self._server.should_exit = True
         assert self._thread is not None
         self._thread.join(timeout)
@@ -432,6 +516,15 @@ class Simulator:
         import anyio.to_thread
 
         await anyio.to_thread.run_sync(self.stop)
+
+
+def _quiet_uvicorn() -> None:
+    """Keep uvicorn from logging an error for each connection that ``drop`` cuts on purpose."""
+    import logging
+
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _faults.QuietDrops) for f in logger.filters):
+        logger.addFilter(_faults.QuietDrops())
 
 
 async def _read_body(receive: Receive) -> bytes:
