@@ -1,6 +1,6 @@
 """Developer tasks: `nox` runs lint, typing and the tests on every supported Python.
 
-Sessions: lint, typing, tests-3.10 ... tests-3.13, examples, docs, bench_smoke; and bench, the full
+Sessions: lint, typing, tests-3.10 ... tests-3.13, faults, examples, docs, bench_smoke; and bench, the full
 benchmarks (minutes; run it on a quiet machine: `nox -s bench`).
 """
 
@@ -18,7 +18,7 @@ PYTHONS = nox.project.python_versions(PYPROJECT)
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_external_run = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typing", "examples", "tests", "bench_smoke"]
+nox.options.sessions = ["lint", "typing", "examples", "tests", "faults", "bench_smoke"]
 
 
 def _put_pyenv_pythons_on_path() -> None:
@@ -43,9 +43,17 @@ def tests(session: nox.Session) -> None:
     """Unit tests (respx) and integration/load tests (real TCP), on asyncio and trio."""
     _install(session, "tests")
     session.run("coverage", "erase")
-    session.run("coverage", "run", "-m", "pytest", *session.posargs)
+    # The fault suite has its own session: it takes minutes, and once is enough.
+    session.run("coverage", "run", "-m", "pytest", "--ignore=tests/faults", *session.posargs)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report", "--fail-under=90")
+
+
+@nox.session(python=PYTHONS[-1])
+def faults(session: nox.Session) -> None:
+    """The fault suite (tests/faults, docs/reliability.md): 1,000 watches per fault over real TCP."""
+    _install(session, "tests")
+    session.run("pytest", "tests/faults", *session.posargs)
 
 
 @nox.session(python=PYTHONS[-1])
