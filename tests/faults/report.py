@@ -10,25 +10,9 @@ import json
 import sys
 from typing import Any
 
-ORDER = [
-    "429",
-    "429-date",
-    "429-ms",
-    "500",
-    "502",
-    "503",
-    "504",
-    "drop",
-    "stall",
-    "html",
-    "truncated",
-    "no-status",
-    "unknown-status",
-    "mix",
-    "mix (trio)",
-    "restart",
-    "restart (trio)",
-]
+from camb_async.testing import FAULT_KINDS
+
+ORDER = [*FAULT_KINDS, "mix", "mix (trio)", "restart", "restart (trio)"]
 
 
 def render(report: dict[str, Any]) -> str:

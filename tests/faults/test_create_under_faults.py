@@ -10,32 +10,17 @@ import httpx
 import pytest
 
 from camb_async import (
-    APIConnectionError,
-    APITimeoutError,
     AsyncCambClient,
     CambError,
-    InternalServerError,
-    RateLimitError,
-    ResponseValidationError,
 )
 from camb_async.testing import FAULT_KINDS, FaultPlan, Simulator
 
-from .harness import KEY, SecretWatch, check_error_is_clean
+from .harness import ERROR_OF_FAULT, KEY, SecretWatch, check_error_is_clean
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 RAISED: dict[str, type[CambError] | None] = {
-    "429": RateLimitError,
-    "429-date": RateLimitError,
-    "429-ms": RateLimitError,
-    "500": InternalServerError,
-    "502": InternalServerError,
-    "503": InternalServerError,
-    "504": InternalServerError,
-    "drop": APIConnectionError,
-    "stall": APITimeoutError,
-    "html": ResponseValidationError,
-    "truncated": ResponseValidationError,
+    **ERROR_OF_FAULT,
     "no-status": None,  # the answer to a POST has no status: nothing to remove
     "unknown-status": None,
 }
