@@ -70,6 +70,9 @@ class WatchResult:
     wall_s: float
     peak_rss_mb: float
     lags: list[float]
+    killed_after: float | None = None
+    """Set when the client process gave no result in time and was killed: nothing but the
+    server's request count is known then."""
 
     def lag(self, q: float) -> float | None:
         if not self.lags:
@@ -160,6 +163,12 @@ def watch_table(results: list[tuple[str, WatchResult]], low: float, high: float,
         "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for kind, r in results:
+        if r.killed_after is not None:
+            lines.append(
+                f"| {WATCH_LABELS.get(kind, kind)} | {r.count:,} | - | - | no result: its process was "
+                f"killed after {r.killed_after:.0f} s | {r.requests:,} | - | - | - | - | - | - |"
+            )
+            continue
         errors = ", ".join(f"{n} {name}" for name, n in sorted(r.errors.items())) or "0"
         if r.unfinished:
             errors += f"; {r.unfinished} unfinished at the deadline"
