@@ -563,13 +563,18 @@ def test_jittered_draws_from_given_rng() -> None:
 
 
 class VirtualClock:
-    """Replaces the loop's clock and sleep: sleeping moves time forward at once, and is recorded."""
+    """Replaces the loop's clock and sleep: sleeping moves time forward at once, and is recorded.
+
+    It also draws every jitter at its midpoint, so each recorded wait is exactly the
+    schedule's wait and the tests can compare it with ``==``.
+    """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.time = 100.0
         self.waits: list[float] = []
         monkeypatch.setattr(camb_async._polling, "now", lambda: self.time)
         monkeypatch.setattr(camb_async._polling, "sleep", self.sleep)
+        monkeypatch.setattr(random, "random", lambda: 0.5)  # what PollSchedule.jittered draws
 
     async def sleep(self, seconds: float) -> None:
         self.waits.append(seconds)
@@ -623,25 +628,22 @@ async def test_interval_argument_sets_the_first_waits(
     interval: float,
     expected: list[float],
 ) -> None:
-    """watch(interval=...) polls every interval at first; later waits are at least interval (±5 % jitter)."""
+    """watch(interval=...) polls every interval at first; later waits are at least interval."""
     clock = VirtualClock(monkeypatch)
     router.get("/tts/abc").mock(side_effect=[answer("PENDING")] * 3 + [answer("SUCCESS")])
     await client.wait("abc", interval=interval)
-    assert len(clock.waits) == 3
-    for wait, want in zip(clock.waits, expected, strict=True):
-        assert want * 0.95 <= wait <= want * 1.05
+    assert clock.waits == pytest.approx(expected)
 
 
 async def test_default_schedule_waits(
     client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A client without poll_schedule= waits along PollSchedule(): 1.4 s, then 0.55 s, within ±5 %."""
+    """A client without poll_schedule= waits along PollSchedule(): 1.4 s, then 0.55 s."""
     clock = VirtualClock(monkeypatch)
     router.get("/tts/abc").mock(side_effect=[answer("PENDING")] * 2 + [answer("SUCCESS")])
     await client.wait("abc")
     assert len(clock.waits) == 2
-    assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05
-    assert 0.55 * 0.95 <= clock.waits[1] <= 0.55 * 1.05
+    assert clock.waits == pytest.approx([1.4, 0.55])
 
 
 # -- the request economy of the default schedule (benchmarks/schedule_curve.py) -----
@@ -803,17 +805,17 @@ async def test_client_learns_durations_per_family_when_asked(
         await teach(camb, router, clock)
         router.get("/tts/new").mock(side_effect=finishing_at(clock, 20.0))
         await camb.wait("new")
-        # Last seen running at about 18 s (polls at 3.05 s + 3k s): skip to 0.75 x that, ±5 %.
-        assert 0.75 * 16.0 * 0.95 <= clock.waits[0] <= 0.75 * 20.0 * 1.05
+        # Last seen running at about 18 s (polls at 3.05 s + 3k s): skip to 0.75 x that.
+        assert 0.75 * 16.0 <= clock.waits[0] <= 0.75 * 20.0
         assert len(clock.waits) <= 6  # then 3 s, and 0.55 s near 20 s; the usual schedule takes 10
         clock.waits.clear()
         router.get("/dub/new").mock(side_effect=finishing_at(clock, 20.0))
         await camb.wait("new", family="dub")
-        assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05  # another family: the usual schedule
+        assert clock.waits[0] == pytest.approx(1.4)  # another family: the usual schedule
         clock.waits.clear()
         router.get("/tts/again").mock(side_effect=finishing_at(clock, 20.0))
         await camb.wait("again", interval=2.0)
-        assert 2.0 * 0.95 <= clock.waits[0] <= 2.0 * 1.05  # interval= overrides what was learned
+        assert clock.waits[0] == pytest.approx(2.0)  # interval= overrides what was learned
 
 
 async def test_client_does_not_learn_by_default(
@@ -824,7 +826,7 @@ async def test_client_does_not_learn_by_default(
     for n in range(20):
         router.get(f"/tts/t{n}").mock(side_effect=finishing_at(clock, 20.0))
         await client.wait(f"t{n}")
-        assert 1.4 * 0.95 <= clock.waits[0] <= 1.4 * 1.05
+        assert clock.waits[0] == pytest.approx(1.4)
         clock.waits.clear()
 
 
@@ -841,8 +843,7 @@ async def test_learned_schedule_is_dropped_after_a_change(
         await camb.wait("new")
     assert len(clock.waits) == 3
     assert clock.waits[0] >= 11.0  # learned skip
-    assert 1.4 * 0.95 <= clock.waits[1] <= 1.4 * 1.05  # PROCESSING: the usual first wait
-    assert 0.55 * 0.95 <= clock.waits[2] <= 0.55 * 1.05
+    assert clock.waits[1:] == pytest.approx([1.4, 0.55])  # PROCESSING: the usual first waits
 
 
 async def test_a_task_finished_before_the_first_poll_teaches_nothing(
