@@ -551,7 +551,7 @@ def _validation_error(response: httpx.Response, exc: Exception) -> ResponseValid
     return ResponseValidationError(
         redact(
             f"{request.method} {request.url.path} returned {response.status_code} with a body "
-            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {redact(problems, secret)}",
+            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
             secret,
         ),
         response=response,
