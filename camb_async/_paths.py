@@ -7,6 +7,7 @@ characters are refused with a ``ValueError`` before any request is built.
 
 from __future__ import annotations
 
+import re
 from typing import Literal, get_args
 from urllib.parse import quote
 
@@ -32,6 +33,8 @@ FAMILIES: frozenset[str] = frozenset(get_args(TaskFamily))
 _MAX_ID_LENGTH = 512
 _FORBIDDEN = frozenset("/\\?#")
 _MAX_RUN_ID_BITS = 1024  # far beyond any real id; keeps the path (and messages) short
+# What ``quote(..., safe="")`` leaves as it is (RFC 3986 unreserved): such an id needs no encoding.
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]+")
 
 
 def validate_task_id(task_id: object) -> str:
@@ -57,7 +60,10 @@ def status_path(family: str, task_id: object) -> str:
     """The path of a task's status endpoint, e.g. ``/tts/abc``."""
     if family not in FAMILIES:
         raise ValueError(f"unknown task family {family!r}; expected one of {sorted(FAMILIES)}")
-    return f"/{family}/{quote(validate_task_id(task_id), safe='')}"
+    segment = validate_task_id(task_id)
+    if not _UNRESERVED.fullmatch(segment):  # ids are usually UUIDs: skip quote()'s work for them
+        segment = quote(segment, safe="")
+    return f"/{family}/{segment}"
 
 
 def result_path(run_id: object) -> str:
