@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import os
@@ -42,7 +43,7 @@ from ._models import TaskCreated, TaskState, TaskStatus
 from ._paths import TaskFamily, result_path, status_path, validate_task_id
 from ._polling import PollSchedule, watch_status
 from ._retry import retry_delay, should_retry_exception, should_retry_response
-from ._transport import HttpClientBuilder, Transport
+from ._transport import HttpClientBuilder, Transport, running_on_asyncio
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
 
@@ -58,19 +59,32 @@ T = TypeVar("T")
 
 class _LoopState:
     """What a client keeps per event loop: the loop's token, the HTTP client it
-    sends through, the limiter on requests in flight, the moment a rate limit
-    lets requests go again, and the cancel scopes of requests being sent (so
-    aclose() can end them)."""
+    sends through, the limiter on requests in flight (a semaphore: cheaper
+    than a ``CapacityLimiter``, which tracks its borrowers), the moment a rate
+    limit lets requests go again, and the cancel scopes of requests being sent
+    (so aclose() can end them)."""
 
-    __slots__ = ("drained", "http", "limiter", "resume_at", "sending", "token")
+    __slots__ = ("_current_token", "drained", "http", "limiter", "resume_at", "sending", "token")
 
     def __init__(self, http: httpx.AsyncClient, max_concurrent_requests: int) -> None:
-        self.token = anyio.lowlevel.current_token()
+        # On asyncio the loop itself is the token, and asking for it is ~20 times
+        # cheaper than anyio's generic current_token(); this runs on every request.
+        self._current_token: Callable[[], object] = (
+            asyncio.get_running_loop if running_on_asyncio() else anyio.lowlevel.current_token
+        )
+        self.token = self._current_token()
         self.http = http
-        self.limiter = anyio.CapacityLimiter(max_concurrent_requests)
+        self.limiter = anyio.Semaphore(max_concurrent_requests, max_value=max_concurrent_requests)
         self.resume_at = 0.0
         self.sending: set[anyio.CancelScope] = set()
         self.drained: anyio.Event | None = None
+
+    def on_own_loop(self) -> bool:
+        """Whether the running event loop is the one this state belongs to."""
+        try:
+            return self._current_token() == self.token
+        except RuntimeError:  # asyncio.get_running_loop() under another library's loop
+            return False
 
 
 class _Lifecycle:
@@ -172,6 +186,8 @@ class AsyncCambClient:
             "user-agent": f"camb-async/{__version__} python/{platform.python_version()}",
         }
         self._request_timeout: TimeoutTypes | NotGiven = NOT_GIVEN
+        # A client the SDK builds carries the headers itself; one passed in gets them per request.
+        self._request_headers = None if http_client is None else self._headers
         self._builder: HttpClientBuilder | None = None
         self._http: httpx.AsyncClient | None = http_client
         if http_client is None:
@@ -233,7 +249,7 @@ class AsyncCambClient:
             return
         self._lifecycle.closed = True
         state = self._loop
-        if state is not None and state.sending and state.token == anyio.lowlevel.current_token():
+        if state is not None and state.sending and state.on_own_loop():
             # End requests still being sent and let them unwind before the pool closes:
             # closing it under them would leave their sockets open.
             state.drained = anyio.Event()
@@ -248,7 +264,7 @@ class AsyncCambClient:
                 # The pool's sockets belong to the loop that used the client; from another
                 # loop, asyncio says "Event loop is closed" and trio "must be called from
                 # async context". Say what happened instead.
-                if state is None or state.token == anyio.lowlevel.current_token():
+                if state is None or state.on_own_loop():
                     raise
                 raise ClientClosedError(
                     "the client is closed, but its connections belong to the event loop it was "
@@ -264,7 +280,7 @@ class AsyncCambClient:
             ValueError: ``task_id`` is not one URL path segment.
             APIError: The request failed after every retry (see the error tree).
         """
-        return await self._get_status(status_path(family, task_id))
+        return await self._request("GET", status_path(family, task_id), _parse_status)
 
     def watch(
         self,
@@ -301,7 +317,7 @@ class AsyncCambClient:
         durations = self._durations
         learned = durations.schedule(family, schedule) if durations and interval is None else None
         return watch_status(
-            lambda: self._get_status(path),
+            functools.partial(self._request, "GET", path, _parse_status),
             task_id=task_id,
             schedule=schedule,
             timeout=limit,
@@ -378,9 +394,6 @@ class AsyncCambClient:
         return await self._request("GET", result_path(run_id), _content)
 
     # -- the request path --------------------------------------------------------
-
-    async def _get_status(self, path: str) -> TaskStatus:
-        return await self._request("GET", path, _parse_status)
 
     async def _request(
         self,
@@ -460,7 +473,7 @@ class AsyncCambClient:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.
                     return await state.http.request(
-                        method, url, headers=self._headers, follow_redirects=False, **extra
+                        method, url, headers=self._request_headers, follow_redirects=False, **extra
                     )
                 finally:
                     limiter.release()
@@ -514,9 +527,9 @@ class AsyncCambClient:
         if state is None:
             if self._http is None:
                 assert self._builder is not None
-                self._http = self._builder.build()
+                self._http = self._builder.build(self._headers)
             state = self._loop = _LoopState(self._http, self._max_concurrent)
-        elif state.token != anyio.lowlevel.current_token():
+        elif not state.on_own_loop():
             raise ClientClosedError(
                 "this AsyncCambClient is bound to the event loop it was first used on; "
                 "create one client per event loop (for example inside your async main(), "

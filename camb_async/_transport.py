@@ -23,7 +23,7 @@ from ._exceptions import CambError
 if TYPE_CHECKING:
     from ._types import TimeoutTypes
 
-__all__ = ["TRANSPORTS", "HttpClientBuilder", "Transport"]
+__all__ = ["TRANSPORTS", "HttpClientBuilder", "Transport", "running_on_asyncio"]
 
 log = logging.getLogger("camb_async")
 
@@ -68,15 +68,16 @@ class HttpClientBuilder:
         self._timeout = timeout
         self._limits = default_limits(max_concurrent_requests)
 
-    def build(self) -> httpx.AsyncClient:
-        """A new client for the running event loop; call it from inside that loop."""
+    def build(self, headers: dict[str, str]) -> httpx.AsyncClient:
+        """A new client for the running event loop, sending ``headers`` on every
+        request; call it from inside that loop."""
         if self._transport == "aiohttp":
-            if _running_on_asyncio():
+            if running_on_asyncio():
                 # Its transport (AiohttpTransport) gets the same limits; it opens its
                 # aiohttp.ClientSession on the first request, inside this loop.
-                return _aiohttp_client_class()(timeout=self._timeout, limits=self._limits)
+                return _aiohttp_client_class()(headers=headers, timeout=self._timeout, limits=self._limits)
             log.info("transport='aiohttp' needs asyncio; on this event loop the SDK uses httpx's transport")
-        return httpx.AsyncClient(timeout=self._timeout, limits=self._limits)
+        return httpx.AsyncClient(headers=headers, timeout=self._timeout, limits=self._limits)
 
 
 def _aiohttp_client_class() -> type[httpx.AsyncClient]:
@@ -90,7 +91,7 @@ def _aiohttp_client_class() -> type[httpx.AsyncClient]:
     return HttpxAiohttpClient
 
 
-def _running_on_asyncio() -> bool:
+def running_on_asyncio() -> bool:
     """Whether the running event loop is asyncio's (not trio's)."""
     try:
         import sniffio

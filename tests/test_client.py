@@ -225,6 +225,30 @@ async def test_status_sends_api_key_and_returns_task_status(
     assert request.headers["user-agent"].startswith("camb-async/")
 
 
+async def test_the_client_the_sdk_builds_sends_the_same_headers() -> None:
+    """The HTTP client the SDK builds carries x-api-key, accept and user-agent itself."""
+    with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
+        route = mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
+        async with AsyncCambClient(API_KEY, base_url=BASE_URL) as camb:
+            await camb.status("abc")
+    request = route.calls.last.request
+    assert request.headers["x-api-key"] == API_KEY
+    assert request.headers["accept"] == "application/json"
+    assert request.headers["user-agent"].startswith("camb-async/")
+
+
+async def test_your_own_http_client_keeps_its_headers(router: respx.Router) -> None:
+    """The SDK sends its headers per request on a client you pass in and leaves the client's own alone."""
+    route = router.get("/tts/abc").respond(200, json={"status": "PENDING"})
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler), headers={"x-trace": "1"})
+    async with http, AsyncCambClient(API_KEY, base_url=BASE_URL, http_client=http) as camb:
+        await camb.status("abc")
+        assert "x-api-key" not in http.headers
+        assert http.headers["x-trace"] == "1"
+    assert route.calls.last.request.headers["x-api-key"] == API_KEY
+    assert route.calls.last.request.headers["x-trace"] == "1"
+
+
 @pytest.mark.parametrize(
     ("family", "raw_path"),
     [("tts", b"/apis/tts/abc"), ("dub", b"/apis/dub/abc"), ("text-to-sound", b"/apis/text-to-sound/abc")],
@@ -802,6 +826,22 @@ def test_client_refuses_a_second_event_loop(backend: str) -> None:
     assert_no_secret(caught.value)
     anyio.run(camb.aclose, backend=backend)
     anyio.run(http.aclose, backend=backend)
+
+
+@pytest.mark.parametrize(("first", "then"), [("asyncio", "trio"), ("trio", "asyncio")])
+def test_client_refuses_an_event_loop_of_another_library(first: str, then: str) -> None:
+    """A client first used on asyncio refuses trio, and the other way round, with the same error."""
+    http = httpx.AsyncClient(transport=httpx.MockTransport(lambda request: ok()))
+    camb = AsyncCambClient(API_KEY, base_url=BASE_URL, http_client=http)
+
+    async def poll() -> TaskStatus:
+        return await camb.status("abc")
+
+    assert anyio.run(poll, backend=first).status == TaskState.PENDING
+    with pytest.raises(ClientClosedError, match="bound to the event loop it was first used on"):
+        anyio.run(poll, backend=then)
+    anyio.run(camb.aclose, backend=first)
+    anyio.run(http.aclose, backend=first)
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])

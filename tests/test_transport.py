@@ -14,7 +14,7 @@ from httpx_aiohttp import AiohttpTransport
 from support import API_KEY, BASE_URL
 
 from camb_async import DEFAULT_TIMEOUT, AsyncCambClient, CambError
-from camb_async._transport import HttpClientBuilder, _running_on_asyncio
+from camb_async._transport import HttpClientBuilder, running_on_asyncio
 
 if TYPE_CHECKING:
     from camb_async.testing import Simulator
@@ -78,14 +78,14 @@ def test_http_client_is_not_created_at_construction() -> None:
 
 def test_no_event_loop_is_not_asyncio() -> None:
     """Outside any event loop the builder does not take the loop for asyncio's."""
-    assert not _running_on_asyncio()
+    assert not running_on_asyncio()
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_without_sniffio_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without sniffio (which trio needs) the running loop can only be asyncio's."""
     monkeypatch.setitem(sys.modules, "sniffio", None)
-    assert _running_on_asyncio()
+    assert running_on_asyncio()
 
 
 # -- the default transport ----------------------------------------------------------
@@ -94,9 +94,10 @@ async def test_without_sniffio_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPat
 async def test_default_transport_is_httpx_with_the_sdk_limits_and_timeout() -> None:
     """transport="httpx" builds a plain httpx.AsyncClient: 72 pooled connections, the default timeout."""
     builder = HttpClientBuilder("httpx", timeout=DEFAULT_TIMEOUT, max_concurrent_requests=64)
-    async with builder.build() as http:
+    async with builder.build({"x-api-key": "k"}) as http:
         assert type(http) is httpx.AsyncClient
         assert http.timeout == DEFAULT_TIMEOUT
+        assert http.headers["x-api-key"] == "k"
         transport = cast("Any", http)._transport
         assert type(transport) is httpx.AsyncHTTPTransport
         assert transport._pool._max_connections == 72
