@@ -7,6 +7,7 @@ import functools
 import logging
 import os
 import platform
+import time
 import weakref
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -39,6 +40,7 @@ from ._exceptions import (
     redact,
 )
 from ._learning import DurationModel
+from ._limiter import RequestLimiter
 from ._models import TaskCreated, TaskState, TaskStatus
 from ._paths import TaskFamily, result_path, status_path, validate_task_id
 from ._polling import PollSchedule, watch_status
@@ -59,10 +61,9 @@ T = TypeVar("T")
 
 class _LoopState:
     """What a client keeps per event loop: the loop's token, the HTTP client it
-    sends through, the limiter on requests in flight (a semaphore: cheaper
-    than a ``CapacityLimiter``, which tracks its borrowers), the moment a rate
-    limit lets requests go again, and the cancel scopes of requests being sent
-    (so aclose() can end them)."""
+    sends through, the limiter on requests in flight, the moment a rate limit
+    lets requests go again, and the cancel scopes of requests being sent (so
+    aclose() can end them)."""
 
     __slots__ = ("_current_token", "drained", "http", "limiter", "resume_at", "sending", "token")
 
@@ -74,7 +75,7 @@ class _LoopState:
         )
         self.token = self._current_token()
         self.http = http
-        self.limiter = anyio.Semaphore(max_concurrent_requests, max_value=max_concurrent_requests)
+        self.limiter = RequestLimiter(max_concurrent_requests)
         self.resume_at = 0.0
         self.sending: set[anyio.CancelScope] = set()
         self.drained: anyio.Event | None = None
@@ -125,8 +126,10 @@ class AsyncCambClient:
         max_retries: Retries of a failed request (see docs/retries.md).
         http_client: Your own ``httpx.AsyncClient`` (proxies, transport,
             event hooks); the SDK sends through it and does not close it.
-        max_concurrent_requests: Requests in flight at once; keep it below
-            your ``http_client``'s ``max_connections``.
+        max_concurrent_requests: The most requests in flight at once. Below
+            it the client adapts its limit to the round trip (from 16, never
+            under 4; see docs/polling.md). Keep it below your
+            ``http_client``'s ``max_connections``.
         poll_schedule: Default waits between polls for ``watch()``/``wait()``.
         watch_timeout: Default overall deadline of ``watch()``/``wait()``, in
             seconds (600); ``None`` lets them run until the task finishes.
@@ -456,12 +459,9 @@ class AsyncCambClient:
             state.sending.add(scope)
             limiter = state.limiter
             try:
-                try:
-                    # A free slot is taken without the checkpoint `async with limiter`
-                    # makes (an extra turn of the event loop per request); the request
-                    # itself checkpoints soon after.
-                    limiter.acquire_nowait()
-                except anyio.WouldBlock:
+                # A free slot is taken without a checkpoint (an extra turn of the
+                # event loop per request); the request itself checkpoints soon after.
+                if not limiter.try_acquire():
                     await limiter.acquire()
                 try:
                     # A 429 arrived while this request queued for a slot: honour its pause.
@@ -472,9 +472,12 @@ class AsyncCambClient:
                         await sleep(pause)
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.
-                    return await state.http.request(
+                    sent = time.perf_counter()
+                    response = await state.http.request(
                         method, url, headers=self._request_headers, follow_redirects=False, **extra
                     )
+                    limiter.observe(time.perf_counter() - sent)
+                    return response
                 finally:
                     limiter.release()
             finally:

@@ -13,7 +13,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_MAX_RETRIES = 2
 """Retries after the first try of a request (so up to 3 tries)."""
 DEFAULT_MAX_CONCURRENT_REQUESTS = 64
-"""Requests one client has in flight at once; more wait their turn in the client."""
+"""The ceiling of a client's adaptive limit on requests in flight; more wait their turn in the client."""
 DEFAULT_WATCH_TIMEOUT = 600.0
 """Overall deadline of one watch()/wait(), in seconds; None lifts it."""
 

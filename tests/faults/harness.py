@@ -156,7 +156,7 @@ def pool_state(client: AsyncCambClient) -> dict[str, int]:
         "connections": len(connections),
         "busy": sum(1 for c in connections if not (c.is_idle() or c.is_closed())),
         "queued": len(pool._requests),
-        "borrowed": 0 if state is None else (state.limiter.max_value or 0) - state.limiter.value,
+        "borrowed": 0 if state is None else state.limiter.in_flight,
         "sending": 0 if state is None else len(state.sending),
     }
 

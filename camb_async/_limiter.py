@@ -1,0 +1,125 @@
+"""How many requests a client has in flight: a limit that follows the round trip.
+
+A fixed limit is wrong one way or the other. Against a distant server (say
+150 ms a request) many requests in flight are what keep hundreds of polls a
+second going. Against a near server, or once the client's own event loop is
+saturated, the same many only add waiting: each answer sits in the loop's
+queue, and httpx's pool (httpcore) scans every idle connection on every
+request, so its CPU per request grows with the pool (docs/benchmarks.md
+measured about 1 ms with 24 connections and 4 ms with 72).
+
+So the limit moves, the way TCP Vegas moves its window. ``base`` is the
+shortest round trip seen lately (the request alone, with no waiting) and
+``rtt`` the one just measured; ``limit * (1 - base / rtt)`` estimates how
+many of the requests in flight are waiting rather than being served. Few
+waiting: the limit grows, by about ``log10(limit)`` per round trip; many:
+it sheds half of the excess per round trip. It stays between ``minimum`` and ``maximum``
+(``max_concurrent_requests``), and grows only while it is actually used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+import anyio
+
+__all__ = ["RequestLimiter"]
+
+_EPOCH = 500
+"""Round trips over which the shortest one is remembered: ``base`` is the
+shortest of the current and the previous epoch, so it follows a server that
+has become slower for good within two epochs."""
+
+
+class _Waiter:
+    __slots__ = ("abandoned", "event")
+
+    def __init__(self) -> None:
+        self.event = anyio.Event()
+        self.abandoned = False
+
+
+class RequestLimiter:
+    """Slots for requests in flight, first come first served, under an adaptive limit.
+
+    Args:
+        maximum: The limit never exceeds this (``max_concurrent_requests``).
+        minimum: ... nor falls below this (or ``maximum``, if smaller).
+        initial: The limit before the first round trip is measured.
+    """
+
+    __slots__ = ("_base", "_epoch_min", "_samples", "_waiters", "in_flight", "limit", "maximum", "minimum")
+
+    def __init__(self, maximum: int, *, minimum: int = 4, initial: int = 16) -> None:
+        self.maximum = maximum
+        self.minimum = min(minimum, maximum)
+        self.limit = float(max(self.minimum, min(initial, maximum)))
+        self.in_flight = 0
+        self._waiters: deque[_Waiter] = deque()
+        self._base = math.inf
+        self._epoch_min = math.inf
+        self._samples = 0
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot (those given up on may still be counted until a slot frees)."""
+        return sum(not waiter.abandoned for waiter in self._waiters)
+
+    def try_acquire(self) -> bool:
+        """Take a slot if one is free and nobody is waiting (no checkpoint)."""
+        if self.in_flight < self.limit and not self._waiters:
+            self.in_flight += 1
+            return True
+        return False
+
+    async def acquire(self) -> None:
+        """Take a slot, waiting in line for one; a cancelled wait takes none."""
+        if self.try_acquire():
+            return
+        waiter = _Waiter()
+        self._waiters.append(waiter)
+        self._wake()  # those in line may all have given up while a slot was free
+        try:
+            await waiter.event.wait()
+        except BaseException:
+            if waiter.event.is_set():
+                self.release()  # the slot arrived with the cancellation: pass it on
+            else:
+                waiter.abandoned = True
+            raise
+
+    def release(self) -> None:
+        """Give a slot back, to the first in line if the limit allows."""
+        self.in_flight -= 1
+        self._wake()
+
+    def observe(self, rtt: float) -> None:
+        """Move the limit after a request that took ``rtt`` seconds to be answered."""
+        if not rtt > 0.0:  # a clock that did not move says nothing
+            return
+        self._epoch_min = min(self._epoch_min, rtt)
+        self._samples += 1
+        base = min(self._base, self._epoch_min)
+        if self._samples >= _EPOCH:
+            self._base, self._epoch_min, self._samples = self._epoch_min, math.inf, 0
+        limit = self.limit
+        scale = max(1.0, math.log10(limit))
+        queued = limit * (1.0 - base / rtt)
+        # One answer is 1/limit of a round trip's worth, so these steps add up, per
+        # round trip, to `scale` up (as Vegas grows), or to half of the excess of
+        # waiting requests down (faster than Vegas: waiting costs CPU here).
+        if queued > 6.0 * scale:
+            step = max(scale, (queued - 6.0 * scale) / 2.0)
+            self.limit = max(float(self.minimum), limit - step / limit)
+        elif queued < 3.0 * scale and self.in_flight >= limit / 2:
+            self.limit = min(float(self.maximum), limit + scale / limit)
+            self._wake()
+
+    def _wake(self) -> None:
+        waiters = self._waiters
+        while waiters and self.in_flight < self.limit:
+            waiter = waiters.popleft()
+            if not waiter.abandoned:
+                self.in_flight += 1
+                waiter.event.set()
