@@ -194,6 +194,36 @@ async def test_watch_deadline_raises_watch_timeout_error(
     assert route.call_count >= 3  # it kept polling until the deadline
 
 
+async def test_deadline_during_a_request_ends_it(client: AsyncCambClient, router: respx.Router) -> None:
+    """A poll still unanswered at the deadline is cancelled: WatchTimeoutError, on time, no status seen."""
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        await anyio.sleep(30)
+        return httpx.Response(200, json={"status": "PENDING"})
+
+    router.get("/tts/abc").mock(side_effect=hang)
+    started = anyio.current_time()
+    with pytest.raises(WatchTimeoutError) as caught:
+        async for _ in client.watch("abc", timeout=0.2):
+            pass
+    assert 0.19 <= anyio.current_time() - started < 1.0
+    assert caught.value.last_status is None
+
+
+async def test_deadline_shorter_than_the_next_wait_ends_the_watch_at_the_deadline(
+    client: AsyncCambClient, router: respx.Router
+) -> None:
+    """The watch sleeps only up to the deadline, not through the whole next wait."""
+    route = router.get("/tts/abc").mock(side_effect=always_pending)
+    started = anyio.current_time()
+    with pytest.raises(WatchTimeoutError) as caught:
+        async for _ in client.watch("abc", interval=5.0, timeout=0.2):
+            pass
+    assert 0.19 <= anyio.current_time() - started < 1.0
+    assert route.call_count == 1
+    assert caught.value.last_status is not None
+
+
 async def test_wait_deadline_raises_watch_timeout_error(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
