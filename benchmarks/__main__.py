@@ -20,7 +20,7 @@ import tempfile
 from typing import Any
 
 from . import _report
-from ._clients import STATUS_CLIENTS, WATCH_CLIENTS
+from ._clients import FAR_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
 SMOKE = {
@@ -28,6 +28,9 @@ SMOKE = {
     "rounds": 1,
     "watches": "20",
     "durations": "0.2,1.0",
+    "far_watches": "20",
+    "far_durations": "0.2,1.0",
+    "latency": 0.05,
     "interval": 0.2,
     "deadline": 60.0,
 }
@@ -91,10 +94,37 @@ def scenario_status(args: argparse.Namespace, workdir: pathlib.Path) -> str:
 
 
 def scenario_watch(args: argparse.Namespace, workdir: pathlib.Path) -> str:
-    low, high = (float(x) for x in _csv(args.durations))
+    """Scenario 2: many watches of a server on the same machine."""
+    return _watches(args, workdir, args.watches, args.durations, args.watch_clients, latency=0.0)
+
+
+def scenario_far(args: argparse.Namespace, workdir: pathlib.Path) -> str:
+    """Scenario 3: many watches of a server whose every answer takes ``--latency`` seconds."""
+    return _watches(
+        args,
+        workdir,
+        args.far_watches,
+        args.far_durations,
+        args.far_clients,
+        latency=args.latency,
+        title="3. Many concurrent watches of a distant server",
+    )
+
+
+def _watches(
+    args: argparse.Namespace,
+    workdir: pathlib.Path,
+    watches: str,
+    durations: str,
+    clients: str,
+    *,
+    latency: float,
+    title: str = "2. Many concurrent watches",
+) -> str:
+    low, high = (float(x) for x in _csv(durations))
     rng = random.Random(args.seed)
     rows: list[tuple[str, _report.WatchResult]] = []
-    for count in (int(n) for n in _csv(args.watches)):
+    for count in (int(n) for n in _csv(watches)):
         timelines = [  # the same tasks for every client
             [
                 ("PENDING", 0.0),
@@ -102,10 +132,12 @@ def scenario_watch(args: argparse.Namespace, workdir: pathlib.Path) -> str:
             ]
             for _ in range(count)
         ]
-        for kind in _csv(args.watch_clients):
-            print(f"watch: {count:,} tasks, {kind}", file=sys.stderr, flush=True)
+        for kind in _csv(clients):
+            print(f"watch: {count:,} tasks, {kind}, latency {latency:g} s", file=sys.stderr, flush=True)
             with SimulatorProcess() as sim:  # a fresh server per run: every client meets the same one
                 ids = sim.seed(timelines)
+                if latency:
+                    sim.hold_answers(latency)
                 ids_file = workdir / "ids.json"
                 ids_file.write_text(json.dumps(ids))
                 limit = args.deadline + 300
@@ -130,7 +162,7 @@ def scenario_watch(args: argparse.Namespace, workdir: pathlib.Path) -> str:
                     data = None
                 records = sim.records()
             rows.append((kind, _watch_result(ids, data, records, killed_after=limit)))
-    return _report.watch_table(rows, low, high, args.interval)
+    return _report.watch_table(rows, low, high, args.interval, title=title, latency=latency)
 
 
 def _watch_result(
@@ -179,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
-    parser.add_argument("--scenario", choices=["status", "watch", "all"], default="all")
+    parser.add_argument("--scenario", choices=["status", "watch", "far", "all"], default="all")
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
     parser.add_argument("--concurrency", default="1,20,100", help="status: requests in flight")
     parser.add_argument("--calls", type=int, default=3000, help="status: calls per client and concurrency")
@@ -188,6 +220,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--watch-clients", default=",".join(WATCH_CLIENTS), help="watch: client kinds")
     parser.add_argument("--watches", default="1000,10000", help="watch: numbers of tasks")
     parser.add_argument("--durations", default="5,60", help="watch: tasks finish within LOW,HIGH s")
+    parser.add_argument("--far-clients", default=",".join(FAR_CLIENTS), help="far: client kinds")
+    parser.add_argument("--far-watches", default="3000", help="far: numbers of tasks")
+    parser.add_argument("--far-durations", default="5,30", help="far: tasks finish within LOW,HIGH s")
+    parser.add_argument(
+        "--latency", type=float, default=0.15, help="far: seconds the server holds each answer"
+    )
     parser.add_argument("--error-share", type=float, default=0.05, help="watch: share of tasks ending ERROR")
     parser.add_argument("--interval", type=float, default=5.0, help="watch: the seed loop's sleep")
     parser.add_argument("--deadline", type=float, default=900.0, help="watch: give up on a client after")
@@ -204,6 +242,8 @@ def main(argv: list[str] | None = None) -> None:
             parts.append(scenario_status(args, workdir))
         if args.scenario in ("watch", "all"):
             parts.append(scenario_watch(args, workdir))
+        if args.scenario in ("far", "all"):
+            parts.append(scenario_far(args, workdir))
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")

@@ -9,6 +9,8 @@ Client kinds:
 
 * ``sdk``: ``AsyncCambClient`` on its default transport (httpx's pool).
 * ``sdk-aiohttp``: ``AsyncCambClient(transport="aiohttp")``.
+* ``sdk-fixed-limit`` (watch only): ``sdk`` with its adaptive limit on requests in flight
+  pinned at 64, which is what the SDK did before the limit adapted.
 * ``httpx``: a raw ``httpx.AsyncClient`` with the pool the SDK creates (what ``sdk`` runs on).
 * ``httpx-aiohttp``: the same on ``httpx_aiohttp.AiohttpTransport`` (what ``sdk-aiohttp`` runs on).
 * ``aiohttp``: a raw ``aiohttp.ClientSession`` with as many connections.
@@ -38,6 +40,7 @@ import httpx
 
 from camb_async import DEFAULT_TIMEOUT, AsyncCambClient, TaskError
 from camb_async._constants import DEFAULT_MAX_CONCURRENT_REQUESTS, default_limits
+from camb_async._limiter import RequestLimiter
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -46,7 +49,8 @@ StatusCall = Callable[[str], Awaitable[str]]
 
 API_KEY = "bench-key"
 STATUS_CLIENTS = ("sdk", "sdk-aiohttp", "httpx", "httpx-aiohttp", "aiohttp", "camb-sdk")
-WATCH_CLIENTS = ("sdk", "sdk-aiohttp", "seed-camb-sdk", "seed-httpx")
+WATCH_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp", "seed-camb-sdk", "seed-httpx")
+FAR_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp")
 TERMINAL = frozenset({"SUCCESS", "ERROR", "TIMEOUT", "PAYMENT_REQUIRED"})
 
 # The pool the SDK creates for itself, given to the raw clients it is compared with.
@@ -173,9 +177,12 @@ async def run_watches(
 ) -> dict[str, Any]:
     """Follow every task to its end at once; record what each saw and when (``time.monotonic()``)."""
     seen: dict[str, tuple[str, float]] = {}
-    if kind in ("sdk", "sdk-aiohttp"):
+    if kind in ("sdk", "sdk-aiohttp", "sdk-fixed-limit"):
         transport: Literal["httpx", "aiohttp"] = "aiohttp" if kind == "sdk-aiohttp" else "httpx"
         async with AsyncCambClient(API_KEY, base_url=base_url, transport=transport) as camb:
+            if kind == "sdk-fixed-limit":
+                ceiling = DEFAULT_MAX_CONCURRENT_REQUESTS
+                camb._loop_state().limiter = RequestLimiter(ceiling, minimum=ceiling)
 
             async def sdk_watch(task_id: str) -> None:
                 try:

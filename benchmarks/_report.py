@@ -40,6 +40,7 @@ STATUS_LABELS = {
 WATCH_LABELS = {
     "sdk": "camb-async `wait()`, default transport",
     "sdk-aiohttp": 'camb-async `wait()`, `transport="aiohttp"`',
+    "sdk-fixed-limit": "camb-async `wait()`, default transport, limit fixed at 64",
     "seed-camb-sdk": "seed loop on camb-sdk",
     "seed-httpx": "seed loop on `httpx.AsyncClient()` (httpx defaults)",
 }
@@ -143,16 +144,29 @@ def status_tables(results: dict[str, StatusResult], concurrency: list[int], call
     return "\n".join(lines)
 
 
-def watch_table(results: list[tuple[str, WatchResult]], low: float, high: float, interval: float) -> str:
-    """Scenario 2: one row per client and number of tasks."""
+def watch_table(
+    results: list[tuple[str, WatchResult]],
+    low: float,
+    high: float,
+    interval: float,
+    *,
+    title: str = "2. Many concurrent watches",
+    latency: float = 0.0,
+) -> str:
+    """Scenarios 2 and 3: one row per client and number of tasks."""
+    held = (
+        f" The server holds every answer {1000 * latency:g} ms (a distant API's round trip)."
+        if latency
+        else " The server answers at once."
+    )
     lines = [
-        "### 2. Many concurrent watches",
+        f"### {title}",
         "",
         (
             f"Each client follows N fresh tasks at once (`asyncio.gather`'s way), each finishing at a "
-            f"uniformly random time {low:g}-{high:g} s after it was seeded, about 5 % with ERROR. The seed "
-            f"loop sleeps {interval:g} s between polls. Requests are counted by the server; detection lag "
-            "is the client's `time.monotonic()` on seeing the terminal status minus the server's finish "
+            f"uniformly random time {low:g}-{high:g} s after it was seeded, about 5 % with ERROR.{held} The "
+            f"seed loop sleeps {interval:g} s between polls. Requests are counted by the server; detection "
+            "lag is the client's `time.monotonic()` on seeing the terminal status minus the server's finish "
             "time (`CLOCK_MONOTONIC`, shared by both processes)."
         ),
         "",

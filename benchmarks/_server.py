@@ -65,6 +65,12 @@ class SimulatorProcess:
         ids: list[str] = answer.json()["task_ids"]
         return ids
 
+    def hold_answers(self, seconds: float) -> None:
+        """Hold every answer ``seconds`` before sending it, as a distant server's round trip would
+        (the simulator's ``stall`` fault on every request)."""
+        answer = self.control.post("/_sim/faults", json={"rates": {"stall": 1.0}, "stall": seconds})
+        answer.raise_for_status()
+
     def records(self) -> dict[str, dict[str, Any]]:
         """Every task's record (``finished_at``, ``polls``, ...) by task id."""
         answer = self.control.get("/_sim/tasks")
