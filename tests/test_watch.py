@@ -34,7 +34,7 @@ from camb_async import (
 from camb_async._learning import DurationModel, LearnedSchedule
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import AsyncIterator, Callable
 
     import respx
 
@@ -172,17 +172,21 @@ def test_task_errors_are_task_error_and_camb_error(error: type[TaskError]) -> No
 # -- deadlines ---------------------------------------------------------------------
 
 
+async def watch_until_timeout(watch: AsyncIterator[TaskStatus]) -> tuple[WatchTimeoutError, float]:
+    """Run ``watch`` to its WatchTimeoutError; return it and the seconds it took."""
+    started = anyio.current_time()
+    with pytest.raises(WatchTimeoutError) as caught:
+        async for _ in watch:
+            pass
+    return caught.value, anyio.current_time() - started
+
+
 async def test_watch_deadline_raises_watch_timeout_error(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
     """A task that never finishes makes watch raise WatchTimeoutError (a TimeoutError) at the deadline."""
     route = router.get("/tts/abc").mock(side_effect=always_pending)
-    started = anyio.current_time()
-    with pytest.raises(WatchTimeoutError) as caught:
-        async for _ in client.watch("abc", interval=0.05, timeout=0.3):
-            pass
-    elapsed = anyio.current_time() - started
-    exc = caught.value
+    exc, elapsed = await watch_until_timeout(client.watch("abc", interval=0.05, timeout=0.3))
     assert isinstance(exc, TimeoutError)
     assert isinstance(exc, CambError)
     assert 0.29 <= elapsed < 1.0
@@ -202,12 +206,9 @@ async def test_deadline_during_a_request_ends_it(client: AsyncCambClient, router
         return httpx.Response(200, json={"status": "PENDING"})
 
     router.get("/tts/abc").mock(side_effect=hang)
-    started = anyio.current_time()
-    with pytest.raises(WatchTimeoutError) as caught:
-        async for _ in client.watch("abc", timeout=0.2):
-            pass
-    assert 0.19 <= anyio.current_time() - started < 1.0
-    assert caught.value.last_status is None
+    exc, elapsed = await watch_until_timeout(client.watch("abc", timeout=0.2))
+    assert 0.19 <= elapsed < 1.0
+    assert exc.last_status is None
 
 
 async def test_deadline_shorter_than_the_next_wait_ends_the_watch_at_the_deadline(
@@ -215,13 +216,10 @@ async def test_deadline_shorter_than_the_next_wait_ends_the_watch_at_the_deadlin
 ) -> None:
     """The watch sleeps only up to the deadline, not through the whole next wait."""
     route = router.get("/tts/abc").mock(side_effect=always_pending)
-    started = anyio.current_time()
-    with pytest.raises(WatchTimeoutError) as caught:
-        async for _ in client.watch("abc", interval=5.0, timeout=0.2):
-            pass
-    assert 0.19 <= anyio.current_time() - started < 1.0
+    exc, elapsed = await watch_until_timeout(client.watch("abc", interval=5.0, timeout=0.2))
+    assert 0.19 <= elapsed < 1.0
     assert route.call_count == 1
-    assert caught.value.last_status is not None
+    assert exc.last_status is not None
 
 
 async def test_wait_deadline_raises_watch_timeout_error(
