@@ -50,10 +50,13 @@ _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def should_retry_exception(exc: httpx.HTTPError, *, idempotent: bool) -> bool:
-    """Whether a request that failed with the transport error ``exc`` may be sent again."""
+    """Whether a request that failed with the httpx error ``exc`` may be sent again.
+
+    A body that could not be decoded (a corrupt gzip) is an unreadable body, like
+    broken JSON: a GET is sent again, anything else is not."""
     if isinstance(exc, _NEVER_SENT):
         return True
-    return idempotent and isinstance(exc, httpx.TransportError)
+    return idempotent and isinstance(exc, (httpx.TransportError, httpx.DecodingError))
 
 
 def should_retry_response(response: httpx.Response, *, idempotent: bool) -> bool:

@@ -568,6 +568,42 @@ async def test_unreadable_body_then_good_body(
     assert route.call_count == 2
 
 
+# httpx leaves its own body iterators (async generators) unclosed when decoding fails, and
+# trio warns when they are collected (encode/httpx#3686). The response itself is closed.
+HTTPX_UNCLOSED_ITERATORS = pytest.mark.filterwarnings(
+    r"ignore:Exception ignored in. <async_generator object (ByteStream\.__aiter__|Response\.aiter_raw)"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+
+
+def corrupt_gzip(request: httpx.Request | None = None) -> httpx.Response:
+    """A 200 declaring a gzip body that is not gzip (decoded, and failing, when read)."""
+    return httpx.Response(
+        200, stream=httpx.ByteStream(b"not gzip at all"), headers={"content-encoding": "gzip"}
+    )
+
+
+@HTTPX_UNCLOSED_ITERATORS
+async def test_corrupt_gzip_body_is_retried(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    """A 200 whose gzip body cannot be decoded is sent again, like any unreadable body."""
+    route = router.get("/tts/abc").mock(side_effect=[corrupt_gzip(), ok("SUCCESS")])
+    assert (await client.status("abc")).status == TaskState.SUCCESS
+    assert route.call_count == 2
+
+
+@HTTPX_UNCLOSED_ITERATORS
+async def test_corrupt_gzip_body_every_time_is_a_typed_error(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    route = router.get("/tts/abc").mock(side_effect=corrupt_gzip)
+    with pytest.raises(APIConnectionError, match="DecodingError") as caught:
+        await client.status("abc")
+    assert route.call_count == 3
+    assert_no_secret(caught.value)
+
+
 # -- create_tts and tts_result -----------------------------------------------------
 
 

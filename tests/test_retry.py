@@ -248,6 +248,15 @@ def test_errors_after_sending_only_retried_when_idempotent(
 
 
 @pytest.mark.parametrize("idempotent", [True, False])
-def test_non_transport_http_errors_are_not_retried(idempotent: bool) -> None:
-    """An httpx error that is not a transport error (an undecodable body) is never retried."""
-    assert should_retry_exception(httpx.DecodingError("bad gzip"), idempotent=idempotent) is False
+def test_an_undecodable_body_is_retried_like_an_unreadable_one(idempotent: bool) -> None:
+    """A corrupt gzip body: a GET is sent again, a POST is not."""
+    assert should_retry_exception(httpx.DecodingError("bad gzip"), idempotent=idempotent) is idempotent
+
+
+@pytest.mark.parametrize("idempotent", [True, False])
+def test_other_non_transport_http_errors_are_not_retried(idempotent: bool) -> None:
+    request = httpx.Request("GET", "https://x/apis/tts/abc")
+    assert (
+        should_retry_exception(httpx.TooManyRedirects("loop", request=request), idempotent=idempotent)
+        is False
+    )
