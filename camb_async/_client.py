@@ -188,9 +188,9 @@ class AsyncCambClient:
             "accept": "application/json",
             "user-agent": f"camb-async/{__version__} python/{platform.python_version()}",
         }
-        self._request_timeout: TimeoutTypes | NotGiven = NOT_GIVEN
-        # A client the SDK builds carries the headers itself; one passed in gets them per request.
-        self._request_headers = None if http_client is None else self._headers
+        # What every request passes to httpx beyond method and URL. A client the SDK builds
+        # carries the headers and timeout itself; one passed in gets them with each request.
+        self._send_options: dict[str, Any] = {}
         self._builder: HttpClientBuilder | None = None
         self._http: httpx.AsyncClient | None = http_client
         if http_client is None:
@@ -205,7 +205,9 @@ class AsyncCambClient:
                 "http_client=, give that client the transport instead"
             )
         else:
-            self._request_timeout = timeout
+            self._send_options["headers"] = self._headers
+            if not isinstance(timeout, NotGiven):
+                self._send_options["timeout"] = timeout
         self._lifecycle = _Lifecycle(owns_http=http_client is None)
         weakref.finalize(self, self._lifecycle.warn_if_open)
         self._loop: _LoopState | None = None
@@ -414,15 +416,13 @@ class AsyncCambClient:
         state = self._loop_state()
         idempotent = method == "GET"
         url = self._base_url + path
-        extra: dict[str, Any] = {} if json is None else {"json": json}
-        if not isinstance(self._request_timeout, NotGiven):
-            extra["timeout"] = self._request_timeout
+        options = self._send_options if json is None else {**self._send_options, "json": json}
         retries = 0
         while True:
             if self._lifecycle.closed:
                 raise ClientClosedError("the client was closed while the request waited to retry")
             try:
-                response = await self._send(state, method, url, extra)
+                response = await self._send(state, method, url, options)
             except httpx.HTTPError as exc:
                 if retries < self._max_retries and should_retry_exception(exc, idempotent=idempotent):
                     retries += 1
@@ -453,7 +453,9 @@ class AsyncCambClient:
                 continue
             raise make_status_error(response)
 
-    async def _send(self, state: _LoopState, method: str, url: str, extra: dict[str, Any]) -> httpx.Response:
+    async def _send(
+        self, state: _LoopState, method: str, url: str, options: dict[str, Any]
+    ) -> httpx.Response:
         """Send once through the pool, within the client's limit on requests in flight."""
         with anyio.CancelScope() as scope:
             state.sending.add(scope)
@@ -473,9 +475,7 @@ class AsyncCambClient:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.
                     sent = time.perf_counter()
-                    response = await state.http.request(
-                        method, url, headers=self._request_headers, follow_redirects=False, **extra
-                    )
+                    response = await state.http.request(method, url, follow_redirects=False, **options)
                     limiter.observe(time.perf_counter() - sent)
                     return response
                 finally:
