@@ -149,12 +149,13 @@ async def watch_status(
     Raises :class:`WatchTimeoutError` once ``timeout`` seconds have passed
     since the first poll began without a terminal status.
     """
-    started = anyio.current_time()
+    # Every time here is read from now(): one clock for the schedule and the deadline.
+    started = now()
     deadline = math.inf if timeout is None else started + timeout
     last: TaskStatus | None = None
 
     async def before_deadline(step: Awaitable[T]) -> T:
-        with anyio.CancelScope(deadline=deadline):
+        with anyio.move_on_after(deadline - now()):
             return await step
         # Only reached when the scope caught its own cancellation: the deadline passed.
         raise WatchTimeoutError(task_id, deadline - started, last)

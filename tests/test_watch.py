@@ -610,6 +610,18 @@ class VirtualClock:
         await anyio.lowlevel.checkpoint()
 
 
+async def test_the_deadline_runs_on_the_schedules_clock(
+    client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline and the waits read one clock: 60 s on it end the watch, whatever the loop's clock says."""
+    clock = VirtualClock(monkeypatch)
+    router.get("/tts/abc").mock(side_effect=always_pending)
+    with anyio.fail_after(5):  # the loop's own clock barely moves
+        exc, _ = await watch_until_timeout(client.watch("abc", timeout=60.0))
+    assert sum(clock.waits) == pytest.approx(60.0)  # the last wait stops at the deadline
+    assert exc.timeout == pytest.approx(60.0)
+
+
 async def test_waits_follow_elapsed_time_and_snap_back_after_a_change(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
