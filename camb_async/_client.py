@@ -33,7 +33,9 @@ from ._exceptions import (
     APITimeoutError,
     CambError,
     ClientClosedError,
+    CreateOutcomeUnknownError,
     ResponseValidationError,
+    _CreateOutcomeUnknownTimeoutError,
     api_key_of,
     make_status_error,
     make_task_error,
@@ -44,8 +46,8 @@ from ._limiter import RequestLimiter
 from ._models import TaskCreated, TaskState, TaskStatus
 from ._paths import TaskFamily, result_path, status_path, validate_task_id
 from ._polling import PollSchedule, watch_status
-from ._retry import retry_delay, should_retry_exception, should_retry_response
-from ._transport import HttpClientBuilder, Transport, running_on_asyncio
+from ._retry import retry_delay, should_retry_exception, should_retry_response, was_never_sent
+from ._transport import HttpClientBuilder, Transport, running_on_asyncio, true_transport_error
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
 
@@ -423,12 +425,13 @@ class AsyncCambClient:
                 raise ClientClosedError("the client was closed while the request waited to retry")
             try:
                 response = await self._send(state, method, url, options)
-            except httpx.HTTPError as exc:
+            except httpx.HTTPError as raised:
+                exc = true_transport_error(raised)
                 if retries < self._max_retries and should_retry_exception(exc, idempotent=idempotent):
                     retries += 1
                     await self._pause(retries, None, f"{type(exc).__name__}", method, path)
                     continue
-                raise self._transport_error(exc, method, url) from exc
+                raise self._transport_error(exc, method, url, idempotent=idempotent) from exc
             except RuntimeError as exc:
                 if self._lifecycle.closed:
                     raise ClientClosedError("the client was closed during the request") from exc
@@ -511,14 +514,22 @@ class AsyncCambClient:
         )
         await sleep(delay)
 
-    def _transport_error(self, exc: httpx.HTTPError, method: str, url: str) -> CambError:
+    def _transport_error(self, exc: httpx.HTTPError, method: str, url: str, *, idempotent: bool) -> CambError:
         if self._lifecycle.closed:
             return ClientClosedError("the client was closed during the request")
         request = _request_of(exc, method, url)
         text = f"{method} {request.url.path} failed: {type(exc).__name__}"
         if str(exc):
             text += f": {exc}"
-        if isinstance(exc, httpx.TimeoutException):
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        if not idempotent and not was_never_sent(exc):
+            text += (
+                "; the request may have reached the server, so whatever it creates may exist: "
+                "sending it again could create it twice"
+            )
+            cls = _CreateOutcomeUnknownTimeoutError if timed_out else CreateOutcomeUnknownError
+            return cls(text, request=request)
+        if timed_out:
             return APITimeoutError(text, request=request)
         return APIConnectionError(text, request=request)
 

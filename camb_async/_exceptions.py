@@ -4,7 +4,8 @@
 CambError
 ├── APIError                        a request to the API did not give a usable answer
 │   ├── APIConnectionError          no HTTP answer at all (wraps the httpx error)
-│   │   └── APITimeoutError         ... because a connect/read/write/pool timeout expired
+│   │   ├── APITimeoutError         ... because a connect/read/write/pool timeout expired
+│   │   └── CreateOutcomeUnknownError   ... to a create that may have reached the server
 │   ├── APIStatusError              the API answered with a 4xx/5xx status (or a 3xx: never followed)
 │   │   ├── BadRequestError             400
 │   │   ├── AuthenticationError         401
@@ -50,6 +51,7 @@ __all__ = [
     "CambError",
     "ClientClosedError",
     "ConflictError",
+    "CreateOutcomeUnknownError",
     "InternalServerError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -90,6 +92,21 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """A connect, read, write or pool timeout of one request expired."""
+
+
+class CreateOutcomeUnknownError(APIConnectionError):
+    """A request that creates something (a task, a voice) failed after it may have
+    reached the server: the connection broke or a read timed out once it was sent.
+
+    The SDK never sends such a request twice, since a second one could create (and
+    bill) a second task. Whether the first one created anything is unknown: look
+    before sending it again. When the failure was a timeout the error is also an
+    :class:`APITimeoutError`. ``exc.__cause__`` is the httpx error.
+    """
+
+
+class _CreateOutcomeUnknownTimeoutError(CreateOutcomeUnknownError, APITimeoutError):
+    """A :class:`CreateOutcomeUnknownError` whose cause is a timeout (so also an ``APITimeoutError``)."""
 
 
 class APIStatusError(APIError):

@@ -35,6 +35,7 @@ __all__ = [
     "retry_delay",
     "should_retry_exception",
     "should_retry_response",
+    "was_never_sent",
 ]
 
 INITIAL_RETRY_DELAY = 0.5
@@ -47,6 +48,13 @@ MAX_RETRY_AFTER = 60.0
 _RETRY_STATUSES = frozenset({408, 409, 429})
 # Errors raised before the request's first byte left this machine.
 _NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def was_never_sent(exc: httpx.HTTPError) -> bool:
+    """Whether the request that failed with ``exc`` surely never left this machine:
+    its connection was never made (refused, unresolved, TLS or connect timeout) or
+    it never got a pool slot. Judge the error after ``true_transport_error``."""
+    return isinstance(exc, _NEVER_SENT)
 
 
 def should_retry_exception(exc: httpx.HTTPError, *, idempotent: bool) -> bool:

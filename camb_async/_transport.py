@@ -12,6 +12,7 @@ is it known which loop that is, and aiohttp needs a running asyncio loop.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Literal
 
@@ -23,7 +24,7 @@ from ._exceptions import CambError
 if TYPE_CHECKING:
     from ._types import TimeoutTypes
 
-__all__ = ["TRANSPORTS", "HttpClientBuilder", "Transport", "running_on_asyncio"]
+__all__ = ["TRANSPORTS", "HttpClientBuilder", "Transport", "running_on_asyncio", "true_transport_error"]
 
 log = logging.getLogger("camb_async")
 
@@ -89,6 +90,52 @@ def _aiohttp_client_class() -> type[httpx.AsyncClient]:
             f"transport='aiohttp' needs the httpx-aiohttp and aiohttp packages: {_INSTALL_HINT}"
         ) from exc
     return HttpxAiohttpClient
+
+
+def true_transport_error(exc: httpx.HTTPError) -> httpx.HTTPError:
+    """``exc`` as the httpx error class that says what really happened.
+
+    httpx-aiohttp (0.2) relabels aiohttp's ``ServerDisconnectedError``,
+    ``ClientOSError`` (a reset) and ``ClientConnectorError`` (refused) all as
+    ``httpx.ConnectTimeout``, which reads as "timed out before sending": a create
+    would be sent again after the server may have it, and a refused connection
+    would read as a timeout. The aiohttp error it chains as the cause says what
+    happened; any other error is returned as it is. This runs only on failures,
+    and covers an ``http_client`` of the caller's on httpx-aiohttp too.
+    """
+    cause = exc.__cause__
+    if cause is None or not type(cause).__module__.startswith("aiohttp"):
+        return exc
+    cls = _httpx_class_of_aiohttp_error(cause)
+    if cls is None or type(exc) is cls:
+        return exc
+    fixed = cls(str(exc) or type(cause).__name__)
+    fixed.__cause__ = cause
+    with contextlib.suppress(RuntimeError):  # httpx raises it when the error has no request
+        fixed.request = exc.request
+    return fixed
+
+
+def _httpx_class_of_aiohttp_error(cause: BaseException) -> type[httpx.HTTPError] | None:
+    """The httpx error class for an aiohttp error, as httpcore would have raised it.
+
+    Only an error raised while connecting means the request never left: a refused,
+    unresolved or TLS-failed connection, or a connect timeout. After that, a closed
+    or reset connection or a read timeout may come after the server had the request.
+    """
+    import aiohttp
+
+    if isinstance(cause, aiohttp.ClientConnectorError):  # refused, DNS, TLS: nothing was sent
+        return httpx.ConnectError
+    if isinstance(cause, aiohttp.ConnectionTimeoutError):  # no connection (or pool slot) in time
+        return httpx.ConnectTimeout
+    if isinstance(cause, aiohttp.ServerTimeoutError):  # a read timed out, once the request was sent
+        return httpx.ReadTimeout
+    if isinstance(cause, aiohttp.ServerDisconnectedError):
+        return httpx.RemoteProtocolError  # httpcore: "Server disconnected without sending a response."
+    if isinstance(cause, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
+        return httpx.ReadError  # a reset or a broken body: maybe sent
+    return None
 
 
 def running_on_asyncio() -> bool:

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import socket
+import socketserver
+import struct
+import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from typing_extensions import Self
 
 from camb_async import AsyncCambClient
 
@@ -24,3 +29,73 @@ async def make_client(router: respx.Router, **options: Any) -> AsyncGenerator[As
     http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
     async with http, AsyncCambClient(API_KEY, base_url=BASE_URL, http_client=http, **options) as camb:
         yield camb
+
+
+class HangUpServer:
+    """A TCP server on 127.0.0.1 that reads each HTTP request whole, counts it, and
+    closes the connection without a byte of answer: the server had the request, the
+    client never learns what became of it. ``reset=True`` closes with a TCP reset.
+
+    Use it as a context manager; ``url`` is a base URL for the client.
+    """
+
+    def __init__(self, *, reset: bool = False) -> None:
+        self.reset = reset
+        self.requests: list[bytes] = []
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="hang-up-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/apis"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def _handler(self) -> type[socketserver.BaseRequestHandler]:
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                conn: socket.socket = self.request
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, _, body = data.partition(b"\r\n\r\n")
+                length = next(
+                    (
+                        int(line.split(b":", 1)[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
+                while len(body) < length:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    body += chunk
+                server.requests.append(head.split(b"\r\n", 1)[0])
+                if server.reset:
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                conn.close()
+
+        return Handler
+
+
+def refused_url() -> str:
+    """A base URL on 127.0.0.1 whose port nothing listens on (connections are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/apis"

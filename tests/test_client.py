@@ -24,6 +24,7 @@ from camb_async import (
     CambError,
     ClientClosedError,
     ConflictError,
+    CreateOutcomeUnknownError,
     InternalServerError,
     NotFoundError,
     PaymentRequiredError,
@@ -34,6 +35,7 @@ from camb_async import (
     TaskStatus,
     UnprocessableEntityError,
 )
+from camb_async._exceptions import _CreateOutcomeUnknownTimeoutError
 
 pytestmark = pytest.mark.anyio
 
@@ -649,9 +651,9 @@ async def test_create_tts_sends_optional_fields_when_given(
         (httpx.Response(503, headers={"x-should-retry": "true"}), InternalServerError),
         (httpx.Response(429, headers={"Retry-After": "1"}), RateLimitError),
         (httpx.Response(200, text="<html>oops</html>"), ResponseValidationError),
-        (httpx.ReadTimeout, APITimeoutError),
-        (httpx.ReadError, APIConnectionError),
-        (httpx.RemoteProtocolError, APIConnectionError),
+        (httpx.ReadTimeout, _CreateOutcomeUnknownTimeoutError),
+        (httpx.ReadError, CreateOutcomeUnknownError),
+        (httpx.RemoteProtocolError, CreateOutcomeUnknownError),
     ],
     ids=["500", "503-should-retry", "429", "bad-body", "read-timeout", "read-error", "protocol-error"],
 )
@@ -669,6 +671,13 @@ async def test_create_tts_is_not_retried_once_it_may_have_arrived(
     assert type(caught.value) is error
     assert route.call_count == 1
     assert_no_secret(caught.value)
+
+
+def test_create_outcome_unknown_after_a_timeout_is_also_a_timeout() -> None:
+    """A create that timed out after it may have arrived is caught by both except clauses."""
+    assert issubclass(_CreateOutcomeUnknownTimeoutError, CreateOutcomeUnknownError)
+    assert issubclass(_CreateOutcomeUnknownTimeoutError, APITimeoutError)
+    assert issubclass(CreateOutcomeUnknownError, APIConnectionError)
 
 
 @pytest.mark.parametrize("never_sent", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])

@@ -7,14 +7,24 @@ import ssl
 import sys
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import anyio
 import httpx
 import pytest
 import respx
 from httpx_aiohttp import AiohttpTransport
-from support import API_KEY, BASE_URL
+from support import API_KEY, BASE_URL, HangUpServer, refused_url
 
-from camb_async import DEFAULT_TIMEOUT, AsyncCambClient, CambError
-from camb_async._transport import HttpClientBuilder, running_on_asyncio
+from camb_async import (
+    DEFAULT_TIMEOUT,
+    APIConnectionError,
+    APITimeoutError,
+    AsyncCambClient,
+    CambError,
+    CreateOutcomeUnknownError,
+)
+from camb_async._retry import was_never_sent
+from camb_async._transport import HttpClientBuilder, Transport, running_on_asyncio, true_transport_error
+from camb_async.testing import set_testing
 
 if TYPE_CHECKING:
     from camb_async.testing import Simulator
@@ -194,3 +204,86 @@ async def test_aiohttp_transport_maps_api_errors(simulator: Simulator) -> None:
     async with AsyncCambClient(API_KEY, base_url=simulator.url, transport="aiohttp") as client:
         with pytest.raises(NotFoundError):
             await client.status("no-such-task")
+
+
+# -- what an error really was: never sent, or maybe sent ---------------------------------
+
+TRANSPORTS_ON_TCP = ("httpx", "aiohttp")
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("reset", [False, True], ids=["closed", "reset"])
+@pytest.mark.parametrize("transport", TRANSPORTS_ON_TCP)
+async def test_create_that_reached_the_server_is_sent_once(transport: Transport, reset: bool) -> None:
+    """A create whose connection is closed (or reset) after the server read it is sent once
+    and raises CreateOutcomeUnknownError, on both transports."""
+    with HangUpServer(reset=reset) as server:
+        async with AsyncCambClient(API_KEY, base_url=server.url, transport=transport) as client:
+            with pytest.raises(CreateOutcomeUnknownError, match="may have reached the server") as caught:
+                await client.create_tts(text="hello", voice_id=1, language=1)
+    assert server.requests == [b"POST /apis/tts HTTP/1.1"]
+    assert not isinstance(caught.value, APITimeoutError)
+    assert isinstance(caught.value.__cause__, httpx.TransportError)
+    assert not isinstance(caught.value.__cause__, httpx.TimeoutException)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("transport", TRANSPORTS_ON_TCP)
+async def test_status_poll_cut_off_is_retried_and_is_a_connection_error(transport: Transport) -> None:
+    """A GET whose connection is closed unanswered is sent again max_retries times, then
+    raises a plain APIConnectionError (not a timeout, not CreateOutcomeUnknownError)."""
+    with HangUpServer() as server, set_testing():
+        async with AsyncCambClient(API_KEY, base_url=server.url, transport=transport) as client:
+            with pytest.raises(APIConnectionError) as caught:
+                await client.status("abc")
+    assert type(caught.value) is APIConnectionError
+    # aiohttp itself sends an idempotent request once more when a connection closes unanswered.
+    tries = 2 if transport == "aiohttp" and running_on_asyncio() else 1
+    assert server.requests == [b"GET /apis/tts/abc HTTP/1.1"] * 3 * tries
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("transport", TRANSPORTS_ON_TCP)
+async def test_refused_connection_is_a_connection_error_and_a_create_is_retried(transport: Transport) -> None:
+    """A refused connection is an APIConnectionError, not a timeout, on both transports; a create
+    refused never left this machine, so it is tried again (max_retries) before that error."""
+    async with AsyncCambClient(API_KEY, base_url=refused_url(), transport=transport) as client:
+        with set_testing(), anyio.fail_after(10), pytest.raises(APIConnectionError) as caught:
+            await client.create_tts(text="hello", voice_id=1, language=1)
+    assert type(caught.value) is APIConnectionError
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+def test_aiohttp_errors_get_the_httpx_class_of_what_happened() -> None:
+    """Each aiohttp error, whatever httpx-aiohttp labelled it, becomes the httpx error httpcore
+    would raise; only errors while connecting count as never sent."""
+    import aiohttp
+    from aiohttp.client_reqrep import ConnectionKey
+
+    key = ConnectionKey("h", 1, False, True, None, None, None)
+    expected: list[tuple[BaseException, type[httpx.HTTPError], bool]] = [
+        (aiohttp.ClientConnectorError(key, OSError(111, "refused")), httpx.ConnectError, True),
+        (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout, True),
+        (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout, False),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError, False),
+        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError, False),
+        (aiohttp.ClientPayloadError("cut"), httpx.ReadError, False),
+    ]
+    request = httpx.Request("POST", "https://camb.test/apis/tts")
+    for cause, cls, never_sent in expected:
+        labelled = httpx.ConnectTimeout("as httpx-aiohttp says", request=request)
+        labelled.__cause__ = cause
+        fixed = true_transport_error(labelled)
+        assert type(fixed) is cls, cause
+        assert fixed.__cause__ is cause
+        assert fixed.request is request
+        assert was_never_sent(fixed) is never_sent, cause
+
+
+def test_errors_without_an_aiohttp_cause_are_kept() -> None:
+    """An httpx error of httpx's own pool (or with no cause) is returned unchanged."""
+    plain = httpx.ReadTimeout("slow")
+    assert true_transport_error(plain) is plain
+    chained = httpx.ConnectError("refused")
+    chained.__cause__ = OSError(111, "refused")
+    assert true_transport_error(chained) is chained

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 import anyio
 import anyio.to_thread
@@ -10,28 +11,40 @@ import httpx
 import pytest
 
 from camb_async import (
+    APITimeoutError,
     AsyncCambClient,
     CambError,
+    CreateOutcomeUnknownError,
 )
 from camb_async.testing import FAULT_KINDS, FaultPlan, Simulator
 
 from .harness import ERROR_OF_FAULT, KEY, SecretWatch, check_error_is_clean
 
+if TYPE_CHECKING:
+    from camb_async._transport import Transport
+
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 RAISED: dict[str, type[CambError] | None] = {
     **ERROR_OF_FAULT,
+    # The connection broke or the read timed out after the server had the create.
+    "drop": CreateOutcomeUnknownError,
+    "stall": CreateOutcomeUnknownError,
     "no-status": None,  # the answer to a POST has no status: nothing to remove
     "unknown-status": None,
 }
 
 
+@pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
 @pytest.mark.parametrize("kind", FAULT_KINDS)
-async def test_create_is_sent_once_whatever_the_fault(sim: Simulator, kind: str) -> None:
-    """One fault on POST /tts raises its typed error at once (or none), after exactly one POST."""
+async def test_create_is_sent_once_whatever_the_fault(
+    sim: Simulator, kind: str, transport: Transport
+) -> None:
+    """One fault on POST /tts raises its typed error at once (or none), after exactly one POST,
+    on either transport."""
     sim.set_faults(FaultPlan(script=[kind], methods=("POST",), stall=3.0))
     timeout = httpx.Timeout(5.0, read=0.5)
-    async with AsyncCambClient(KEY, base_url=sim.url, timeout=timeout) as client:
+    async with AsyncCambClient(KEY, base_url=sim.url, timeout=timeout, transport=transport) as client:
         error = RAISED[kind]
         with anyio.fail_after(10):
             if error is None:
@@ -40,7 +53,8 @@ async def test_create_is_sent_once_whatever_the_fault(sim: Simulator, kind: str)
             else:
                 with pytest.raises(error) as caught:
                     await client.create_tts(text="hello", voice_id=1, language=1)
-                assert type(caught.value) is error
+                assert isinstance(caught.value, error)
+                assert isinstance(caught.value, APITimeoutError) is (kind == "stall")
                 check_error_is_clean(caught.value)
     posts = [r for r in sim.request_log if r.method == "POST"]
     assert len(posts) == 1
