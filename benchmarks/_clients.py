@@ -39,7 +39,11 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from camb_async import DEFAULT_TIMEOUT, AsyncCambClient, TaskError
-from camb_async._constants import DEFAULT_MAX_CONCURRENT_REQUESTS, default_limits
+from camb_async._constants import (
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_CONCURRENT_TRANSFERS,
+    default_limits,
+)
 from camb_async._limiter import RequestLimiter
 
 if TYPE_CHECKING:
@@ -54,7 +58,7 @@ FAR_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp")
 TERMINAL = frozenset({"SUCCESS", "ERROR", "TIMEOUT", "PAYMENT_REQUIRED"})
 
 # The pool the SDK creates for itself, given to the raw clients it is compared with.
-SDK_LIMITS = default_limits(DEFAULT_MAX_CONCURRENT_REQUESTS)
+SDK_LIMITS = default_limits(DEFAULT_MAX_CONCURRENT_REQUESTS + DEFAULT_MAX_CONCURRENT_TRANSFERS)
 
 
 @asynccontextmanager
@@ -182,7 +186,7 @@ async def run_watches(
         async with AsyncCambClient(API_KEY, base_url=base_url, transport=transport) as camb:
             if kind == "sdk-fixed-limit":
                 ceiling = DEFAULT_MAX_CONCURRENT_REQUESTS
-                camb._loop_state().limiter = RequestLimiter(ceiling, minimum=ceiling)
+                camb._requester._loop_state().limiter = RequestLimiter(ceiling, minimum=ceiling)
 
             async def sdk_watch(task_id: str) -> None:
                 try:

@@ -1,8 +1,9 @@
 """camb_async: the asyncio/trio SDK for the CAMB.AI speech API.
 
 async with camb_async.AsyncCambClient() as client:
-    async for status in client.watch(task_id):
-        print(status.status)
+    task_id = await client.tts.create(text="Hello!", voice_id=20303, language="en-us")
+    final = await client.tts.wait(task_id)
+    await client.tts.download(final.run_id, "hello.flac")
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from ._client import AsyncCambClient
 from ._constants import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
+    DEFAULT_MAX_CONCURRENT_TRANSFERS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     DEFAULT_WATCH_TIMEOUT,
@@ -25,6 +27,7 @@ from ._exceptions import (
     ClientClosedError,
     ConflictError,
     CreateOutcomeUnknownError,
+    DownloadInterruptedError,
     InternalServerError,
     NotFoundError,
     PaymentRequiredError,
@@ -39,46 +42,112 @@ from ._exceptions import (
     WatchTimeoutError,
 )
 from ._models import TERMINAL_STATES, TaskCreated, TaskState, TaskStatus
-from ._paths import TaskFamily
 from ._polling import PollSchedule
+from ._resources import TaskFamily, TaskResource
+from ._resources._files import FileResults, FileUrl, OutputType
+from ._resources._models import SubtitleFormatting, TranscriptSegment
+from ._resources.audio_separation import AudioSeparation, AudioSeparationResult
+from ._resources.dubbing import (
+    Dubbing,
+    DubbingAltFormat,
+    DubbingResult,
+    SourceTranscript,
+    TargetTranscript,
+)
+from ._resources.library import Dictionaries, Dictionary, DictionaryTerm, Folder, Folders, TermTranslation
+from ._resources.project_setup import ProjectSetup, ProjectSetupResult
+from ._resources.story import Story, StoryResult, StorySetup, TranslatedStory
+from ._resources.subtitles import Subtitles
+from ._resources.text_to_sound import TextToSound
+from ._resources.text_to_voice import TextToVoice, TextToVoiceResult
+from ._resources.transcription import Transcription, TranscriptionResult
+from ._resources.translated_tts import TranslatedTTS
+from ._resources.translation import Translation, TranslationResult
+from ._resources.tts import TTS, InferenceOptions, OutputConfiguration, SpeechModel, VoiceSettings
+from ._resources.voices import Language, Languages, Voice, Voices
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENT_REQUESTS",
+    "DEFAULT_MAX_CONCURRENT_TRANSFERS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WATCH_TIMEOUT",
     "NOT_GIVEN",
     "TERMINAL_STATES",
+    "TTS",
     "APIConnectionError",
     "APIError",
     "APIStatusError",
     "APITimeoutError",
     "AsyncCambClient",
+    "AudioSeparation",
+    "AudioSeparationResult",
     "AuthenticationError",
     "BadRequestError",
     "CambError",
     "ClientClosedError",
     "ConflictError",
     "CreateOutcomeUnknownError",
+    "Dictionaries",
+    "Dictionary",
+    "DictionaryTerm",
+    "DownloadInterruptedError",
+    "Dubbing",
+    "DubbingAltFormat",
+    "DubbingResult",
+    "FileResults",
+    "FileUrl",
+    "Folder",
+    "Folders",
+    "InferenceOptions",
     "InternalServerError",
+    "Language",
+    "Languages",
     "NotFoundError",
     "NotGiven",
+    "OutputConfiguration",
+    "OutputType",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "PollSchedule",
+    "ProjectSetup",
+    "ProjectSetupResult",
     "RateLimitError",
     "ResponseValidationError",
+    "SourceTranscript",
+    "SpeechModel",
+    "Story",
+    "StoryResult",
+    "StorySetup",
+    "SubtitleFormatting",
+    "Subtitles",
+    "TargetTranscript",
     "TaskCreated",
     "TaskError",
     "TaskFailedError",
     "TaskFamily",
     "TaskPaymentRequiredError",
+    "TaskResource",
     "TaskState",
     "TaskStatus",
     "TaskTimedOutError",
+    "TermTranslation",
+    "TextToSound",
+    "TextToVoice",
+    "TextToVoiceResult",
+    "TranscriptSegment",
+    "Transcription",
+    "TranscriptionResult",
+    "TranslatedStory",
+    "TranslatedTTS",
+    "Translation",
+    "TranslationResult",
     "UnprocessableEntityError",
+    "Voice",
+    "VoiceSettings",
+    "Voices",
     "WatchTimeoutError",
     "__version__",
 ]

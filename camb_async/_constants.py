@@ -14,14 +14,17 @@ DEFAULT_MAX_RETRIES = 2
 """Retries after the first try of a request (so up to 3 tries)."""
 DEFAULT_MAX_CONCURRENT_REQUESTS = 64
 """The ceiling of a client's adaptive limit on requests in flight; more wait their turn in the client."""
+DEFAULT_MAX_CONCURRENT_TRANSFERS = 8
+"""Streamed transfers (downloads, tts.stream) at once per client, apart from the polls' limit."""
 DEFAULT_WATCH_TIMEOUT = 600.0
 """Overall deadline of one watch()/wait(), in seconds; None lifts it."""
 
 
 def default_limits(max_concurrent_requests: int) -> httpx.Limits:
-    """Pool limits for a client the SDK creates: one spare connection per
-    allowed request in flight, all kept alive, so no request ever queues in
-    httpx's pool (where queueing costs CPU and ends in PoolTimeout)."""
+    """Pool limits for a client the SDK creates: a connection for each request it
+    allows in flight (polls and transfers together) and 8 spare, all kept alive,
+    so no request ever queues in httpx's pool (where queueing costs CPU and ends
+    in PoolTimeout)."""
     return httpx.Limits(
         max_connections=max_concurrent_requests + 8,
         max_keepalive_connections=max_concurrent_requests + 8,

@@ -5,7 +5,8 @@ CambError
 ├── APIError                        a request to the API did not give a usable answer
 │   ├── APIConnectionError          no HTTP answer at all (wraps the httpx error)
 │   │   ├── APITimeoutError         ... because a connect/read/write/pool timeout expired
-│   │   └── CreateOutcomeUnknownError   ... to a create that may have reached the server
+│   │   ├── CreateOutcomeUnknownError   ... to a create that may have reached the server
+│   │   └── DownloadInterruptedError    ... in the middle of a result file's body
 │   ├── APIStatusError              the API answered with a 4xx/5xx status (or a 3xx: never followed)
 │   │   ├── BadRequestError             400
 │   │   ├── AuthenticationError         401
@@ -52,6 +53,7 @@ __all__ = [
     "ClientClosedError",
     "ConflictError",
     "CreateOutcomeUnknownError",
+    "DownloadInterruptedError",
     "InternalServerError",
     "NotFoundError",
     "PaymentRequiredError",
@@ -105,8 +107,20 @@ class CreateOutcomeUnknownError(APIConnectionError):
     """
 
 
-class _CreateOutcomeUnknownTimeoutError(CreateOutcomeUnknownError, APITimeoutError):
+class _CreateOutcomeUnknownTimeoutError(CreateOutcomeUnknownError, APITimeoutError):  # pyright: ignore[reportUnusedClass]
     """A :class:`CreateOutcomeUnknownError` whose cause is a timeout (so also an ``APITimeoutError``)."""
+
+
+class DownloadInterruptedError(APIConnectionError):
+    """A result file's body broke off (connection lost, read timeout) after every retry.
+
+    ``bytes_written`` is how many bytes went to the file object you gave before it
+    broke (they stay there); a download to a path leaves no file and says 0.
+    """
+
+    def __init__(self, message: str, *, request: httpx.Request, bytes_written: int) -> None:
+        super().__init__(message, request=request)
+        self.bytes_written = bytes_written
 
 
 class APIStatusError(APIError):

@@ -1,4 +1,4 @@
-"""Turning caller input into URL paths, refusing anything that could reach another URL.
+"""Turning caller input into URL path segments, refusing anything that could reach another URL.
 
 A task id becomes exactly one percent-encoded path segment: ids that are
 empty, blank, ``.``/``..``, or hold ``/``, ``\\``, ``?``, ``#`` or control
@@ -8,27 +8,9 @@ characters are refused with a ``ValueError`` before any request is built.
 from __future__ import annotations
 
 import re
-from typing import Literal, get_args
 from urllib.parse import quote
 
-__all__ = ["FAMILIES", "TaskFamily", "result_path", "status_path", "validate_task_id"]
-
-TaskFamily = Literal[
-    "tts",
-    "dub",
-    "translate",
-    "transcribe",
-    "text-to-sound",
-    "text-to-voice",
-    "audio-separation",
-    "sub",
-    "story",
-    "project-setup",
-    "translated-tts",
-]
-"""The CAMB.AI task families; each has its status endpoint at ``GET /{family}/{task_id}``."""
-
-FAMILIES: frozenset[str] = frozenset(get_args(TaskFamily))
+__all__ = ["path_segment", "run_id_segment", "task_id_segment", "validate_task_id"]
 
 _MAX_ID_LENGTH = 512
 _FORBIDDEN = frozenset("/\\?#")
@@ -56,24 +38,34 @@ def validate_task_id(task_id: object) -> str:
     raise ValueError(f"task_id {task_id[:64]!r} contains {bad!r}; a task id is one URL path segment")
 
 
-def status_path(family: str, task_id: object) -> str:
-    """The path of a task's status endpoint, e.g. ``/tts/abc``."""
-    if family not in FAMILIES:
-        raise ValueError(f"unknown task family {family!r}; expected one of {sorted(FAMILIES)}")
+def task_id_segment(task_id: object) -> str:
+    """``task_id`` as one percent-encoded URL path segment (``ValueError``/``TypeError`` if unusable)."""
     segment = validate_task_id(task_id)
     if not _UNRESERVED.fullmatch(segment):  # ids are usually UUIDs: skip quote()'s work for them
         segment = quote(segment, safe="")
-    return f"/{family}/{segment}"
+    return segment
 
 
-def result_path(run_id: object) -> str:
-    """The path of a finished TTS run's audio, ``/tts-result/{run_id}``."""
+def path_segment(value: object, name: str) -> str:
+    """A caller's string (a language) or int as one percent-encoded URL path segment."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return run_id_segment(value, name)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be an int or a str, not {type(value).__name__}")
+    text = str.__str__(value)
+    if not text.strip() or text in (".", "..") or not text.isprintable() or not _FORBIDDEN.isdisjoint(text):
+        raise ValueError(f"{name} {text[:64]!r} is not usable as one URL path segment")
+    return quote(text, safe="")
+
+
+def run_id_segment(run_id: object, name: str = "run_id") -> str:
+    """A run id (or another numeric id) as a URL path segment, e.g. ``"123"``."""
     if isinstance(run_id, bool) or not isinstance(run_id, int):
-        raise TypeError(f"run_id must be an int, not {type(run_id).__name__}")
+        raise TypeError(f"{name} must be an int, not {type(run_id).__name__}")
     # The plain int value: an int subclass may override __str__/__format__ (and so the path).
     value = int.__index__(run_id)
     if value.bit_length() > _MAX_RUN_ID_BITS:
-        raise ValueError(f"run_id is out of range ({value.bit_length()} bits, at most {_MAX_RUN_ID_BITS})")
+        raise ValueError(f"{name} is out of range ({value.bit_length()} bits, at most {_MAX_RUN_ID_BITS})")
     if value < 0:
-        raise ValueError(f"run_id must not be negative, got {value}")
-    return f"/tts-result/{value}"
+        raise ValueError(f"{name} must not be negative, got {value}")
+    return str(value)

@@ -48,7 +48,8 @@ class HttpClientBuilder:
         transport: ``"httpx"`` or ``"aiohttp"``; checked (and the aiohttp
             extra looked for) here, so a mistake shows before any request.
         timeout: The client's per-request timeout.
-        max_concurrent_requests: Sizes the pool (``default_limits``).
+        in_flight: The most requests the client sends at once (polls and
+            transfers); sizes the pool (``default_limits``).
 
     Raises:
         ValueError: ``transport`` is not one of :data:`TRANSPORTS`.
@@ -58,7 +59,7 @@ class HttpClientBuilder:
 
     __slots__ = ("_limits", "_timeout", "_transport")
 
-    def __init__(self, transport: Transport, *, timeout: TimeoutTypes, max_concurrent_requests: int) -> None:
+    def __init__(self, transport: Transport, *, timeout: TimeoutTypes, in_flight: int) -> None:
         if transport not in TRANSPORTS:
             raise ValueError(
                 f"transport must be one of {', '.join(map(repr, TRANSPORTS))}, got {transport!r}"
@@ -67,7 +68,7 @@ class HttpClientBuilder:
             _aiohttp_client_class()
         self._transport: Transport = transport
         self._timeout = timeout
-        self._limits = default_limits(max_concurrent_requests)
+        self._limits = default_limits(in_flight)
 
     def build(self, headers: dict[str, str]) -> httpx.AsyncClient:
         """A new client for the running event loop, sending ``headers`` on every

@@ -29,7 +29,7 @@ async def follow(client: AsyncCambClient, name: str, task_id: str, started: floa
         print(f"{time.monotonic() - started:5.2f}s  {name:<10} failed: {exc}")
         return None
     assert final.run_id is not None
-    audio = await client.tts_result(final.run_id)
+    audio = await client.tts.result(final.run_id)
     print(f"{time.monotonic() - started:5.2f}s  {name:<10} audio: {len(audio)} bytes ({audio[:4]!r})")
     return final
 
@@ -42,7 +42,7 @@ async def main() -> None:
             # A task made through the API like a real one, plus scripted ones that show
             # every path: an unknown in-between status, a failure, and out of credits.
             tasks = {
-                "created": await client.create_tts(text="Hello from camb-async!", voice_id=20303, language=1),
+                "created": await client.tts.create(text="Hello from camb-async!", voice_id=20303, language=1),
                 "scripted": sim.add_task([("PENDING", 0), ("PROCESSING", 0.8), ("SUCCESS", 1.6)]),
                 "failing": sim.add_task([("PENDING", 0), ("ERROR", 1.2)]),
                 "no-credit": sim.add_task([("PENDING", 0), ("PAYMENT_REQUIRED", 0.4)]),

@@ -13,7 +13,7 @@ import pytest
 import respx
 from support import make_client
 
-import camb_async._client
+import camb_async._requester
 from camb_async import (
     APIConnectionError,
     APIStatusError,
@@ -67,7 +67,7 @@ def recorded_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         delays.append(seconds)
         await anyio.lowlevel.checkpoint()
 
-    monkeypatch.setattr(camb_async._client, "sleep", fake_sleep)
+    monkeypatch.setattr(camb_async._requester, "sleep", fake_sleep)
     return delays
 
 
@@ -253,12 +253,17 @@ async def test_your_own_http_client_keeps_its_headers(router: respx.Router) -> N
 
 @pytest.mark.parametrize(
     ("family", "raw_path"),
-    [("tts", b"/apis/tts/abc"), ("dub", b"/apis/dub/abc"), ("text-to-sound", b"/apis/text-to-sound/abc")],
+    [
+        ("tts", b"/apis/tts/abc"),
+        ("dubbing", b"/apis/dub/abc"),
+        ("text_to_sound", b"/apis/text-to-sound/abc"),
+        ("translated_story", b"/apis/translated-story/abc"),
+    ],
 )
 async def test_status_uses_the_family_path(
     client: AsyncCambClient, router: respx.Router, family: str, raw_path: bytes
 ) -> None:
-    """family= picks the status endpoint's first path segment."""
+    """family= (the public name) picks the family's status endpoint."""
     route = router.route().respond(200, json={"status": "PENDING"})
     await client.status("abc", family=family)  # type: ignore[arg-type]
     assert route.calls.last.request.url.raw_path == raw_path
@@ -606,15 +611,15 @@ async def test_corrupt_gzip_body_every_time_is_a_typed_error(
     assert_no_secret(caught.value)
 
 
-# -- create_tts and tts_result -----------------------------------------------------
+# -- tts.create and tts.result -----------------------------------------------------
 
 
-async def test_create_tts_posts_json_without_none_fields(
+async def test_tts_create_posts_json_without_none_fields(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
-    """create_tts POSTs only the fields given and returns the new task_id."""
+    """tts.create POSTs only the fields given and returns the new task_id."""
     route = router.post("/tts").respond(200, json={"task_id": "task-1"})
-    task_id = await client.create_tts(text="Hello", voice_id=20303, language=1)
+    task_id = await client.tts.create(text="Hello", voice_id=20303, language=1)
     assert task_id == "task-1"
     assert route.call_count == 1
     request = route.calls.last.request
@@ -625,18 +630,18 @@ async def test_create_tts_posts_json_without_none_fields(
     assert json.loads(request.content) == {"text": "Hello", "voice_id": 20303, "language": 1}
 
 
-async def test_create_tts_sends_optional_fields_when_given(
+async def test_tts_create_sends_optional_fields_when_given(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
-    """Optional create_tts fields are sent when they are not None."""
+    """Optional tts.create fields are sent when they are not None; a locale is sent as its id."""
     route = router.post("/tts").respond(200, json={"task_id": "task-2"})
-    await client.create_tts(
+    await client.tts.create(
         text="Hi", voice_id=1, language="en-us", gender=2, age=30, project_name="p", folder_id=0
     )
     assert json.loads(route.calls.last.request.content) == {
         "text": "Hi",
         "voice_id": 1,
-        "language": "en-us",
+        "language": 1,
         "gender": 2,
         "age": 30,
         "project_name": "p",
@@ -657,7 +662,7 @@ async def test_create_tts_sends_optional_fields_when_given(
     ],
     ids=["500", "503-should-retry", "429", "bad-body", "read-timeout", "read-error", "protocol-error"],
 )
-async def test_create_tts_is_not_retried_once_it_may_have_arrived(
+async def test_tts_create_is_not_retried_once_it_may_have_arrived(
     client: AsyncCambClient,
     router: respx.Router,
     no_wait: None,
@@ -667,7 +672,7 @@ async def test_create_tts_is_not_retried_once_it_may_have_arrived(
     """A POST that may have reached the server is never sent again, so no task is created twice."""
     route = router.post("/tts").mock(side_effect=[side_effect])
     with pytest.raises(CambError) as caught:
-        await client.create_tts(text="Hello", voice_id=1, language=1)
+        await client.tts.create(text="Hello", voice_id=1, language=1)
     assert type(caught.value) is error
     assert route.call_count == 1
     assert_no_secret(caught.value)
@@ -681,44 +686,44 @@ def test_create_outcome_unknown_after_a_timeout_is_also_a_timeout() -> None:
 
 
 @pytest.mark.parametrize("never_sent", [httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout])
-async def test_create_tts_is_retried_when_it_never_left(
+async def test_tts_create_is_retried_when_it_never_left(
     client: AsyncCambClient, router: respx.Router, no_wait: None, never_sent: type[httpx.TransportError]
 ) -> None:
     """A POST that surely never reached the server (connect/pool failure) is retried."""
     side_effect: list[SideEffect] = [never_sent, httpx.Response(200, json={"task_id": "task-3"})]
     route = router.post("/tts").mock(side_effect=side_effect)
-    assert await client.create_tts(text="Hello", voice_id=1, language=1) == "task-3"
+    assert await client.tts.create(text="Hello", voice_id=1, language=1) == "task-3"
     assert route.call_count == 2
 
 
-async def test_create_tts_unusable_task_id_is_response_validation_error(
+async def test_tts_create_unusable_task_id_is_response_validation_error(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
     """A 2xx creation answer whose task_id is not one path segment is a ResponseValidationError."""
     route = router.post("/tts").respond(200, json={"task_id": "a/b"})
     with pytest.raises(CambError) as caught:
-        await client.create_tts(text="Hello", voice_id=1, language=1)
+        await client.tts.create(text="Hello", voice_id=1, language=1)
     assert type(caught.value) is ResponseValidationError
     assert route.call_count == 1
 
 
-async def test_create_tts_connect_error_gives_up_after_retries(
+async def test_tts_create_connect_error_gives_up_after_retries(
     client: AsyncCambClient, router: respx.Router, no_wait: None
 ) -> None:
     """A POST whose connection never succeeds is tried 3 times, then APIConnectionError."""
     route = router.post("/tts").mock(side_effect=httpx.ConnectError)
     with pytest.raises(APIConnectionError, match="POST /apis/tts failed: ConnectError"):
-        await client.create_tts(text="Hello", voice_id=1, language=1)
+        await client.tts.create(text="Hello", voice_id=1, language=1)
     assert route.call_count == 3
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\n"])
-async def test_create_tts_with_empty_text_raises_before_any_request(
+async def test_tts_create_with_empty_text_raises_before_any_request(
     client: AsyncCambClient, unexpected: respx.Route, text: str
 ) -> None:
     """Empty or blank text is a ValueError before any request."""
-    with pytest.raises(ValueError, match="text must be a non-empty string"):
-        await client.create_tts(text=text, voice_id=1, language=1)
+    with pytest.raises(ValueError, match=r"tts.create\(\): text: must not be empty or blank"):
+        await client.tts.create(text=text, voice_id=1, language=1)
     assert unexpected.call_count == 0
 
 
@@ -726,7 +731,7 @@ async def test_tts_result_returns_bytes(client: AsyncCambClient, router: respx.R
     """tts_result GETs /tts-result/{run_id} and returns the body's exact bytes."""
     audio = b"RIFF\x00\x01\x02fake-wave\xff"
     route = router.get("/tts-result/42").respond(200, content=audio, content_type="audio/wav")
-    assert await client.tts_result(42) == audio
+    assert await client.tts.result(42) == audio
     assert route.calls.last.request.url.raw_path == b"/apis/tts-result/42"
 
 
@@ -736,7 +741,7 @@ async def test_tts_result_bad_run_id_raises_before_any_request(
 ) -> None:
     """A run id that is not a non-negative int is refused before any request."""
     with pytest.raises(error, match="run_id"):
-        await client.tts_result(run_id)  # type: ignore[arg-type]
+        await client.tts.result(run_id)  # type: ignore[arg-type]
     assert unexpected.call_count == 0
 
 
@@ -758,7 +763,7 @@ async def test_sdk_created_http_client_is_closed() -> None:
     with respx.mock(base_url=BASE_URL) as mock:
         mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
         await camb.status("abc")
-    http = camb._http
+    http = camb._requester._http
     assert http is not None
     assert not http.is_closed
     await camb.aclose()
@@ -773,9 +778,9 @@ async def test_closed_client_refuses_requests(client: AsyncCambClient, unexpecte
         await client.status("abc")
     assert_no_secret(caught.value)
     with pytest.raises(ClientClosedError):
-        await client.create_tts(text="Hello", voice_id=1, language=1)
+        await client.tts.create(text="Hello", voice_id=1, language=1)
     with pytest.raises(ClientClosedError):
-        await client.tts_result(1)
+        await client.tts.result(1)
     assert unexpected.call_count == 0
 
 
@@ -895,13 +900,13 @@ def test_aclose_from_another_event_loop_says_why(backend: str, monkeypatch: pyte
     camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
 
     async def bind() -> None:
-        camb._loop_state()
+        camb._requester._loop_state()
 
     async def close_sockets_of_a_dead_loop() -> None:
         raise RuntimeError("Event loop is closed")  # what httpcore raises over real TCP
 
     anyio.run(bind, backend=backend)
-    http: httpx.AsyncClient | None = cast("Any", camb)._http  # created on first use in some versions
+    http: httpx.AsyncClient | None = cast("Any", camb)._requester._http  # created on first use in some versions
     assert http is not None
     real_aclose = http.aclose
     monkeypatch.setattr(http, "aclose", close_sockets_of_a_dead_loop)
@@ -918,8 +923,8 @@ async def test_aclose_on_its_own_loop_lets_other_runtime_errors_through(
 ) -> None:
     """A RuntimeError while closing the pool on the client's own loop is not disguised."""
     camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
-    camb._loop_state()
-    http: httpx.AsyncClient | None = cast("Any", camb)._http
+    camb._requester._loop_state()
+    http: httpx.AsyncClient | None = cast("Any", camb)._requester._http
     assert http is not None
     real_aclose = http.aclose
 
@@ -959,9 +964,9 @@ async def test_rate_limit_pauses_other_requests_of_the_client(
             tg.start_soon(client.status, "a")
             await first_sent.wait()
             # Wait for the client to read the 429 (not a fixed sleep: a loaded machine may be slow).
-            while client._loop is None or not client._loop.resume_at:  # noqa: ASYNC110 (no event to await)
+            while client._requester._loop is None or not client._requester._loop.resume_at:  # noqa: ASYNC110 (no event to await)
                 await anyio.sleep(0.01)
-            resume_at = client._loop.resume_at
+            resume_at = client._requester._loop.resume_at
             assert anyio.current_time() < resume_at  # "a" is in its 1 s pause as "b" starts
             statuses.append(await client.status("b"))
     assert [status.status for status in statuses] == [TaskState.SUCCESS]
@@ -977,7 +982,7 @@ async def test_rate_limit_pause_ending_between_two_clock_reads(
 ) -> None:
     """A pause that ends while a request checks it never becomes a negative sleep (anyio's ValueError)."""
     router.get("/tts/abc").respond(200, json={"status": "PENDING"})
-    state = client._loop_state()
+    state = client._requester._loop_state()
     real_clock = anyio.current_time
     end = real_clock() + 0.001
     state.resume_at = end

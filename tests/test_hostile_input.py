@@ -39,7 +39,7 @@ from camb_async import (
     WatchTimeoutError,
 )
 from camb_async._exceptions import make_status_error
-from camb_async._paths import FAMILIES
+from camb_async._resources import FAMILIES
 from camb_async._retry import MAX_RETRY_AFTER, MAX_RETRY_DELAY, parse_retry_after, retry_delay
 from camb_async.testing import set_testing
 
@@ -280,16 +280,16 @@ def assert_one_safe_segment(request: httpx.Request, prefix: bytes, expected: str
     method=st.sampled_from(["status", "watch", "wait"]),
 )
 @example(task_id="..", family="tts", method="status")
-@example(task_id="%2e%2e", family="dub", method="wait")
+@example(task_id="%2e%2e", family="dubbing", method="wait")
 @example(task_id="a/../../voices", family="tts", method="watch")
-@example(task_id="x?admin=1#frag", family="sub", method="status")
+@example(task_id="x?admin=1#frag", family="subtitles", method="status")
 @example(task_id="\u2028", family="story", method="status")
-@example(task_id="x" * 512, family="translated-tts", method="wait")
+@example(task_id="x" * 512, family="translated_tts", method="wait")
 @example(task_id=HostileStr("ok"), family="tts", method="status")
 @example(task_id=HostileStr("a/b"), family="tts", method="wait")
 async def test_task_id_is_refused_or_sent_as_one_safe_segment(task_id: str, family: str, method: str) -> None:
     """Any string as a task id, for every family and every way of reading a task: either a
-    ValueError before any request, or exactly one request to ``/apis/{family}/{segment}``
+    ValueError before any request, or exactly one request to ``/apis/{family's path}/{segment}``
     where the segment decodes back to the id and cannot address another URL."""
     router = new_router()
     route = router.route().respond(200, json={"status": "SUCCESS", "run_id": 1})
@@ -301,7 +301,8 @@ async def test_task_id_is_refused_or_sent_as_one_safe_segment(task_id: str, fami
         return
     assert not isinstance(result, BaseException), repr(result)
     assert route.call_count == 1
-    assert_one_safe_segment(route.calls.last.request, API_PREFIX + family.encode() + b"/", task_id)
+    prefix = API_PREFIX + FAMILIES[family].endpoints.segment.encode() + b"/"
+    assert_one_safe_segment(route.calls.last.request, prefix, task_id)
 
 
 @HOSTILE
@@ -356,7 +357,7 @@ async def test_run_id_is_refused_or_sent_as_one_safe_segment(run_id: object) -> 
     router = new_router()
     route = router.route().respond(200, content=b"RIFF")
     async with make_client(router, max_retries=0) as client:
-        result = await outcome(lambda: client.tts_result(run_id))  # type: ignore[arg-type]
+        result = await outcome(lambda: client.tts.result(run_id))  # type: ignore[arg-type]
     if isinstance(result, (TypeError, ValueError)):
         assert route.call_count == 0
         assert "run_id" in str(result)

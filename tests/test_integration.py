@@ -34,7 +34,7 @@ KEY = "sk-test-SECRET-never-shown"
 
 def _pool_is_idle(client: AsyncCambClient) -> bool:
     """Whether httpcore's pool behind the client holds no request and no busy connection."""
-    pool = cast("Any", client._http)._transport._pool  # httpcore's AsyncConnectionPool
+    pool = cast("Any", client._requester._http)._transport._pool  # httpcore's AsyncConnectionPool
     return not pool._requests and all(c.is_idle() or c.is_closed() for c in pool.connections)
 
 
@@ -73,11 +73,11 @@ async def test_wait_raises_typed_task_error(
 
 async def test_create_wait_download(sim_client: AsyncCambClient, simulator: Simulator) -> None:
     """A task created over POST /tts finishes and its audio downloads as a WAV file."""
-    task_id = await sim_client.create_tts(text="hello", voice_id=1, language=1)
+    task_id = await sim_client.tts.create(text="hello", voice_id=1, language=1)
     final = await sim_client.wait(task_id, interval=0.1)
     assert final.status == "SUCCESS"
     assert final.run_id is not None
-    audio = await sim_client.tts_result(final.run_id)
+    audio = await sim_client.tts.result(final.run_id)
     assert audio[:4] == b"RIFF"
     assert len(audio) > 1000
     assert simulator.record(task_id).polls >= 1
@@ -88,9 +88,9 @@ async def test_api_errors_over_tcp(sim_client: AsyncCambClient) -> None:
     with pytest.raises(NotFoundError, match="404"):
         await sim_client.status("no-such-task")
     with pytest.raises(NotFoundError):
-        await sim_client.tts_result(987654)
+        await sim_client.tts.result(987654)
     with pytest.raises(UnprocessableEntityError) as caught:
-        await sim_client._request("POST", "/tts", lambda r: r.content, json={"text": "x"})
+        await sim_client._requester.request("POST", "/tts", lambda r: r.content, json={"text": "x"})
     assert caught.value.status_code == 422
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from camb_async._paths import FAMILIES, result_path, status_path, validate_task_id
+from camb_async._paths import path_segment, run_id_segment, task_id_segment, validate_task_id
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -42,10 +42,10 @@ def test_validate_task_id_refuses(task_id: object, error: type[Exception], messa
 
 
 @pytest.mark.parametrize(("task_id", "error", "message"), REFUSED_IDS)
-def test_status_path_refuses(task_id: object, error: type[Exception], message: str) -> None:
-    """status_path refuses the same ids as validate_task_id, before building any path."""
+def test_task_id_segment_refuses(task_id: object, error: type[Exception], message: str) -> None:
+    """task_id_segment refuses the same ids as validate_task_id, before building any path."""
     with pytest.raises(error, match=message):
-        status_path("tts", task_id)
+        task_id_segment(task_id)
 
 
 @pytest.mark.parametrize("task_id", ["abc", "a b", "x" * 512, "...", "%2e%2e", "ü", " lead"])
@@ -55,58 +55,46 @@ def test_validate_task_id_returns_accepted_id_unchanged(task_id: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("task_id", "path"),
+    ("task_id", "segment"),
     [
-        ("abc-123", "/tts/abc-123"),
-        ("a b", "/tts/a%20b"),
-        ("%2e%2e", "/tts/%252e%252e"),
-        ("ü", "/tts/%C3%BC"),
-        ("a;b=c&d", "/tts/a%3Bb%3Dc%26d"),
-        ("a:b@c", "/tts/a%3Ab%40c"),
-        ("...", "/tts/..."),
+        ("abc-123", "abc-123"),
+        ("a b", "a%20b"),
+        ("%2e%2e", "%252e%252e"),
+        ("ü", "%C3%BC"),
+        ("a;b=c&d", "a%3Bb%3Dc%26d"),
+        ("a:b@c", "a%3Ab%40c"),
+        ("...", "..."),
     ],
 )
-def test_status_path_percent_encodes_into_one_segment(task_id: str, path: str) -> None:
+def test_task_id_segment_percent_encodes_into_one_segment(task_id: str, segment: str) -> None:
     """An accepted id is percent-encoded into exactly one path segment."""
-    built = status_path("tts", task_id)
-    assert built == path
-    assert built.count("/") == 2
+    built = task_id_segment(task_id)
+    assert built == segment
+    assert "/" not in built
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_status_path_for_every_family(family: str) -> None:
-    """Every known family builds /{family}/{task_id}."""
-    assert status_path(family, "abc") == f"/{family}/abc"
+@pytest.mark.parametrize(
+    ("value", "segment"), [(1, "1"), ("en-us", "en-us"), ("zh cn", "zh%20cn"), ("ü", "%C3%BC")]
+)
+def test_path_segment_accepts_ids_and_locales(value: int | str, segment: str) -> None:
+    """A language given as an int id or a locale string becomes one encoded segment."""
+    assert path_segment(value, "language") == segment
 
 
-def test_families_are_the_documented_ones() -> None:
-    """FAMILIES lists exactly the CAMB.AI task families."""
-    assert sorted(FAMILIES) == [
-        "audio-separation",
-        "dub",
-        "project-setup",
-        "story",
-        "sub",
-        "text-to-sound",
-        "text-to-voice",
-        "transcribe",
-        "translate",
-        "translated-tts",
-        "tts",
-    ]
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [("", ValueError), ("..", ValueError), ("a/b", ValueError), (1.5, TypeError), (-1, ValueError)],
+)
+def test_path_segment_refuses_what_could_reach_another_url(value: object, error: type[Exception]) -> None:
+    """A language that is blank, a dot segment, holds a slash, or is no int/str is refused, naming it."""
+    with pytest.raises(error, match="language"):
+        path_segment(value, "language")
 
 
-@pytest.mark.parametrize("family", ["tts/..", "TTS", "", "voices", "../tts"])
-def test_status_path_refuses_unknown_family(family: str) -> None:
-    """An unknown task family is refused with ValueError naming it."""
-    with pytest.raises(ValueError, match="unknown task family"):
-        status_path(family, "abc")
-
-
-@pytest.mark.parametrize(("run_id", "path"), [(0, "/tts-result/0"), (42, "/tts-result/42")])
-def test_result_path_accepts_non_negative_int(run_id: int, path: str) -> None:
-    """A non-negative int run id builds /tts-result/{run_id}."""
-    assert result_path(run_id) == path
+@pytest.mark.parametrize(("run_id", "segment"), [(0, "0"), (42, "42")])
+def test_run_id_segment_accepts_non_negative_int(run_id: int, segment: str) -> None:
+    """A non-negative int run id becomes its digits."""
+    assert run_id_segment(run_id) == segment
 
 
 @pytest.mark.parametrize(
@@ -124,10 +112,10 @@ def test_result_path_accepts_non_negative_int(run_id: int, path: str) -> None:
         pytest.param(-(10**5000), ValueError, "out of range", id="-10**5000"),
     ],
 )
-def test_result_path_refuses(run_id: object, error: type[Exception], message: str) -> None:
-    """result_path refuses bools, non-ints and negative numbers."""
+def test_run_id_segment_refuses(run_id: object, error: type[Exception], message: str) -> None:
+    """run_id_segment refuses bools, non-ints and negative numbers."""
     with pytest.raises(error, match=message):
-        result_path(run_id)
+        run_id_segment(run_id)
 
 
 class _PrintsAsTraversal(int):
@@ -149,16 +137,16 @@ class _LyingStr(str):
         return b".."
 
 
-def test_result_path_uses_the_int_value_not_what_a_subclass_prints() -> None:
-    """An int subclass that prints as a path traversal still builds /tts-result/{digits}."""
-    assert result_path(_PrintsAsTraversal(3)) == "/tts-result/3"
-    assert result_path(2**1024 - 1).startswith("/tts-result/1797693")
+def test_run_id_segment_uses_the_int_value_not_what_a_subclass_prints() -> None:
+    """An int subclass that prints as a path traversal still becomes its digits."""
+    assert run_id_segment(_PrintsAsTraversal(3)) == "3"
+    assert run_id_segment(2**1024 - 1).startswith("1797693")
 
 
-def test_status_path_checks_and_encodes_the_plain_string_value() -> None:
+def test_task_id_segment_checks_and_encodes_the_plain_string_value() -> None:
     """A str subclass whose methods lie is checked and encoded by its real characters."""
     with pytest.raises(ValueError, match="contains '/'"):
-        status_path("tts", _LyingStr("a/../b"))
-    built = status_path("tts", _LyingStr("a b"))
-    assert built == "/tts/a%20b"
+        task_id_segment(_LyingStr("a/../b"))
+    built = task_id_segment(_LyingStr("a b"))
+    assert built == "a%20b"
     assert type(validate_task_id(_LyingStr("abc"))) is str

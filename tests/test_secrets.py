@@ -280,7 +280,7 @@ async def test_watch_timeout_does_not_show_the_key(
 async def test_success_paths_do_not_log_the_key(
     client: AsyncCambClient, router: respx.Router, logs: list[logging.LogRecord]
 ) -> None:
-    """create_tts, status, watch, wait and tts_result on a happy path: no record shows the key,
+    """tts.create, status, watch, wait and tts.result on a happy path: no record shows the key,
     though every request carried it."""
     create = router.post("/tts").respond(200, json={"task_id": "task-1"})
     router.get("/tts/task-1").mock(
@@ -294,11 +294,11 @@ async def test_success_paths_do_not_log_the_key(
     )
     router.get("/tts-result/7").respond(200, content=b"RIFF")
     with set_testing():
-        task_id = await client.create_tts(text="hello", voice_id=1, language=1)
+        task_id = await client.tts.create(text="hello", voice_id=1, language=1)
         await client.status(task_id)
         statuses = [s async for s in client.watch(task_id)]
         done = await client.wait(task_id)
-        assert await client.tts_result(7) == b"RIFF"
+        assert await client.tts.result(7) == b"RIFF"
     assert statuses[-1].status is TaskState.SUCCESS
     assert done.run_id == 7
     assert create.calls.last.request.headers["x-api-key"] == SECRET
@@ -329,7 +329,7 @@ async def test_unusable_task_id_echoing_the_key_is_redacted(
     """A create answer whose task_id is unusable and holds the key: the error text redacts it."""
     router.post("/tts").respond(200, json={"task_id": f"{SECRET}/x"})
     with pytest.raises(ResponseValidationError) as caught:
-        await client.create_tts(text="hello", voice_id=1, language=1)
+        await client.tts.create(text="hello", voice_id=1, language=1)
     assert SECRET not in str(caught.value)
     assert SECRET not in "".join(traceback.format_exception(caught.value))
     assert_logs_clean(logs)
@@ -473,7 +473,7 @@ async def test_real_http_traffic_logs_never_show_the_key(
     async with AsyncCambClient(SECRET, base_url=keyed_simulator.url) as client:
         done = await client.wait(task_id, interval=0.02)
         assert done.run_id is not None
-        assert await client.tts_result(done.run_id)
+        assert await client.tts.result(done.run_id)
     wrong = SECRET.replace("CANARY", "WRONG1")
     async with AsyncCambClient(wrong, base_url=keyed_simulator.url) as client:
         with pytest.raises(AuthenticationError) as caught:
@@ -521,14 +521,14 @@ class socket_port:
 
 
 def _ssl_context(client: AsyncCambClient) -> ssl.SSLContext:
-    transport = cast("Any", client._http)._transport  # httpx.AsyncHTTPTransport
+    transport = cast("Any", client._requester._http)._transport  # httpx.AsyncHTTPTransport
     return cast("ssl.SSLContext", transport._pool._ssl_context)  # httpcore.AsyncConnectionPool
 
 
 async def test_sdk_created_http_client_verifies_tls() -> None:
     """The httpx client the SDK creates verifies certificates and host names."""
     async with AsyncCambClient(SECRET) as client:
-        client._loop_state()  # the SDK creates its HTTP client on first use
+        client._requester._loop_state()  # the SDK creates its HTTP client on first use
         context = _ssl_context(client)
         assert context.verify_mode == ssl.CERT_REQUIRED
         assert context.check_hostname is True

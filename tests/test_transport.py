@@ -34,8 +34,8 @@ pytestmark = pytest.mark.anyio
 
 def _http_of(client: AsyncCambClient) -> httpx.AsyncClient:
     """The HTTP client the SDK created (after its first request)."""
-    assert client._http is not None
-    return client._http
+    assert client._requester._http is not None
+    return client._requester._http
 
 
 def _transport_of(client: AsyncCambClient) -> httpx.AsyncBaseTransport:
@@ -73,8 +73,8 @@ def test_missing_extra_does_not_matter_for_the_default_transport(monkeypatch: py
     """The default transport never imports httpx-aiohttp."""
     monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
     client = AsyncCambClient(API_KEY, base_url=BASE_URL)
-    assert client._http is None
-    client._lifecycle.closed = True  # never used: nothing to close, no ResourceWarning
+    assert client._requester._http is None
+    client._requester.lifecycle.closed = True  # never used: nothing to close, no ResourceWarning
 
 
 def test_http_client_is_not_created_at_construction() -> None:
@@ -82,8 +82,8 @@ def test_http_client_is_not_created_at_construction() -> None:
     transports: list[Literal["httpx", "aiohttp"]] = ["httpx", "aiohttp"]
     for transport in transports:
         client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport=transport)
-        assert client._http is None
-        client._lifecycle.closed = True
+        assert client._requester._http is None
+        client._requester.lifecycle.closed = True
 
 
 def test_no_event_loop_is_not_asyncio() -> None:
@@ -102,16 +102,17 @@ async def test_without_sniffio_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPat
 
 
 async def test_default_transport_is_httpx_with_the_sdk_limits_and_timeout() -> None:
-    """transport="httpx" builds a plain httpx.AsyncClient: 72 pooled connections, the default timeout."""
-    builder = HttpClientBuilder("httpx", timeout=DEFAULT_TIMEOUT, max_concurrent_requests=64)
+    """transport="httpx" builds a plain httpx.AsyncClient with a pooled connection per request
+    in flight (64 polls and 8 transfers) and 8 spare, and the default timeout."""
+    builder = HttpClientBuilder("httpx", timeout=DEFAULT_TIMEOUT, in_flight=72)
     async with builder.build({"x-api-key": "k"}) as http:
         assert type(http) is httpx.AsyncClient
         assert http.timeout == DEFAULT_TIMEOUT
         assert http.headers["x-api-key"] == "k"
         transport = cast("Any", http)._transport
         assert type(transport) is httpx.AsyncHTTPTransport
-        assert transport._pool._max_connections == 72
-        assert transport._pool._max_keepalive_connections == 72
+        assert transport._pool._max_connections == 80
+        assert transport._pool._max_keepalive_connections == 80
 
 
 async def test_sdk_client_is_created_on_first_request_and_sends_through_httpx() -> None:
@@ -119,7 +120,7 @@ async def test_sdk_client_is_created_on_first_request_and_sends_through_httpx() 
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
         route = mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
         async with AsyncCambClient(API_KEY, base_url=BASE_URL) as client:
-            assert client._http is None
+            assert client._requester._http is None
             status = await client.status("abc")
             assert status.status == "PENDING"
             assert type(_transport_of(client)) is httpx.AsyncHTTPTransport
@@ -134,14 +135,14 @@ async def test_aclose_without_any_request_is_fine() -> None:
     client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport="aiohttp")
     await client.aclose()
     assert client.is_closed
-    assert client._http is None
+    assert client._requester._http is None
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_aiohttp_transport_verifies_tls() -> None:
     """The aiohttp transport verifies certificates and host names, like httpx's."""
     async with AsyncCambClient(API_KEY, transport="aiohttp") as client:
-        client._loop_state()  # the SDK creates its HTTP client on first use
+        client._requester._loop_state()  # the SDK creates its HTTP client on first use
         transport = _transport_of(client)
         assert isinstance(transport, AiohttpTransport)
         assert transport.ssl_context.verify_mode == ssl.CERT_REQUIRED
@@ -171,7 +172,7 @@ async def test_aiohttp_transport_over_tcp(
     fallbacks = [r for r in caplog.records if "needs asyncio" in r.getMessage()]
     if anyio_backend == "asyncio":
         assert isinstance(transport, AiohttpTransport)
-        assert transport.limits.max_connections == 72
+        assert transport.limits.max_connections == 80
         assert not fallbacks
     else:
         assert type(transport) is httpx.AsyncHTTPTransport
@@ -220,7 +221,7 @@ async def test_create_that_reached_the_server_is_sent_once(transport: Transport,
     with HangUpServer(reset=reset) as server:
         async with AsyncCambClient(API_KEY, base_url=server.url, transport=transport) as client:
             with pytest.raises(CreateOutcomeUnknownError, match="may have reached the server") as caught:
-                await client.create_tts(text="hello", voice_id=1, language=1)
+                await client.tts.create(text="hello", voice_id=1, language=1)
     assert server.requests == [b"POST /apis/tts HTTP/1.1"]
     assert not isinstance(caught.value, APITimeoutError)
     assert isinstance(caught.value.__cause__, httpx.TransportError)
@@ -249,7 +250,7 @@ async def test_refused_connection_is_a_connection_error_and_a_create_is_retried(
     refused never left this machine, so it is tried again (max_retries) before that error."""
     async with AsyncCambClient(API_KEY, base_url=refused_url(), transport=transport) as client:
         with set_testing(), anyio.fail_after(10), pytest.raises(APIConnectionError) as caught:
-            await client.create_tts(text="hello", voice_id=1, language=1)
+            await client.tts.create(text="hello", voice_id=1, language=1)
     assert type(caught.value) is APIConnectionError
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
 

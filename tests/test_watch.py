@@ -99,7 +99,7 @@ async def test_watch_yields_unknown_statuses_and_keeps_polling(
 async def test_watch_uses_family_path(client: AsyncCambClient, router: respx.Router, no_wait: None) -> None:
     """watch(family=...) polls that family's status endpoint."""
     route = router.get("/dub/abc").mock(side_effect=[answer("PENDING"), answer("SUCCESS")])
-    seen = [status.status async for status in client.watch("abc", family="dub")]
+    seen = [status.status async for status in client.watch("abc", family="dubbing")]
     assert seen == ["PENDING", "SUCCESS"]
     assert route.calls.last.request.url.raw_path == b"/apis/dub/abc"
 
@@ -839,7 +839,7 @@ async def teach(camb: AsyncCambClient, router: respx.Router, clock: VirtualClock
 async def test_client_learns_durations_per_family_when_asked(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """learn_durations=True: after 16 tasks of 20 s, a new tts watch skips to 15 s; dub does not."""
+    """learn_durations=True: after 16 tasks of 20 s, a new tts watch skips to 15 s; dubbing does not."""
     clock = VirtualClock(monkeypatch)
     async with make_client(router, learn_durations=True) as camb:
         await teach(camb, router, clock)
@@ -850,7 +850,7 @@ async def test_client_learns_durations_per_family_when_asked(
         assert len(clock.waits) <= 6  # then 3 s, and 0.55 s near 20 s; the usual schedule takes 10
         clock.waits.clear()
         router.get("/dub/new").mock(side_effect=finishing_at(clock, 20.0))
-        await camb.wait("new", family="dub")
+        await camb.wait("new", family="dubbing")
         assert clock.waits[0] == pytest.approx(1.4)  # another family: the usual schedule
         clock.waits.clear()
         router.get("/tts/again").mock(side_effect=finishing_at(clock, 20.0))
@@ -894,8 +894,9 @@ async def test_a_task_finished_before_the_first_poll_teaches_nothing(
     async with make_client(router, learn_durations=True) as camb:
         router.get("/tts/done").mock(side_effect=[answer("SUCCESS")])
         await camb.wait("done")
-        assert camb._durations is not None
-        assert camb._durations.samples("tts") == 0
+        durations = camb.tts._context.durations
+        assert durations is not None
+        assert durations.samples("tts") == 0
 
 
 def test_learning_cuts_requests_in_simulation() -> None:

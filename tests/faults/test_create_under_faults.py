@@ -1,4 +1,4 @@
-"""create_tts() under faults over real TCP: a POST that may have reached the server is never sent twice."""
+"""tts.create() under faults over real TCP: a POST that may have reached the server is never sent twice."""
 
 from __future__ import annotations
 
@@ -48,11 +48,11 @@ async def test_create_is_sent_once_whatever_the_fault(
         error = RAISED[kind]
         with anyio.fail_after(10):
             if error is None:
-                task_id = await client.create_tts(text="hello", voice_id=1, language=1)
+                task_id = await client.tts.create(text="hello", voice_id=1, language=1)
                 assert sim.record(task_id).final_status == "SUCCESS"
             else:
                 with pytest.raises(error) as caught:
-                    await client.create_tts(text="hello", voice_id=1, language=1)
+                    await client.tts.create(text="hello", voice_id=1, language=1)
                 assert isinstance(caught.value, error)
                 assert isinstance(caught.value, APITimeoutError) is (kind == "stall")
                 check_error_is_clean(caught.value)
@@ -69,7 +69,7 @@ async def test_create_is_retried_while_the_server_is_down(sim: Simulator, secret
         with anyio.fail_after(15):
             async with anyio.create_task_group() as group:
                 group.start_soon(anyio.to_thread.run_sync, _start_later, sim)
-                task_id = await client.create_tts(text="hello", voice_id=1, language=1)
+                task_id = await client.tts.create(text="hello", voice_id=1, language=1)
     assert sim.record(task_id).final_status == "SUCCESS"
     assert sum(1 for r in sim.request_log if r.method == "POST") == 1
     assert sim.stats()["tasks"] == 1

@@ -1,0 +1,516 @@
+"""The one request path every API call takes: limits, retries, the 429 pause, typed errors.
+
+:meth:`Requester.request` sends a call and parses its whole answer;
+:meth:`Requester.stream` opens one whose body is read as it arrives (downloads,
+``tts-stream``). Both retry as docs/retries.md says: a request marked
+``idempotent`` on any transient failure, any other only when it surely never
+left this machine. Polls and other small calls share the adaptive limit on
+requests in flight (``_limiter``); streams take a slot of their own, apart
+from it, so that long transfers never starve polls and never count as slow
+round trips.
+
+Every path out is a parsed value, an open response, or a ``CambError``; a
+cancellation is never caught.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pydantic
+
+from ._clock import sleep
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    CambError,
+    ClientClosedError,
+    CreateOutcomeUnknownError,
+    ResponseValidationError,
+    _CreateOutcomeUnknownTimeoutError,
+    api_key_of,
+    make_status_error,
+    redact,
+)
+from ._limiter import RequestLimiter
+from ._retry import retry_delay, should_retry_exception, should_retry_response, was_never_sent
+from ._transport import running_on_asyncio, true_transport_error
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Callable, Mapping
+
+    from ._transport import HttpClientBuilder
+
+__all__ = ["Lifecycle", "Requester"]
+
+log = logging.getLogger("camb_async")
+T = TypeVar("T")
+
+_MAX_REDIRECTS = 5
+_IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
+
+
+class _LoopState:
+    """What a client keeps per event loop: the loop's token, the HTTP client it
+    sends through, the limiter on requests in flight, the slots of streamed
+    transfers, the moment a rate limit lets requests go again, and the cancel
+    scopes of requests being sent (so aclose() can end them)."""
+
+    __slots__ = (
+        "_current_token",
+        "drained",
+        "http",
+        "limiter",
+        "resume_at",
+        "sending",
+        "token",
+        "transfers",
+    )
+
+    def __init__(self, http: httpx.AsyncClient, max_concurrent_requests: int, max_transfers: int) -> None:
+        # On asyncio the loop itself is the token, and asking for it is ~20 times
+        # cheaper than anyio's generic current_token(); this runs on every request.
+        self._current_token: Callable[[], object] = (
+            asyncio.get_running_loop if running_on_asyncio() else anyio.lowlevel.current_token
+        )
+        self.token = self._current_token()
+        self.http = http
+        self.limiter = RequestLimiter(max_concurrent_requests)
+        self.transfers = anyio.Semaphore(max_transfers)
+        self.resume_at = 0.0
+        self.sending: set[anyio.CancelScope] = set()
+        self.drained: anyio.Event | None = None
+
+    def on_own_loop(self) -> bool:
+        """Whether the running event loop is the one this state belongs to."""
+        try:
+            return self._current_token() == self.token
+        except RuntimeError:  # asyncio.get_running_loop() under another library's loop
+            return False
+
+
+class Lifecycle:
+    """Open/closed flag shared with the finalizer that warns about unclosed clients."""
+
+    __slots__ = ("closed", "owns_http")
+
+    def __init__(self, owns_http: bool) -> None:
+        self.closed = False
+        self.owns_http = owns_http
+
+    def warn_if_open(self) -> None:
+        if self.owns_http and not self.closed:
+            import warnings
+
+            warnings.warn(
+                "AsyncCambClient was never closed; use `async with AsyncCambClient() as client:` "
+                "or `await client.aclose()`",
+                ResourceWarning,
+                stacklevel=1,
+            )
+
+
+class Requester:
+    """Sends API calls for one client (see the module docstring).
+
+    Args:
+        base_url: The API root, without a trailing slash.
+        headers: Sent with every API request (the key among them); never to another host.
+        http_client: The caller's client, or ``None`` to build one with ``builder``.
+        builder: Builds the SDK's own client on first use, inside the event loop.
+        send_options: What each request passes to httpx beyond method and URL.
+        max_retries: Retries of a failed request.
+        max_concurrent_requests: Ceiling of the adaptive limit on requests in flight.
+        max_concurrent_transfers: Streamed transfers at once, apart from that limit.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        headers: dict[str, str],
+        http_client: httpx.AsyncClient | None,
+        builder: HttpClientBuilder | None,
+        send_options: dict[str, Any],
+        max_retries: int,
+        max_concurrent_requests: int,
+        max_concurrent_transfers: int,
+    ) -> None:
+        self.base_url = base_url
+        self.headers = headers
+        self.max_retries = max_retries
+        self.lifecycle = Lifecycle(owns_http=http_client is None)
+        self._origin = httpx.URL(base_url).copy_with(path="/", query=None, fragment=None)
+        self._http = http_client
+        self._builder = builder
+        self._send_options = send_options
+        self._max_concurrent = max_concurrent_requests
+        self._max_transfers = max_concurrent_transfers
+        self._loop: _LoopState | None = None
+
+    @property
+    def api_key(self) -> str:
+        return self.headers["x-api-key"]
+
+    # -- whole answers -------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        parse: Callable[[httpx.Response], T],
+        *,
+        json: object = None,
+        params: Mapping[str, str | int | bool] | None = None,
+        files: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        idempotent: bool | None = None,
+    ) -> T:
+        """Send one API call, retrying as docs/retries.md says, and parse its answer.
+
+        ``idempotent`` defaults to whether ``method`` is (GET, HEAD, PUT,
+        DELETE); a POST that only reads (batch results) passes ``True``.
+        """
+        state = self._loop_state()
+        if idempotent is None:
+            idempotent = method in _IDEMPOTENT_METHODS
+        url = self.base_url + path
+        options = self._options(json=json, params=params, files=files, data=data)
+        retries = 0
+        while True:
+            if self.lifecycle.closed:
+                raise ClientClosedError("the client was closed while the request waited to retry")
+            try:
+                response = await self._send(state, method, url, options)
+            except httpx.HTTPError as raised:
+                exc = true_transport_error(raised)
+                if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
+                    retries += 1
+                    await self.backoff(retries, type(exc).__name__, method, path)
+                    continue
+                raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
+            except RuntimeError as exc:
+                if self.lifecycle.closed:
+                    raise ClientClosedError("the client was closed during the request") from exc
+                raise
+            if response.is_success:
+                try:
+                    return parse(response)
+                except (ValueError, pydantic.ValidationError) as exc:
+                    if idempotent and retries < self.max_retries:
+                        retries += 1
+                        await self.backoff(retries, "unreadable body", method, path)
+                        continue
+                    raise unreadable(response, exc) from _cause_unless_it_shows_the_key(exc, response)
+            if retries < self.max_retries and should_retry_response(response, idempotent=idempotent):
+                retries += 1
+                await self.backoff(
+                    retries, str(response.status_code), method, path, response=response, state=state
+                )
+                continue
+            raise make_status_error(response)
+
+    def _options(
+        self,
+        *,
+        json: object,
+        params: Mapping[str, str | int | bool] | None,
+        files: Mapping[str, Any] | None,
+        data: Mapping[str, Any] | None,
+    ) -> dict[str, Any]:
+        if json is None and params is None and files is None and data is None:
+            return self._send_options  # the hot path: a status poll
+        options = dict(self._send_options)
+        if json is not None:
+            options["json"] = json
+        if params is not None:
+            options["params"] = {k: _query_value(v) for k, v in params.items()}
+        if files is not None:
+            options["files"] = files
+        if data is not None:
+            options["data"] = data
+        return options
+
+    async def _send(
+        self, state: _LoopState, method: str, url: str, options: dict[str, Any]
+    ) -> httpx.Response:
+        """Send once through the pool, within the client's limit on requests in flight."""
+        with anyio.CancelScope() as scope:
+            state.sending.add(scope)
+            limiter = state.limiter
+            try:
+                # A free slot is taken without a checkpoint (an extra turn of the
+                # event loop per request); the request itself checkpoints soon after.
+                if not limiter.try_acquire():
+                    await limiter.acquire()
+                try:
+                    await _honour_pause(state)
+                    # Never follow a redirect, whatever the http_client says: httpx drops only
+                    # Authorization on a redirect to another host, so x-api-key would go along.
+                    sent = time.perf_counter()
+                    response = await state.http.request(method, url, follow_redirects=False, **options)
+                    limiter.observe(time.perf_counter() - sent)
+                    return response
+                finally:
+                    limiter.release()
+            finally:
+                self._sent(state, scope)
+        # Only reached when aclose() cancelled this request.
+        raise ClientClosedError("the client was closed during the request")
+
+    # -- streamed answers ----------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        path_or_url: str,
+        *,
+        json: object = None,
+        params: Mapping[str, str | int | bool] | None = None,
+        idempotent: bool | None = None,
+        follow_redirects: bool = False,
+    ) -> AsyncGenerator[httpx.Response, None]:
+        """Open a call whose 2xx body is read as it arrives; close it on exit.
+
+        ``path_or_url`` is a path under the base URL, or an absolute URL (a
+        result file in storage). The API key goes only to the API's own
+        origin. With ``follow_redirects`` a 3xx is followed (at most 5 hops),
+        again with the key only for the API's origin. Failures before the body
+        starts are retried as in :meth:`request`; reading the body is the
+        caller's, and so is what to do when it breaks (see ``transport_error``).
+        """
+        state = self._loop_state()
+        if idempotent is None:
+            idempotent = method in _IDEMPOTENT_METHODS
+        url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
+        options = self._options(json=json, params=params, files=None, data=None)
+        async with state.transfers:
+            retries = hops = 0
+            while True:
+                if self.lifecycle.closed:
+                    raise ClientClosedError("the client was closed while the request waited to retry")
+                try:
+                    response = await self._open(state, method, url, options)
+                except httpx.HTTPError as raised:
+                    exc = true_transport_error(raised)
+                    if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
+                        retries += 1
+                        await self.backoff(retries, type(exc).__name__, method, _shown_path(url))
+                        continue
+                    raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
+                location = response.headers.get("location") if response.is_redirect else None
+                if follow_redirects and location and hops < _MAX_REDIRECTS:
+                    await response.aclose()
+                    hops += 1
+                    method, url, options = "GET", str(response.url.join(location)), self._send_options
+                    continue
+                if response.is_success:
+                    try:
+                        yield response
+                    finally:
+                        await response.aclose()
+                    return
+                try:
+                    await response.aread()
+                except httpx.HTTPError as raised:
+                    exc = true_transport_error(raised)
+                    raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
+                finally:
+                    await response.aclose()
+                if retries < self.max_retries and should_retry_response(response, idempotent=idempotent):
+                    retries += 1
+                    await self.backoff(
+                        retries,
+                        str(response.status_code),
+                        method,
+                        _shown_path(url),
+                        response=response,
+                        state=state,
+                    )
+                    continue
+                raise make_status_error(response)
+
+    async def _open(
+        self, state: _LoopState, method: str, url: str, options: dict[str, Any]
+    ) -> httpx.Response:
+        """Send once and return the response with its body unread."""
+        with anyio.CancelScope() as scope:
+            state.sending.add(scope)
+            try:
+                await _honour_pause(state)
+                request = state.http.build_request(method, url, **options)
+                request.headers["accept"] = "*/*"  # a file or audio, not only JSON
+                if not self._is_api_origin(request.url):
+                    # Storage gets no key: not from the SDK's client defaults, nor from send options.
+                    request.headers.pop("x-api-key", None)
+                return await state.http.send(request, stream=True, follow_redirects=False)
+            finally:
+                self._sent(state, scope)
+        raise ClientClosedError("the client was closed during the request")
+
+    def _is_api_origin(self, url: httpx.URL) -> bool:
+        origin = self._origin
+        return url.scheme == origin.scheme and url.host == origin.host and url.port == origin.port
+
+    # -- shared --------------------------------------------------------------------
+
+    @staticmethod
+    def _sent(state: _LoopState, scope: anyio.CancelScope) -> None:
+        state.sending.discard(scope)
+        if state.drained is not None and not state.sending:
+            state.drained.set()
+
+    async def backoff(
+        self,
+        retries: int,
+        why: str,
+        method: str,
+        path: str,
+        *,
+        response: httpx.Response | None = None,
+        state: _LoopState | None = None,
+    ) -> None:
+        """Sleep before retry number ``retries``; after a 429/503 hold every request of the client."""
+        delay = retry_delay(retries - 1, response)
+        if state is not None and response is not None and response.status_code in (429, 503):
+            state.resume_at = max(state.resume_at, anyio.current_time() + delay)
+        log.debug(
+            "retrying %s %s after %s in %.2f s (retry %d of %d)",
+            method,
+            path,
+            why,
+            delay,
+            retries,
+            self.max_retries,
+        )
+        await sleep(delay)
+
+    def transport_error(self, exc: httpx.HTTPError, method: str, url: str, *, idempotent: bool) -> CambError:
+        """The ``CambError`` for a request that got no usable HTTP answer (``exc``, as
+        ``true_transport_error`` gives it)."""
+        if self.lifecycle.closed:
+            return ClientClosedError("the client was closed during the request")
+        request = _request_of(exc, method, url)
+        text = f"{method} {request.url.path} failed: {type(exc).__name__}"
+        if str(exc):
+            text += f": {exc}"
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        if not idempotent and not was_never_sent(exc):
+            text += (
+                "; the request may have reached the server, so whatever it creates may exist: "
+                "sending it again could create it twice"
+            )
+            cls = _CreateOutcomeUnknownTimeoutError if timed_out else CreateOutcomeUnknownError
+            return cls(text, request=request)
+        if timed_out:
+            return APITimeoutError(text, request=request)
+        return APIConnectionError(text, request=request)
+
+    def _loop_state(self) -> _LoopState:
+        """The per-loop state, created on first use; refuse a closed client or a foreign loop."""
+        if self.lifecycle.closed:
+            raise ClientClosedError("this AsyncCambClient is closed; create a new one")
+        state = self._loop
+        if state is None:
+            if self._http is None:
+                assert self._builder is not None
+                self._http = self._builder.build(self.headers)
+            state = self._loop = _LoopState(self._http, self._max_concurrent, self._max_transfers)
+        elif not state.on_own_loop():
+            raise ClientClosedError(
+                "this AsyncCambClient is bound to the event loop it was first used on; "
+                "create one client per event loop (for example inside your async main(), "
+                "or in your web framework's lifespan handler)"
+            )
+        return state
+
+    async def aclose(self) -> None:
+        """Close (see ``AsyncCambClient.aclose``)."""
+        if self.lifecycle.closed:
+            return
+        self.lifecycle.closed = True
+        state = self._loop
+        if state is not None and state.sending and state.on_own_loop():
+            # End requests still being sent and let them unwind before the pool closes:
+            # closing it under them would leave their sockets open.
+            state.drained = anyio.Event()
+            for scope in list(state.sending):
+                scope.cancel()
+            with anyio.move_on_after(5.0):
+                await state.drained.wait()
+        if self.lifecycle.owns_http and self._http is not None:
+            try:
+                await self._http.aclose()
+            except RuntimeError as exc:
+                # The pool's sockets belong to the loop that used the client; from another
+                # loop, asyncio says "Event loop is closed" and trio "must be called from
+                # async context". Say what happened instead.
+                if state is None or state.on_own_loop():
+                    raise
+                raise ClientClosedError(
+                    "the client is closed, but its connections belong to the event loop it was "
+                    "first used on and could not be closed from this one; call aclose() on that loop"
+                ) from exc
+
+
+async def _honour_pause(state: _LoopState) -> None:
+    """Wait out a client-wide pause a 429/503 started. One clock read: with two, the
+    pause could end between them, and a negative sleep is a ValueError."""
+    pause = state.resume_at - anyio.current_time() if state.resume_at else 0.0
+    if pause > 0:
+        await sleep(pause)
+
+
+def unreadable(response: httpx.Response, exc: Exception) -> ResponseValidationError:
+    """The error for a 2xx answer whose body ``exc`` says this SDK cannot read."""
+    request = response.request
+    kind = response.headers.get("content-type", "no content type")
+    if isinstance(exc, pydantic.ValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}"
+            for err in exc.errors()[:3]
+        )
+    else:
+        problems = str(exc)
+    secret = api_key_of(request)
+    return ResponseValidationError(
+        redact(
+            f"{request.method} {request.url.path} returned {response.status_code} with a body "
+            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
+            secret,
+        ),
+        response=response,
+    )
+
+
+def _cause_unless_it_shows_the_key(exc: Exception, response: httpx.Response) -> Exception | None:
+    """``exc`` as the cause to chain, or ``None`` when its text quotes the API key (a server
+    that sent the key back): the (redacted) message already says what was wrong."""
+    secret = api_key_of(response.request)
+    return None if secret is not None and secret in f"{exc}{exc!r}" else exc
+
+
+def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
+    try:
+        return exc.request
+    except RuntimeError:  # httpx raises this when the error has no request attached
+        return httpx.Request(method, url)
+
+
+def _query_value(value: str | int | bool) -> str | int:
+    """A query value as the API reads it: booleans as ``true``/``false``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def _shown_path(url: str) -> str:
+    return httpx.URL(url).path

@@ -1,0 +1,298 @@
+"""The task mechanism every family shares: create, status, watch, wait, results.
+
+A family is a small declaration: a subclass of :class:`TaskResource` with its
+:class:`Endpoints` and a ``create`` whose body is a pydantic model; a family
+whose result is a file mixes in ``FileResults`` (``_files.py``). The poll
+loop, the request path and the download code live elsewhere, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from contextlib import aclosing
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+
+import pydantic
+
+from .._exceptions import CambError, make_task_error
+from .._models import TaskCreated, TaskState, TaskStatus
+from .._paths import run_id_segment, task_id_segment, validate_task_id
+from .._polling import watch_status
+from .._types import NOT_GIVEN, NotGiven
+from ._fields import check_timeout
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, Iterable, Mapping
+
+    import httpx
+
+    from .._learning import DurationModel
+    from .._polling import PollSchedule
+    from .._requester import Requester
+
+__all__ = ["Endpoints", "FamilyContext", "TaskResource", "form_fields", "parse_status", "run_id_of"]
+
+R = TypeVar("R")
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoints:
+    """Where a task family lives in the API.
+
+    Attributes:
+        family: The public name (``"dubbing"``): the client attribute, ``family=``.
+        segment: ``POST /{segment}`` creates a task, ``GET /{segment}/{task_id}`` polls it.
+        result: ``GET /{result}/{run_id}`` fetches a run's result (``None``: no endpoint).
+        batch: ``POST /{batch}`` with ``{"run_ids": [...]}`` fetches many (``None``: none).
+    """
+
+    family: str
+    segment: str
+    result: str | None = None
+    batch: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyContext:
+    """What every family of one client shares: the request path and the poll options."""
+
+    requester: Requester
+    schedule: PollSchedule
+    watch_timeout: float | None
+    durations: DurationModel | None
+
+
+def parse_status(response: httpx.Response) -> TaskStatus:
+    """A status endpoint's answer."""
+    return TaskStatus.model_validate_json(response.content)
+
+
+def _parse_task_id(response: httpx.Response) -> str:
+    return validate_task_id(TaskCreated.model_validate_json(response.content).task_id)
+
+
+class TaskResource:
+    """The calls every task family has: ``status``, ``watch`` and ``wait``.
+
+    Subclasses declare ``endpoints`` and add ``create`` (and ``result``,
+    ``results`` where the API has them) on the helpers below.
+    """
+
+    endpoints: ClassVar[Endpoints]
+
+    def __init__(self, context: FamilyContext) -> None:
+        self._context = context
+        self._requester = context.requester
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} family={self.endpoints.family!r}>"
+
+    @property
+    def family(self) -> str:
+        """This family's public name, as ``family=`` takes it."""
+        return self.endpoints.family
+
+    # -- following a task ---------------------------------------------------------
+
+    def _status_path(self, task_id: str) -> str:
+        return f"/{self.endpoints.segment}/{task_id_segment(task_id)}"
+
+    def _parse_status(self, response: httpx.Response) -> TaskStatus:
+        return parse_status(response)
+
+    async def status(self, task_id: str) -> TaskStatus:
+        """Fetch a task's current status once.
+
+        Raises:
+            ValueError: ``task_id`` is not one URL path segment.
+            APIError: The request failed after every retry (see the error tree).
+        """
+        return await self._requester.request("GET", self._status_path(task_id), self._parse_status)
+
+    def watch(
+        self,
+        task_id: str,
+        *,
+        interval: float | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> AsyncGenerator[TaskStatus, None]:
+        """Follow a task: yield its first status, then each change, ending
+        right after the terminal one (SUCCESS, ERROR, TIMEOUT, PAYMENT_REQUIRED).
+
+        Args:
+            task_id: The id that creating the task returned.
+            interval: Poll every this many seconds at first, in place of the
+                ``initial`` and ``fast`` waits of the client's ``poll_schedule``;
+                later waits are at least this (see ``PollSchedule.with_interval``).
+            timeout: Overall deadline in seconds; defaults to the client's
+                ``watch_timeout`` (600 s); ``None`` waits as long as it takes.
+
+        Raises:
+            WatchTimeoutError: The deadline passed first (a ``TimeoutError``).
+            APIError: A poll failed after every retry.
+            ValueError: Bad ``task_id``, ``interval`` or ``timeout`` (raised
+                here, before any request).
+
+        Breaking out of the loop, cancelling, or ``aclose()`` on the generator
+        stops polling at once and leaves the client usable.
+        """
+        context = self._context
+        path = self._status_path(task_id)
+        schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
+        limit = context.watch_timeout if isinstance(timeout, NotGiven) else check_timeout(timeout, "timeout")
+        durations = context.durations
+        family = self.endpoints.family
+        learned = durations.schedule(family, schedule) if durations and interval is None else None
+        return watch_status(
+            functools.partial(self._requester.request, "GET", path, self._parse_status),
+            task_id=task_id,
+            schedule=schedule,
+            timeout=limit,
+            first=learned,
+            on_finish=None if durations is None else functools.partial(durations.record, family),
+        )
+
+    async def wait(
+        self,
+        task_id: str,
+        *,
+        interval: float | None = None,
+        timeout: float | NotGiven | None = NOT_GIVEN,
+    ) -> TaskStatus:
+        """Wait for a task to finish; return its SUCCESS status (with ``run_id``).
+
+        Takes the same arguments as :meth:`watch`.
+
+        Raises:
+            TaskFailedError: The task ended with ERROR.
+            TaskTimedOutError: The task ended with TIMEOUT.
+            TaskPaymentRequiredError: The task ended with PAYMENT_REQUIRED.
+            WatchTimeoutError: ``timeout`` passed first.
+            APIError: A poll failed after every retry.
+        """
+        final: TaskStatus | None = None
+        async with aclosing(self.watch(task_id, interval=interval, timeout=timeout)) as statuses:
+            async for status in statuses:
+                final = status
+        # watch() only ends after yielding a terminal status, so `final` is set.
+        assert final is not None
+        assert final.is_terminal
+        if final.status != TaskState.SUCCESS:
+            raise make_task_error(task_id, final, secret=self._requester.api_key)
+        return final
+
+    # -- helpers of the families' own calls -----------------------------------------
+
+    async def _create(
+        self,
+        body: pydantic.BaseModel,
+        *,
+        path: str | None = None,
+        files: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Send a create (JSON ``body``, or a multipart form of it with ``files``)
+        to ``POST /{segment}`` (or ``path``) and return the task id. Never sent twice."""
+        path = path or f"/{self.endpoints.segment}"
+        if files is None:
+            fields = body.model_dump(mode="json", exclude_none=True, by_alias=True)
+            return await self._requester.request("POST", path, _parse_task_id, json=fields)
+        form = form_fields(body)
+        return await self._requester.request("POST", path, _parse_task_id, data=form, files=files)
+
+    async def _result(
+        self,
+        run_id: int,
+        adapter: pydantic.TypeAdapter[R],
+        *,
+        params: Mapping[str, str | int | bool] | None = None,
+        path: str | None = None,
+    ) -> R:
+        """``GET /{result}/{run_id}`` (or ``path``), parsed by ``adapter``."""
+        if path is None:
+            assert self.endpoints.result is not None
+            path = f"/{self.endpoints.result}/{run_id_segment(run_id)}"
+        else:
+            run_id_segment(run_id)
+
+        def parse(response: httpx.Response) -> R:
+            return adapter.validate_json(response.content)
+
+        return await self._requester.request("GET", path, parse, params=params)
+
+    async def _results(
+        self,
+        run_ids: Iterable[int],
+        adapter: pydantic.TypeAdapter[R],
+        *,
+        params: Mapping[str, str | int | bool] | None = None,
+    ) -> dict[int, R]:
+        """``POST /{batch}`` for many runs at once, keyed by run id.
+
+        The API answers an object keyed by run id (as a string); an answer that
+        is a list of results each carrying ``run_id`` is keyed the same way.
+        """
+        assert self.endpoints.batch is not None
+        ids = [int.__index__(i) for i in _check_run_ids(run_ids)]
+
+        def parse(response: httpx.Response) -> dict[int, R]:
+            return _keyed_by_run_id(response, adapter)
+
+        return await self._requester.request(
+            "POST", f"/{self.endpoints.batch}", parse, json={"run_ids": ids}, params=params, idempotent=True
+        )
+
+
+def _check_run_ids(run_ids: Iterable[int]) -> list[int]:
+    if isinstance(run_ids, (str, bytes)) or not hasattr(run_ids, "__iter__"):
+        raise TypeError(f"run_ids must be an iterable of ints, got {type(run_ids).__name__}")
+    ids = list(run_ids)
+    for run_id in ids:
+        run_id_segment(run_id)  # type and range, as a single run id
+    if not ids:
+        raise ValueError("run_ids must not be empty")
+    return ids
+
+
+_KEYED: pydantic.TypeAdapter[dict[int, Any] | list[dict[str, Any]]] = pydantic.TypeAdapter(
+    dict[int, Any] | list[dict[str, Any]]
+)
+
+
+def _keyed_by_run_id(response: httpx.Response, adapter: pydantic.TypeAdapter[R]) -> dict[int, R]:
+    raw = _KEYED.validate_json(response.content)
+    if isinstance(raw, list):
+        pairs = [(item.get("run_id"), item) for item in raw]
+        if any(isinstance(key, bool) or not isinstance(key, int) for key, _ in pairs):
+            raise ValueError("a batch answer's list holds an item without an integer run_id")
+        raw = {int(key): item for key, item in pairs}  # type: ignore[arg-type]
+    return {run_id: adapter.validate_python(value) for run_id, value in raw.items()}
+
+
+def form_fields(body: pydantic.BaseModel) -> dict[str, str | list[str]]:
+    """A body model as multipart form fields: booleans as ``true``/``false``, lists as
+    repeated fields, nested objects as JSON text; unset (``None``) fields left out."""
+    fields: dict[str, str | list[str]] = {}
+    for name, value in body.model_dump(mode="json", exclude_none=True, by_alias=True).items():
+        if isinstance(value, list):
+            fields[name] = [_form_value(v) for v in cast("list[object]", value)]
+        else:
+            fields[name] = _form_value(value)
+    return fields
+
+
+def _form_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        import json
+
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def run_id_of(task_id: str, status: TaskStatus) -> int:
+    """The run id of a task that ended in SUCCESS; a typed error if the server gave none."""
+    if status.run_id is None:
+        raise CambError(f"task {task_id!r} ended with SUCCESS but without a run_id to fetch its result by")
+    return status.run_id

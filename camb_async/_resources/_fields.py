@@ -1,0 +1,114 @@
+"""What the families' calls accept, checked before any request is sent.
+
+Bodies are pydantic models in strict mode: ``voice_id="20303"`` is refused,
+not coerced. :func:`build` turns a failed validation into the errors the
+project raises for bad input: ``TypeError`` when every problem is a wrong
+type, else ``ValueError``, each naming the call and the fields.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any, TypeVar
+
+import pydantic
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Body",
+    "Id",
+    "Language",
+    "ProjectFields",
+    "Text",
+    "build",
+    "check_timeout",
+]
+
+M = TypeVar("M", bound=BaseModel)
+
+_TYPE_ERRORS = frozenset({"is_instance_of", "model_type", "sequence_str", "dataclass_type"})
+
+
+def _non_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty or blank")
+    return text
+
+
+def _language(value: int | str) -> int | str:
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError("a language id is a positive int")
+        return value
+    if not value or len(value) > 64 or any(c.isspace() or not c.isprintable() for c in value):
+        raise ValueError("a language is an int id or a locale such as 'en-us'")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_non_blank)]
+"""A non-blank string."""
+Id = Annotated[int, Field(ge=0)]
+"""A numeric id of the API (voice, folder, dictionary, run)."""
+Language = Annotated[int | str, AfterValidator(_language)]
+"""A language: its int id (``1`` is en-us) or its locale string (``"en-us"``)."""
+
+
+class Body(BaseModel):
+    """A request body: strict types, no unknown fields, unset fields left out when sent."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class ProjectFields(Body):
+    """The optional fields most creates take to file the task in CAMB.AI Studio."""
+
+    project_name: str | None = None
+    project_description: str | None = None
+    folder_id: Id | None = None
+
+
+IdList = Sequence[Id]
+
+
+def build(model: type[M], call: str, **fields: Any) -> M:
+    """``model(**fields)``, with a failed validation raised as ``TypeError``/``ValueError``."""
+    try:
+        return model(**fields)
+    except pydantic.ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        problems = "; ".join(_problem(err) for err in errors[:5])
+        more = f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        wrong_type = all(_is_type_error(err["type"]) for err in errors)
+        cls = TypeError if wrong_type else ValueError
+        raise cls(f"{call}: {problems}{more}") from None
+
+
+def _is_type_error(kind: str) -> bool:
+    return kind.endswith("_type") or kind in _TYPE_ERRORS
+
+
+def _problem(err: Any) -> str:
+    # A union reports one error per member (``language.int``, ``language.str``): name the field once.
+    loc = [
+        str(part)
+        for part in err["loc"]
+        if part not in ("int", "str", "function-after[_language(), union[int,str]]")
+    ]
+    where = ".".join(loc) or "body"
+    if err["type"] == "missing":
+        return f"{where} is required"
+    if err["type"] == "extra_forbidden":
+        return f"{where} is not a field of this call"
+    shown = repr(err.get("input"))
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message} (got {shown})"
+
+
+def check_timeout(value: object, name: str) -> float | None:
+    """A deadline in seconds (> 0), or ``None`` for none."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a number of seconds > 0 or None, got {value!r}")
+    return float(value)

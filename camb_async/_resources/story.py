@@ -1,0 +1,153 @@
+"""Audio stories from documents: ``client.story`` and ``client.translated_story``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+import pydantic
+from pydantic import Field
+
+from .._paths import path_segment, run_id_segment
+from .._uploads import FileInput, open_uploads
+from ._base import Endpoints, TaskResource, form_fields
+from ._fields import Body, Id, Language, build
+from ._models import Result
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["Story", "StoryResult", "StorySetup", "TranslatedStory"]
+
+
+class StoryResult(Result):
+    """A finished story. The API leaves its fields open: they are all kept, and read
+    as attributes (``result.audio_url``) or from ``model_extra``."""
+
+
+class StorySetup(Result):
+    """A story set up without narrating it: its run id and details (``story_details``)."""
+
+    run_id: int
+    story_details: dict[str, pydantic.JsonValue] = Field(default_factory=dict)
+
+
+_RESULT: pydantic.TypeAdapter[StoryResult] = pydantic.TypeAdapter(StoryResult)
+_SETUP: pydantic.TypeAdapter[StorySetup] = pydantic.TypeAdapter(StorySetup)
+
+
+class _StoryBody(Body):
+    source_language: Language
+    title: str | None = None
+    description: str | None = None
+    narrator_voice_id: Id | None = None
+    folder_id: Id | None = None
+    chosen_dictionaries: Sequence[Id] | None = None
+
+
+class Story(TaskResource):
+    """Turn a document into a narrated story.
+
+    ``create`` answers a task to follow; ``setup`` answers a finished setup
+    (a run id) at once. Where the API answers ``create`` with a setup instead
+    of a task, ``create`` raises ``ResponseValidationError`` naming the run.
+    """
+
+    endpoints = Endpoints("story", "story", result="story-result", batch="stories-results")
+
+    def _body(self, call: str, **fields: object) -> _StoryBody:
+        return build(_StoryBody, call, **fields)
+
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        source_language: int | str,
+        title: str | None = None,
+        description: str | None = None,
+        narrator_voice_id: int | None = None,
+        folder_id: int | None = None,
+        chosen_dictionaries: Sequence[int] | None = None,
+    ) -> str:
+        """Start a story from ``file`` (a path or a binary file object, streamed;
+        ``POST /story``, multipart); return the task id.
+
+        Raises:
+            TypeError, ValueError: A field has the wrong type or value (before any request).
+            FileNotFoundError: ``file`` names no file.
+        """
+        body = self._body(
+            "story.create()",
+            source_language=source_language,
+            title=title,
+            description=description,
+            narrator_voice_id=narrator_voice_id,
+            folder_id=folder_id,
+            chosen_dictionaries=chosen_dictionaries,
+        )
+        with open_uploads({"file": file}, "story.create()") as files:
+            return await self._create(body, files=files)
+
+    async def setup(
+        self,
+        *,
+        file: FileInput,
+        source_language: int | str,
+        title: str | None = None,
+        description: str | None = None,
+        narrator_voice_id: int | None = None,
+        folder_id: int | None = None,
+        chosen_dictionaries: Sequence[int] | None = None,
+    ) -> StorySetup:
+        """Set a story up without narrating it (``POST /story-setup``): its run id and details."""
+        body = self._body(
+            "story.setup()",
+            source_language=source_language,
+            title=title,
+            description=description,
+            narrator_voice_id=narrator_voice_id,
+            folder_id=folder_id,
+            chosen_dictionaries=chosen_dictionaries,
+        )
+
+        def parse(response: httpx.Response) -> StorySetup:
+            return _SETUP.validate_json(response.content)
+
+        with open_uploads({"file": file}, "story.setup()") as files:
+            return await self._requester.request(
+                "POST", "/story-setup", parse, data=form_fields(body), files=files
+            )
+
+    async def result(self, run_id: int, *, include_transcript: bool | None = None) -> StoryResult:
+        """A finished story (``GET /story-result/{run_id}``)."""
+        params = None if include_transcript is None else {"include_transcript": include_transcript}
+        return await self._result(run_id, _RESULT, params=params)
+
+    async def results(self, run_ids: Iterable[int]) -> dict[int, StoryResult]:
+        """Many finished stories at once (``POST /stories-results``), keyed by run id."""
+        return await self._results(run_ids, _RESULT)
+
+
+class _TranslateBody(Body):
+    target_language: Language
+
+
+class TranslatedStory(TaskResource):
+    """A finished story narrated in another language: a task of its own."""
+
+    endpoints = Endpoints("translated_story", "translated-story", result="translated-story-result")
+
+    async def create(self, *, run_id: int, target_language: int | str) -> str:
+        """Start translating story ``run_id`` into ``target_language``
+        (``POST /translated-story/{run_id}``); return the task id."""
+        body = build(_TranslateBody, "translated_story.create()", target_language=target_language)
+        return await self._create(body, path=f"/translated-story/{run_id_segment(run_id)}")
+
+    async def result(
+        self, run_id: int, *, target_language: int | str, include_transcript: bool | None = None
+    ) -> StoryResult:
+        """A finished translation of a story
+        (``GET /translated-story-result/{run_id}/{target_language}``)."""
+        path = f"/translated-story-result/{run_id_segment(run_id)}/{path_segment(target_language, 'target_language')}"
+        params = None if include_transcript is None else {"include_transcript": include_transcript}
+        return await self._result(run_id, _RESULT, path=path, params=params)

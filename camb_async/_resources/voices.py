@@ -1,0 +1,134 @@
+"""Voices and languages: ``client.voices`` and ``client.languages``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pydantic
+
+from .._uploads import FileInput, open_uploads
+from ._base import form_fields
+from ._fields import Body, Id, Text, build
+from ._models import Result
+
+if TYPE_CHECKING:
+    import httpx
+
+    from .._requester import Requester
+
+__all__ = ["Language", "Languages", "Voice", "Voices"]
+
+
+class Voice(Result):
+    """A voice to speak with: pass its ``id`` as ``voice_id``."""
+
+    id: int
+    voice_name: str = ""
+    gender: int | None = None
+    age: int | None = None
+    language: int | None = None
+    description: str | None = None
+    transcript: str | None = None
+    is_published: bool | None = None
+    signed_url: str | None = None
+
+
+class Language(Result):
+    """A language the API knows: its ``id``, name and locale (``short_name``, e.g. ``en-us``)."""
+
+    id: int
+    language: str = ""
+    short_name: str = ""
+
+
+_VOICES: pydantic.TypeAdapter[list[Voice]] = pydantic.TypeAdapter(list[Voice])
+_LANGUAGES: pydantic.TypeAdapter[list[Language]] = pydantic.TypeAdapter(list[Language])
+
+
+class _CustomVoiceBody(Body):
+    voice_name: Text
+    gender: int
+    description: str | None = None
+    age: Id | None = None
+    language: Id | None = None
+    enhance_audio: bool | None = None
+    publish_voice_to_market_place: bool | None = None
+
+
+class _CreatedVoice(pydantic.BaseModel):
+    voice_id: int
+
+
+class Voices:
+    """The voices your key may speak with, and new ones cloned from a sample."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    async def list(self) -> list[Voice]:
+        """Every voice available to your key (``GET /list-voices``)."""
+
+        def parse(response: httpx.Response) -> list[Voice]:
+            return _VOICES.validate_json(response.content)
+
+        return await self._requester.request("GET", "/list-voices", parse)
+
+    async def create(
+        self,
+        *,
+        file: FileInput,
+        voice_name: str,
+        gender: int,
+        description: str | None = None,
+        age: int | None = None,
+        language: int | None = None,
+        enhance_audio: bool | None = None,
+        publish_voice_to_market_place: bool | None = None,
+    ) -> int:
+        """Clone a voice from an audio sample (``POST /create-custom-voice``,
+        multipart; ``file`` is a path or a binary file object); return its voice id.
+
+        Raises:
+            TypeError, ValueError: A field has the wrong type or value (before any request).
+            CreateOutcomeUnknownError: It failed after it may have reached the server.
+        """
+        body = build(
+            _CustomVoiceBody,
+            "voices.create()",
+            voice_name=voice_name,
+            gender=gender,
+            description=description,
+            age=age,
+            language=language,
+            enhance_audio=enhance_audio,
+            publish_voice_to_market_place=publish_voice_to_market_place,
+        )
+
+        def parse(response: httpx.Response) -> int:
+            return _CreatedVoice.model_validate_json(response.content).voice_id
+
+        with open_uploads({"file": file}, "voices.create()") as files:
+            return await self._requester.request(
+                "POST", "/create-custom-voice", parse, data=form_fields(body), files=files
+            )
+
+
+class Languages:
+    """The languages the API takes as sources and as targets."""
+
+    def __init__(self, requester: Requester) -> None:
+        self._requester = requester
+
+    async def _list(self, path: str) -> list[Language]:
+        def parse(response: httpx.Response) -> list[Language]:
+            return _LANGUAGES.validate_json(response.content)
+
+        return await self._requester.request("GET", path, parse)
+
+    async def source(self) -> list[Language]:
+        """Languages a source may be in (``GET /source-languages``)."""
+        return await self._list("/source-languages")
+
+    async def target(self) -> list[Language]:
+        """Languages a result may be in (``GET /target-languages``)."""
+        return await self._list("/target-languages")
