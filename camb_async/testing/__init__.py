@@ -2,6 +2,9 @@
 
 * :class:`Simulator`: a real local HTTP server that behaves like the CAMB.AI
   API, with tasks that move from PENDING to a final status on a script.
+  Every task family of the API is there, with its result files on
+  ``localhost``; :func:`result_bytes` and :func:`result_sha256` give the
+  content of a large result (``add_task(..., result_size=N)``) without it.
 * :class:`FaultPlan`: make the simulator misbehave (429s, 5xx, dropped
   connections, stalls, broken bodies) per request or at seeded rates.
 * :func:`set_testing`: make every wait of the SDK (poll intervals, retry
@@ -15,7 +18,8 @@ from typing import TYPE_CHECKING
 from .._clock import is_testing
 from .._clock import set_testing_flag as _set_testing_flag
 from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
-from ._simulator import Simulator, TaskRecord, Timeline
+from ._files import result_bytes, result_sha256
+from ._simulator import FileRequest, Simulator, TaskRecord, Timeline
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -23,15 +27,19 @@ if TYPE_CHECKING:
 __all__ = [
     "FAULT_KINDS",
     "FaultPlan",
+    "FileRequest",
     "RequestRecord",
     "Simulator",
     "TaskRecord",
     "Timeline",
     "is_testing",
+    "result_bytes",
+    "result_sha256",
     "set_testing",
 ]
 
-Simulator.__module__ = TaskRecord.__module__ = FaultPlan.__module__ = RequestRecord.__module__ = __name__
+for _public in (Simulator, TaskRecord, FaultPlan, RequestRecord, FileRequest, result_bytes, result_sha256):
+    _public.__module__ = __name__
 
 
 class _TestingMode:

@@ -20,8 +20,12 @@ import math
 import random
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
+
+from ._http import Answer, Receive, Send, Streamed, encode, head, prefix, until_disconnect
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 __all__ = ["FAULT_KINDS", "FaultPlan", "RequestRecord"]
 
@@ -45,7 +49,8 @@ FAULT_KINDS: tuple[str, ...] = (
 * ``429``: 429 with ``Retry-After`` in seconds; ``429-date``: with
   ``Retry-After`` as an HTTP-date; ``429-ms``: with ``retry-after-ms``.
 * ``500``, ``502``, ``503``, ``504``: that status, a JSON body, no retry hint.
-* ``drop``: the headers and half the body, then the connection is closed.
+* ``drop``: the headers and half the body (a chunked stream: its first
+  chunk), then the connection is closed.
 * ``stall``: no answer for ``FaultPlan.stall`` seconds (or until the client
   hangs up), then the real answer.
 * ``html``: 200 with a proxy's HTML page; ``truncated``: 200 with the real JSON
@@ -58,9 +63,6 @@ FAULT_KINDS: tuple[str, ...] = (
 _SHAPING = frozenset({"drop", "stall", "html", "truncated", "no-status", "unknown-status"})
 # Faults that only make sense for a status answer (a JSON object with a "status" field).
 _STATUS_ONLY = frozenset({"no-status", "unknown-status"})
-
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,19 +215,21 @@ def error_answer(kind: str, plan: FaultPlan) -> tuple[int, object, str, list[tup
 
 
 def applies(kind: str, payload: object) -> bool:
-    """Whether a shaping fault can reshape this answer."""
+    """Whether a shaping fault can reshape this answer (a JSON value, bytes or a stream)."""
     if kind in _STATUS_ONLY:
         return isinstance(payload, dict) and "status" in payload
     return kind in _SHAPING
 
 
-def reshape(kind: str, status: int, payload: object, content_type: str) -> tuple[int, bytes, str]:
+def reshape(kind: str, status: int, payload: object, content_type: str) -> tuple[int, bytes | Streamed, str]:
     """The answer a shaping fault sends instead of ``payload`` (``drop`` and ``stall`` keep it)."""
-    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    data = encode(payload)
     if kind == "html":
         page = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>"
         return 200, page, "text/html"
     if kind == "truncated":
+        if isinstance(data, Streamed):
+            return 200, _first_half(data), "application/json"
         return 200, data[: max(1, len(data) // 2)], "application/json"
     if kind in _STATUS_ONLY and isinstance(payload, dict):
         body: dict[str, object] = dict(cast("dict[str, object]", payload))
@@ -238,31 +242,33 @@ def reshape(kind: str, status: int, payload: object, content_type: str) -> tuple
     return status, data, content_type
 
 
+def _first_half(body: Streamed) -> Streamed:
+    """The first half of a streamed body, announced as all of it (a chunked one: its first chunk)."""
+    if body.length is None:
+        return Streamed(lambda: iter([next(body.chunks(), b"")]))
+    half = max(1, body.length // 2)
+    return Streamed(lambda: prefix(body.chunks(), half), half)
+
+
 async def stall(receive: Receive, seconds: float) -> None:
     """Hang for ``seconds``, or until the client hangs up."""
     with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(_until_disconnect(receive), seconds)
+        await asyncio.wait_for(until_disconnect(receive), seconds)
 
 
-async def _until_disconnect(receive: Receive) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-async def drop(send: Send, status: int, data: bytes, content_type: str) -> None:
-    """Send the headers (announcing the full length) and half the body; the caller then
-    returns without finishing, and the server closes the connection."""
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(data)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data[: len(data) // 2], "more_body": True})
+async def drop(send: Send, answer: Answer) -> None:
+    """Send the headers (announcing the full length) and half the body (a chunked stream: its
+    first chunk); the caller then returns without finishing, and the server closes the connection."""
+    data = encode(answer.payload)
+    if isinstance(data, bytes):
+        await send(head(answer.status, answer.content_type, len(data)))
+        await send({"type": "http.response.body", "body": data[: len(data) // 2], "more_body": True})
+        return
+    await send(head(answer.status, answer.content_type, data.length))
+    chunks = data.chunks()
+    sent = prefix(chunks, data.length // 2) if data.length is not None else iter([next(chunks, b"")])
+    for chunk in sent:
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
 
 
 class QuietDrops(logging.Filter):
