@@ -12,11 +12,12 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from typing_extensions import Self
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import TracebackType
+
+    from typing_extensions import Self
 
 
 class SimulatorProcess:

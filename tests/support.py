@@ -10,7 +10,6 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from typing_extensions import Self
 
 from camb_async import AsyncCambClient
 
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
 
     import respx
+    from typing_extensions import Self
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"

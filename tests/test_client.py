@@ -741,7 +741,7 @@ async def test_tts_result_bad_run_id_raises_before_any_request(
 ) -> None:
     """A run id that is not a non-negative int is refused before any request."""
     with pytest.raises(error, match="run_id"):
-        await client.tts.result(run_id)  # type: ignore[arg-type]
+        await client.tts.result(run_id)  # type: ignore[call-overload]
     assert unexpected.call_count == 0
 
 
@@ -906,7 +906,9 @@ def test_aclose_from_another_event_loop_says_why(backend: str, monkeypatch: pyte
         raise RuntimeError("Event loop is closed")  # what httpcore raises over real TCP
 
     anyio.run(bind, backend=backend)
-    http: httpx.AsyncClient | None = cast("Any", camb)._requester._http  # created on first use in some versions
+    http: httpx.AsyncClient | None = cast(
+        "Any", camb
+    )._requester._http  # created on first use in some versions
     assert http is not None
     real_aclose = http.aclose
     monkeypatch.setattr(http, "aclose", close_sockets_of_a_dead_loop)

@@ -357,7 +357,7 @@ async def test_run_id_is_refused_or_sent_as_one_safe_segment(run_id: object) -> 
     router = new_router()
     route = router.route().respond(200, content=b"RIFF")
     async with make_client(router, max_retries=0) as client:
-        result = await outcome(lambda: client.tts.result(run_id))  # type: ignore[arg-type]
+        result = await outcome(lambda: client.tts.result(run_id))  # type: ignore[call-overload]
     if isinstance(result, (TypeError, ValueError)):
         assert route.call_count == 0
         assert "run_id" in str(result)

@@ -28,7 +28,7 @@ class DubbingResult(Result):
 
     audio_url: str
     video_url: str | None = None
-    transcript: list[TranscriptSegment] = Field(default_factory=list)
+    transcript: list[TranscriptSegment] = Field(default_factory=list[TranscriptSegment])
 
 
 DubbingResults: TypeAlias = Annotated[

@@ -50,7 +50,7 @@ class DictionaryTerm(Result):
     """A term and its wording in each language (``term_translations``)."""
 
     id: int
-    term_translations: list[_TermText] = Field(default_factory=list)
+    term_translations: list[_TermText] = Field(default_factory=list[_TermText])
 
 
 class Dictionary(Result):
