@@ -41,9 +41,11 @@ from ._exceptions import (
     UnprocessableEntityError,
     WatchTimeoutError,
 )
+from ._handles import TaskFamily, TaskHandle
+from ._many import Completed
 from ._models import TERMINAL_STATES, TaskCreated, TaskState, TaskStatus
-from ._polling import PollSchedule
-from ._resources import TaskFamily, TaskResource
+from ._polling import PollSchedule, TaskWatches
+from ._resources import TaskResource
 from ._resources._files import FileResults, FileUrl, OutputType
 from ._resources._models import SubtitleFormatting, TranscriptSegment
 from ._resources.audio_separation import AudioSeparation, AudioSeparationResult
@@ -88,6 +90,7 @@ __all__ = [
     "BadRequestError",
     "CambError",
     "ClientClosedError",
+    "Completed",
     "ConflictError",
     "CreateOutcomeUnknownError",
     "Dictionaries",
@@ -128,11 +131,13 @@ __all__ = [
     "TaskError",
     "TaskFailedError",
     "TaskFamily",
+    "TaskHandle",
     "TaskPaymentRequiredError",
     "TaskResource",
     "TaskState",
     "TaskStatus",
     "TaskTimedOutError",
+    "TaskWatches",
     "TermTranslation",
     "TextToSound",
     "TextToVoice",

@@ -6,7 +6,7 @@ import logging
 import os
 import platform
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
@@ -22,7 +22,9 @@ from ._constants import (
 )
 from ._download import download
 from ._exceptions import CambError, ClientClosedError
+from ._handles import TaskHandle
 from ._learning import DurationModel
+from ._many import Completed, check_tasks, task_id_of, track
 from ._polling import PollSchedule
 from ._requester import Requester
 from ._resources import FAMILIES, FamilyContext, TaskFamily, TaskResource
@@ -45,17 +47,19 @@ from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, Iterable
     from types import TracebackType
 
     from typing_extensions import Self
 
     from ._download import Destination
     from ._models import TaskStatus
+    from ._polling import TaskWatches
 
 __all__ = ["AsyncCambClient"]
 
 log = logging.getLogger("camb_async")
+T = TypeVar("T", bound="str | TaskHandle")
 
 
 class AsyncCambClient:
@@ -99,6 +103,13 @@ class AsyncCambClient:
         max_concurrent_transfers: Streamed transfers (downloads, ``tts.stream``)
             at once, apart from ``max_concurrent_requests`` so that large
             downloads never starve polls (8).
+        max_outage: How long a watch rides out an outage: polls that fail
+            with a transient error (no answer, a timeout, 5xx, 429, an
+            unreadable body) are tried again on its schedule, backing off,
+            until they have failed for this many seconds; ``None`` (the
+            default) rides out outages up to the watch's own deadline, ``0``
+            ends a watch at its first failed poll. While the API is down the
+            client's circuit breaker lets one request at a time probe it.
         transport: What the HTTP client the SDK creates sends through:
             ``"httpx"`` (httpx's own pool, the default) or ``"aiohttp"``
             (``httpx-aiohttp``'s ``AiohttpTransport``, several times cheaper
@@ -128,6 +139,7 @@ class AsyncCambClient:
         watch_timeout: float | None = DEFAULT_WATCH_TIMEOUT,
         learn_durations: bool = False,
         transport: Transport = "httpx",
+        max_outage: float | None = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
@@ -143,6 +155,10 @@ class AsyncCambClient:
         _check_int(max_concurrent_transfers, "max_concurrent_transfers", least=1)
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
+        outage_limit = None if max_outage is None else _check_seconds(max_outage, "max_outage")
+        effective_timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
+        if http_client is not None and isinstance(timeout, NotGiven):
+            effective_timeout = http_client.timeout
         headers = {
             "x-api-key": api_key,
             "accept": "application/json",
@@ -176,6 +192,7 @@ class AsyncCambClient:
             max_retries=max_retries,
             max_concurrent_requests=max_concurrent_requests,
             max_concurrent_transfers=max_concurrent_transfers,
+            breaker_wait=_breaker_wait(effective_timeout),
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
         context = FamilyContext(
@@ -183,6 +200,7 @@ class AsyncCambClient:
             schedule=poll_schedule or PollSchedule(),
             watch_timeout=watch_limit,
             durations=DurationModel() if learn_durations else None,
+            max_outage=outage_limit,
         )
         self.tts = TTS(context)
         self.dubbing = Dubbing(context)
@@ -250,20 +268,31 @@ class AsyncCambClient:
         resource: TaskResource = getattr(self, family)
         return resource
 
-    async def status(self, task_id: str, *, family: TaskFamily = "tts") -> TaskStatus:
+    def _task(self, task: str | TaskHandle, family: TaskFamily | None) -> tuple[TaskResource, str]:
+        """The family and id of ``task`` (an id of ``family``, tts by default, or a handle)."""
+        if isinstance(task, TaskHandle):
+            if family is not None and family != task.family:
+                raise ValueError(f"family={family!r} contradicts the handle's family {task.family!r}")
+            return self._family(task.family), task.task_id
+        return self._family(family or "tts"), task
+
+    async def status(self, task: str | TaskHandle, *, family: TaskFamily | None = None) -> TaskStatus:
         """Fetch a task's current status once: ``client.<family>.status(task_id)``.
 
+        ``task`` is a task id of ``family`` (``"tts"`` by default) or a :class:`TaskHandle`.
+
         Raises:
-            ValueError: ``task_id`` is not one URL path segment, or ``family`` is unknown.
+            ValueError: ``task`` is not one URL path segment, or ``family`` is unknown.
             APIError: The request failed after every retry (see the error tree).
         """
-        return await self._family(family).status(task_id)
+        resource, task_id = self._task(task, family)
+        return await resource.status(task_id)
 
     def watch(
         self,
-        task_id: str,
+        task: str | TaskHandle,
         *,
-        family: TaskFamily = "tts",
+        family: TaskFamily | None = None,
         interval: float | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> AsyncGenerator[TaskStatus, None]:
@@ -279,13 +308,14 @@ class AsyncCambClient:
             ValueError: Bad ``task_id``, ``family``, ``interval`` or ``timeout``
                 (raised here, before any request).
         """
-        return self._family(family).watch(task_id, interval=interval, timeout=timeout)
+        resource, task_id = self._task(task, family)
+        return resource.watch(task_id, interval=interval, timeout=timeout)
 
     async def wait(
         self,
-        task_id: str,
+        task: str | TaskHandle,
         *,
-        family: TaskFamily = "tts",
+        family: TaskFamily | None = None,
         interval: float | None = None,
         timeout: float | NotGiven | None = NOT_GIVEN,
     ) -> TaskStatus:
@@ -300,7 +330,77 @@ class AsyncCambClient:
             WatchTimeoutError: ``timeout`` passed first.
             APIError: A poll failed after every retry.
         """
-        return await self._family(family).wait(task_id, interval=interval, timeout=timeout)
+        resource, task_id = self._task(task, family)
+        return await resource.wait(task_id, interval=interval, timeout=timeout)
+
+    # -- many tasks at once -------------------------------------------------------
+
+    def _deadline(self, timeout: float | NotGiven | None) -> float | None:
+        watch_timeout = self.tts._context.watch_timeout
+        return watch_timeout if isinstance(timeout, NotGiven) else check_timeout(timeout, "timeout")
+
+    def watch_many(
+        self, tasks: Iterable[T], *, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> TaskWatches[T]:
+        """Follow many tasks of any families at once: an async iterator of
+        ``(task, status)`` pairs, one per status change of any task, in the order
+        seen (a task ending in ERROR yields that status, as :meth:`watch` does).
+
+        ``tasks`` are TTS task ids and :class:`TaskHandle` s; each ``task`` handed
+        back is the item exactly as given. A task whose following ends in an
+        exception (an error that cannot heal, or the deadline: a
+        ``WatchTimeoutError``) gives ``(task, exception)`` as its last pair.
+        ``timeout`` is one deadline for the whole call (the client's
+        ``watch_timeout`` by default). It ends when every task has ended.
+
+        Polling runs only while the loop waits for its next pair: breaking out
+        (or cancelling) stops every poll at once and leaves the client usable.
+
+        Raises:
+            TypeError, ValueError: A task is not an id or a handle, or not valid
+                (raised here, before any request).
+        """
+        check_tasks(tasks)
+        deadline = self._deadline(timeout)
+        return track(
+            ((task, task) for task in tasks), self._family, timeout=deadline, outage=self._requester.outage
+        )
+
+    def as_completed(
+        self, tasks: Iterable[T], *, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> Completed[T]:
+        """Follow many tasks at once: an async iterator of ``(task, outcome)`` as each
+        task ends. An outcome is the SUCCESS :class:`TaskStatus`, or the exception the
+        task ended with (``TaskFailedError``, ``TaskTimedOutError``,
+        ``TaskPaymentRequiredError``, an ``APIError``, or ``WatchTimeoutError`` for a
+        task still running at the deadline), as ``asyncio.gather(...,
+        return_exceptions=True)`` would give it. Takes what :meth:`watch_many` takes.
+        """
+        check_tasks(tasks)
+        watches = track(
+            ((task, task) for task in tasks),
+            self._family,
+            timeout=self._deadline(timeout),
+            outage=self._requester.outage,
+        )
+        return Completed(watches, task_id_of, self._requester.api_key)
+
+    async def wait_many(
+        self, tasks: Iterable[str | TaskHandle], *, timeout: float | NotGiven | None = NOT_GIVEN
+    ) -> list[TaskStatus | Exception]:
+        """Wait for many tasks at once; their outcomes (as :meth:`as_completed` gives
+        them), in the order of ``tasks``. A failed task never hides the others';
+        at the deadline, the tasks still running get a ``WatchTimeoutError``."""
+        check_tasks(tasks)
+        given = list(tasks)
+        watches = track(
+            enumerate(given), self._family, timeout=self._deadline(timeout), outage=self._requester.outage
+        )
+        outcomes: dict[int, TaskStatus | Exception] = {}
+        async with Completed(watches, lambda i: task_id_of(given[i]), self._requester.api_key) as ended:
+            async for position, outcome in ended:
+                outcomes[position] = outcome
+        return [outcomes[position] for position in range(len(given))]
 
     async def download_url(self, url: str, to: Destination) -> int:
         """Download a result file by its URL (a ``FileUrl.output_url``, a dubbing's
@@ -350,6 +450,18 @@ def _shown_url(url: str) -> str:
     if parsed.query or parsed.fragment:
         shown += "?[redacted]"
     return shown
+
+
+def _breaker_wait(timeout: TimeoutTypes) -> float:
+    """How long a request waits on an open circuit breaker: its read timeout (30 s if none)."""
+    read = httpx.Timeout(timeout).read
+    return 30.0 if read is None else read
+
+
+def _check_seconds(value: object, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0 or None, got {value!r}")
+    return float(value)
 
 
 def _check_int(value: object, name: str, *, least: int) -> None:

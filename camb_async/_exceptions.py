@@ -89,7 +89,14 @@ class APIError(CambError):
 
 
 class APIConnectionError(APIError):
-    """No HTTP answer came back: the connection failed, broke or was refused."""
+    """No HTTP answer came back: the connection failed, broke or was refused.
+
+    ``before_first_contact`` says the client had never had an answer from the
+    API when this happened: likely a wrong ``base_url``, a host that does not
+    resolve or a TLS failure, which no wait heals (a watch ends at once).
+    """
+
+    before_first_contact: bool = False
 
 
 class APITimeoutError(APIConnectionError):
@@ -213,17 +220,27 @@ class TaskPaymentRequiredError(TaskError):
 
 class WatchTimeoutError(CambError, TimeoutError):
     """The overall deadline of ``watch()`` or ``wait()`` expired before the task
-    finished. ``last_status`` is the last status seen (``None`` if none was)."""
+    finished. ``last_status`` is the last status seen (``None`` if none was);
+    ``last_error`` the error of the polls that were failing when it expired (an
+    outage; also ``__cause__``), else ``None``."""
 
-    def __init__(self, task_id: str, timeout: float, last_status: TaskStatus | None) -> None:
+    def __init__(
+        self,
+        task_id: str,
+        timeout: float,
+        last_status: TaskStatus | None,
+        last_error: Exception | None = None,
+    ) -> None:
         seen = f"last status {_excerpt(str(last_status.status))}" if last_status else "no status seen yet"
+        outage = f"; its polls were failing: {type(last_error).__name__}" if last_error is not None else ""
         super().__init__(
-            f"task {task_id!r} did not finish within {timeout:g} s ({seen}); "
+            f"task {task_id!r} did not finish within {timeout:g} s ({seen}{outage}); "
             "pass a larger timeout=, or timeout=None to wait without a deadline"
         )
         self.task_id = task_id
         self.timeout = timeout
         self.last_status = last_status
+        self.last_error = last_error
 
 
 class ClientClosedError(CambError):

@@ -1,4 +1,4 @@
-"""The poll loop behind ``watch()`` and ``wait()``, and the schedule it follows.
+"""The poll loops behind ``watch()``/``wait()`` and the many-task calls, and the schedule they follow.
 
 The loop knows nothing of HTTP: it calls a ``fetch`` coroutine, yields each
 status that differs from the previous one, and sleeps between polls along a
@@ -8,24 +8,37 @@ around a ``yield`` (a cancel scope must not span a generator's suspension).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import heapq
+import itertools
 import math
 import random
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import anyio
 
-from ._clock import now, sleep
-from ._exceptions import WatchTimeoutError
+from ._clock import is_testing, now, sleep
+from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
     from ._models import TaskStatus
 
-__all__ = ["MIN_INTERVAL", "Curve", "PollSchedule", "watch_status"]
+__all__ = [
+    "MIN_INTERVAL",
+    "Curve",
+    "Follow",
+    "PollSchedule",
+    "TaskWatches",
+    "Tracked",
+    "is_transient",
+    "watch_status",
+]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 MIN_INTERVAL = 0.01
 """The shortest wait between two polls of one task that the SDK accepts, in seconds."""
@@ -126,6 +139,124 @@ class Curve(Protocol):
     def jittered(self, delay: float, rng: random.Random | None = None) -> float: ...
 
 
+class Follow:
+    """Following one task: what was seen, and when to poll next.
+
+    No I/O and no clock of its own: ``watch_status`` (one task) and
+    ``watch_tasks`` (many on one schedule) call :meth:`seen` with each answer
+    and :meth:`failed` with each transient error, and sleep what they return.
+    ``failed`` keeps the schedule while backing off, so a watch rides out an
+    outage (the client's circuit breaker keeps it from hammering the API), up
+    to ``max_outage`` seconds of failures (``None``: up to the deadline).
+    """
+
+    __slots__ = (
+        "_began",
+        "_curve",
+        "_failing_since",
+        "_failures",
+        "_on_finish",
+        "_running",
+        "_schedule",
+        "_since",
+        "deadline",
+        "last",
+        "last_error",
+        "max_outage",
+        "started",
+        "task_id",
+    )
+
+    def __init__(
+        self,
+        task_id: str,
+        schedule: PollSchedule,
+        *,
+        started: float,
+        timeout: float | None,
+        first: Curve | None = None,
+        on_finish: Callable[[float, float], None] | None = None,
+        max_outage: float | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.started = started
+        self.deadline = math.inf if timeout is None else started + timeout
+        self.max_outage = max_outage
+        self.last: TaskStatus | None = None
+        self.last_error: Exception | None = None
+        self._schedule = schedule
+        self._curve: Curve = schedule if first is None else first
+        self._on_finish = on_finish
+        # first poll, poll that saw `last`, last poll that saw the task running
+        self._began = self._since = self._running = 0.0
+        self._failing_since: float | None = None
+        self._failures = 0
+
+    def seen(self, status: TaskStatus, poll_began: float) -> bool:
+        """Take the answer of the poll that began at ``poll_began``; whether it is a change to report."""
+        self.last_error = None
+        self._failing_since = None
+        last = self.last
+        changed = last is None or status.status != last.status
+        if changed:
+            if last is None:
+                self._began = poll_began
+            else:
+                self._curve = self._schedule  # snap back: a change hints more may follow soon
+            self.last = status
+            self._since = poll_began
+            if status.is_terminal and self._on_finish is not None and poll_began > self._began:
+                self._on_finish(self._running - self._began, poll_began - self._began)
+        if not status.is_terminal:
+            self._running = poll_began
+        return changed
+
+    def wait_after(self, poll_began: float) -> float:
+        """The (jittered) wait after a poll that began at ``poll_began`` and saw no end."""
+        curve = self._curve
+        return curve.jittered(curve.wait_after(poll_began - self._since))
+
+    def failed(self, error: Exception, poll_began: float) -> float:
+        """Take a poll's transient ``error``; return the wait before the next poll.
+
+        Raises ``error`` once failures have lasted ``max_outage`` seconds.
+        """
+        if self._failing_since is None:
+            self._failing_since = poll_began
+            self._failures = 0
+        self._failures += 1
+        self.last_error = error
+        if self.max_outage is not None and poll_began - self._failing_since >= self.max_outage:
+            raise error
+        backoff = min(OUTAGE_BACKOFF * 2.0 ** (self._failures - 1), MAX_OUTAGE_BACKOFF)
+        return max(self.wait_after(poll_began), backoff * (1.0 - 0.25 * random.random()))
+
+    def timed_out(self, outage: Exception | None = None) -> WatchTimeoutError:
+        """The error for the deadline passing now; its cause is the last failure, if
+        failing, else ``outage`` (the error that keeps the client's requests waiting)."""
+        cause = self.last_error or outage
+        error = WatchTimeoutError(self.task_id, self.deadline - self.started, self.last, cause)
+        error.__cause__ = cause
+        return error
+
+
+OUTAGE_BACKOFF = 1.0
+"""A watch's wait after its first failed poll (at least its schedule's), doubling per failure."""
+MAX_OUTAGE_BACKOFF = 15.0
+"""The longest wait between a watch's polls while they fail."""
+
+
+def is_transient(error: Exception) -> bool:
+    """Whether a failed poll may succeed later: no answer, a timeout, 5xx, 408, 409,
+    429, or an unreadable body; not a closed client, other 4xx, nor a connection that
+    failed before the client ever reached the API (a mistyped ``base_url``)."""
+    if isinstance(error, APIConnectionError):
+        return not error.before_first_contact
+    if isinstance(error, APIStatusError):
+        return error.status_code in (408, 409, 429) or error.status_code >= 500
+    return isinstance(error, ResponseValidationError)
+
+
 async def watch_status(
     fetch: Callable[[], Awaitable[TaskStatus]],
     *,
@@ -134,51 +265,61 @@ async def watch_status(
     timeout: float | None,
     first: Curve | None = None,
     on_finish: Callable[[float, float], None] | None = None,
+    max_outage: float | None = None,
+    outage: Callable[[], Exception | None] = lambda: None,
 ) -> AsyncGenerator[TaskStatus, None]:
     """Poll ``fetch`` until a terminal status; yield the first status and each change.
 
     After each poll it sleeps ``schedule.wait_after(elapsed)`` (jittered), where
     ``elapsed`` runs from the start of the poll that saw the current status to
     the start of this poll: a change of status restarts the schedule. Until
-    the first change, ``first`` (when given) is followed instead.
+    the first change, ``first`` (when given) is followed instead. A poll that
+    fails with a transient error (``is_transient``) is tried again on the
+    schedule, backing off, for up to ``max_outage`` seconds (``None``: until
+    the deadline); any other error ends the watch at once.
 
     When a task seen running finishes, ``on_finish(running, finished)`` gets
     the starts of the last poll that saw it running and of the poll that saw
     it finished, in seconds after the first poll began.
 
     Raises :class:`WatchTimeoutError` once ``timeout`` seconds have passed
-    since the first poll began without a terminal status.
+    since the first poll began without a terminal status; ``outage()`` names
+    the error that held a poll back when the deadline passed during it.
     """
     # Every time here is read from now(): one clock for the schedule and the deadline.
-    started = now()
-    deadline = math.inf if timeout is None else started + timeout
-    last: TaskStatus | None = None
+    follow = Follow(
+        task_id,
+        schedule,
+        started=now(),
+        timeout=timeout,
+        first=first,
+        on_finish=on_finish,
+        max_outage=max_outage,
+    )
+    deadline = follow.deadline
 
     async def before_deadline(step: Awaitable[T]) -> T:
         with anyio.move_on_after(deadline - now()):
             return await step
         # Only reached when the scope caught its own cancellation: the deadline passed.
-        raise WatchTimeoutError(task_id, deadline - started, last)
+        raise follow.timed_out(outage())
 
-    curve: Curve = schedule if first is None else first
-    began = since = running = 0.0  # first poll, poll that saw `last`, last poll that saw the task running
     while True:
         poll_began = now()
-        status = await before_deadline(fetch())
-        if last is None or status.status != last.status:
-            if last is None:
-                began = poll_began
-            else:
-                curve = schedule  # snap back: a change hints more may follow soon
-            last = status
-            since = poll_began
-            if status.is_terminal and on_finish is not None and poll_began > began:
-                on_finish(running - began, poll_began - began)
-            yield status
-            if status.is_terminal:
-                return
-        running = poll_began
-        wait = curve.jittered(curve.wait_after(poll_began - since))
+        try:
+            status = await before_deadline(fetch())
+        except WatchTimeoutError:
+            raise
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            wait = follow.failed(error, poll_began)
+        else:
+            if follow.seen(status, poll_began):
+                yield status
+                if status.is_terminal:
+                    return
+            wait = follow.wait_after(poll_began)
         # Sleep without a cancel scope (one fewer deadline timer per poll, which adds up
         # over thousands of watches): up to the deadline at most, then time out.
         left = deadline - now()
@@ -186,4 +327,147 @@ async def watch_status(
             await sleep(wait)
         else:
             await sleep(left)
-            raise WatchTimeoutError(task_id, deadline - started, last)
+            raise follow.timed_out()
+
+
+@dataclasses.dataclass(eq=False)
+class Tracked(Generic[K]):
+    """One task of a many-task watch: the item as the caller gave it, how to poll it, its state."""
+
+    key: K
+    fetch: Callable[[], Awaitable[TaskStatus]]
+    follow: Follow
+
+
+class TaskWatches(Generic[K]):
+    """Many tasks followed on one schedule: an async iterator of ``(item, status)`` for
+    each change of any task, and ``(item, exception)`` for a task whose following
+    failed (an error that cannot heal, or the overall deadline).
+
+    One scheduler keeps every task's next poll in a heap and polls what is due,
+    each poll on its own task, all on the client's request path (its limiter
+    bounds what is in flight). Polling happens only while ``__anext__`` runs:
+    when it returns, no poll is left running, so breaking out of the loop (or
+    cancelling) stops everything at once and no task group outlives a call.
+    """
+
+    def __init__(
+        self, tracked: list[Tracked[K]], *, timeout: float | None, outage: Callable[[], Exception | None]
+    ) -> None:
+        self._waiting = tracked  # not polled yet: started on the first __anext__
+        self._timeout = timeout
+        self._outage = outage
+        self._heap: list[tuple[float, int, Tracked[K]]] = []
+        self._seq = itertools.count()
+        self._ready: collections.deque[tuple[K, TaskStatus | Exception]] = collections.deque()
+        self._flying: set[Tracked[K]] = set()
+        self._deadline = math.inf
+        self._changed: anyio.Event | None = None
+        self._closed = False
+
+    def __aiter__(self) -> TaskWatches[K]:
+        return self
+
+    async def __anext__(self) -> tuple[K, TaskStatus | Exception]:
+        if self._waiting:
+            self._start()
+        while not self._ready:
+            if self._closed or not self._heap:
+                raise StopAsyncIteration
+            await self._run()
+        return self._ready.popleft()
+
+    async def aclose(self) -> None:
+        """Stop following: nothing more is polled (nothing runs between two items anyway)."""
+        self._closed = True
+        self._heap.clear()
+        self._ready.clear()
+
+    async def __aenter__(self) -> TaskWatches[K]:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def _start(self) -> None:
+        started = now()
+        self._deadline = math.inf if self._timeout is None else started + self._timeout
+        for tracked in self._waiting:
+            tracked.follow.started = started
+            tracked.follow.deadline = self._deadline
+            self._push(tracked, started)
+        self._waiting = []
+
+    def _push(self, tracked: Tracked[K], due: float) -> None:
+        heapq.heappush(self._heap, (due, next(self._seq), tracked))
+
+    def _wake(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = anyio.Event()
+
+    async def _run(self) -> None:
+        """Poll what is due until an item is ready or the deadline passes; return with no poll running."""
+        self._changed = anyio.Event()
+        async with anyio.create_task_group() as group:
+            while not self._ready and (self._heap or self._flying):
+                moment = now()
+                if moment >= self._deadline:
+                    group.cancel_scope.cancel()
+                    break
+                if not self._heap:
+                    await self._changed.wait()  # a poll in flight decides what comes next
+                    continue
+                due = self._heap[0][0]
+                if due <= moment:
+                    tracked = heapq.heappop(self._heap)[2]
+                    self._flying.add(tracked)
+                    group.start_soon(self._poll, tracked)
+                    continue
+                wait = min(due, self._deadline) - moment
+                if self._flying:
+                    with anyio.move_on_after(wait):
+                        await self._changed.wait()
+                else:
+                    await sleep(wait)
+        self._changed = None
+        if now() >= self._deadline:
+            self._time_out()
+
+    async def _poll(self, tracked: Tracked[K]) -> None:
+        follow = tracked.follow
+        began = now()
+        try:
+            status = await tracked.fetch()
+        except Exception as error:  # noqa: BLE001 (a poll's error is its task's outcome, handed back)
+            self._flying.discard(tracked)
+            if not is_transient(error):
+                self._ready.append((tracked.key, error))
+            else:
+                try:
+                    wait = follow.failed(error, began)
+                except Exception as final:  # noqa: BLE001 (the outage outlasted max_outage: the outcome)
+                    self._ready.append((tracked.key, final))
+                else:
+                    self._push(tracked, began + _scheduled(wait))
+            self._wake()
+            return
+        self._flying.discard(tracked)
+        if follow.seen(status, began):
+            self._ready.append((tracked.key, status))
+        if not status.is_terminal:
+            self._push(tracked, began + _scheduled(follow.wait_after(began)))
+        self._wake()
+
+    def _time_out(self) -> None:
+        outage = self._outage()
+        remaining = [entry[2] for entry in sorted(self._heap)] + list(self._flying)
+        self._heap.clear()
+        self._flying.clear()
+        for tracked in remaining:
+            self._ready.append((tracked.key, tracked.follow.timed_out(outage)))
+
+
+def _scheduled(wait: float) -> float:
+    """A wait as the scheduler counts it: none in testing mode, where every SDK wait is instant."""
+    return 0.0 if is_testing() else wait

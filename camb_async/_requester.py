@@ -26,6 +26,7 @@ import anyio.lowlevel
 import httpx
 import pydantic
 
+from ._breaker import BreakerOpenError, CircuitBreaker
 from ._clock import sleep
 from ._exceptions import (
     APIConnectionError,
@@ -42,6 +43,7 @@ from ._exceptions import (
 from ._limiter import RequestLimiter
 from ._retry import retry_delay, should_retry_exception, should_retry_response, was_never_sent
 from ._transport import running_on_asyncio, true_transport_error
+from ._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Mapping
@@ -65,6 +67,7 @@ class _LoopState:
 
     __slots__ = (
         "_current_token",
+        "breaker",
         "drained",
         "http",
         "limiter",
@@ -84,6 +87,7 @@ class _LoopState:
         self.http = http
         self.limiter = RequestLimiter(max_concurrent_requests)
         self.transfers = anyio.Semaphore(max_transfers)
+        self.breaker = CircuitBreaker()
         self.resume_at = 0.0
         self.sending: set[anyio.CancelScope] = set()
         self.drained: anyio.Event | None = None
@@ -129,6 +133,8 @@ class Requester:
         max_retries: Retries of a failed request.
         max_concurrent_requests: Ceiling of the adaptive limit on requests in flight.
         max_concurrent_transfers: Streamed transfers at once, apart from that limit.
+        breaker_wait: How long a request waits on an open circuit breaker
+            (``_breaker``) before failing unsent, unless it says otherwise.
     """
 
     def __init__(
@@ -142,6 +148,7 @@ class Requester:
         max_retries: int,
         max_concurrent_requests: int,
         max_concurrent_transfers: int,
+        breaker_wait: float,
     ) -> None:
         self.base_url = base_url
         self.headers = headers
@@ -153,6 +160,8 @@ class Requester:
         self._send_options = send_options
         self._max_concurrent = max_concurrent_requests
         self._max_transfers = max_concurrent_transfers
+        self._breaker_wait = breaker_wait
+        self._contacted = False  # whether any request ever got an HTTP answer
         self._loop: _LoopState | None = None
 
     @property
@@ -172,23 +181,27 @@ class Requester:
         files: Mapping[str, Any] | None = None,
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
+        breaker_wait: float | NotGiven | None = NOT_GIVEN,
     ) -> T:
         """Send one API call, retrying as docs/retries.md says, and parse its answer.
 
         ``idempotent`` defaults to whether ``method`` is (GET, HEAD, PUT,
         DELETE); a POST that only reads (batch results) passes ``True``.
+        ``breaker_wait`` bounds the wait on an open circuit breaker (``None``:
+        as long as it takes, as a watch's polls do); by default the client's.
         """
         state = self._loop_state()
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
         url = self.base_url + path
         options = self._options(json=json, params=params, files=files, data=data)
+        wait = self._breaker_wait if isinstance(breaker_wait, NotGiven) else breaker_wait
         retries = 0
         while True:
             if self.lifecycle.closed:
                 raise ClientClosedError("the client was closed while the request waited to retry")
             try:
-                response = await self._send(state, method, url, options)
+                response = await self._send(state, method, url, options, wait)
             except httpx.HTTPError as raised:
                 exc = true_transport_error(raised)
                 if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
@@ -239,27 +252,38 @@ class Requester:
         return options
 
     async def _send(
-        self, state: _LoopState, method: str, url: str, options: dict[str, Any]
+        self, state: _LoopState, method: str, url: str, options: dict[str, Any], breaker_wait: float | None
     ) -> httpx.Response:
-        """Send once through the pool, within the client's limit on requests in flight."""
+        """Send once through the pool, within the client's limit on requests in flight
+        and once the circuit breaker lets it."""
         with anyio.CancelScope() as scope:
             state.sending.add(scope)
             limiter = state.limiter
+            breaker = state.breaker
             try:
-                # A free slot is taken without a checkpoint (an extra turn of the
-                # event loop per request); the request itself checkpoints soon after.
-                if not limiter.try_acquire():
-                    await limiter.acquire()
+                probe = breaker.is_open and await self._admit(state, breaker_wait, method, url)
                 try:
-                    await _honour_pause(state)
-                    # Never follow a redirect, whatever the http_client says: httpx drops only
-                    # Authorization on a redirect to another host, so x-api-key would go along.
-                    sent = time.perf_counter()
-                    response = await state.http.request(method, url, follow_redirects=False, **options)
-                    limiter.observe(time.perf_counter() - sent)
-                    return response
-                finally:
-                    limiter.release()
+                    # A free slot is taken without a checkpoint (an extra turn of the
+                    # event loop per request); the request itself checkpoints soon after.
+                    if not limiter.try_acquire():
+                        await limiter.acquire()
+                    try:
+                        await _honour_pause(state)
+                        # Never follow a redirect, whatever the http_client says: httpx drops only
+                        # Authorization on a redirect to another host, so x-api-key would go along.
+                        sent = time.perf_counter()
+                        response = await state.http.request(method, url, follow_redirects=False, **options)
+                        limiter.observe(time.perf_counter() - sent)
+                    finally:
+                        limiter.release()
+                except httpx.TransportError as exc:
+                    breaker.failed(probe, exc)
+                    raise
+                except BaseException:
+                    breaker.abandoned(probe)
+                    raise
+                self._answered(breaker, probe, response)
+                return response
             finally:
                 self._sent(state, scope)
         # Only reached when aclose() cancelled this request.
@@ -351,7 +375,19 @@ class Requester:
                 if not self._is_api_origin(request.url):
                     # Storage gets no key: not from the SDK's client defaults, nor from send options.
                     request.headers.pop("x-api-key", None)
-                return await state.http.send(request, stream=True, follow_redirects=False)
+                    return await state.http.send(request, stream=True, follow_redirects=False)
+                breaker = state.breaker
+                probe = breaker.is_open and await self._admit(state, self._breaker_wait, method, url)
+                try:
+                    response = await state.http.send(request, stream=True, follow_redirects=False)
+                except httpx.TransportError as exc:
+                    breaker.failed(probe, exc)
+                    raise
+                except BaseException:
+                    breaker.abandoned(probe)
+                    raise
+                self._answered(breaker, probe, response)
+                return response
             finally:
                 self._sent(state, scope)
         raise ClientClosedError("the client was closed during the request")
@@ -361,6 +397,45 @@ class Requester:
         return url.scheme == origin.scheme and url.host == origin.host and url.port == origin.port
 
     # -- shared --------------------------------------------------------------------
+
+    def outage(self) -> CambError | None:
+        """The error that keeps requests waiting on an open circuit breaker, if it is open."""
+        state = self._loop
+        if state is None or not state.breaker.is_open:
+            return None
+        last = state.breaker.last_error
+        if isinstance(last, httpx.HTTPStatusError):
+            try:
+                return make_status_error(last.response)
+            except httpx.StreamError:  # a streamed answer whose body was never read
+                return None
+        if isinstance(last, httpx.HTTPError):
+            return self.transport_error(true_transport_error(last), "GET", self.base_url, idempotent=True)
+        return None
+
+    async def _admit(self, state: _LoopState, max_wait: float | None, method: str, url: str) -> bool:
+        """Wait for the open circuit breaker; whether this request goes as its probe."""
+        try:
+            return await state.breaker.admit(max_wait)
+        except BreakerOpenError:
+            error = APIConnectionError(
+                f"{method} {httpx.URL(url).path} was not sent: the API has not answered this client's "
+                f"last requests (circuit breaker open for over {max_wait:g} s)",
+                request=httpx.Request(method, url),
+            )
+            error.before_first_contact = not self._contacted
+            raise error from state.breaker.last_error
+
+    def _answered(self, breaker: CircuitBreaker, probe: bool, response: httpx.Response) -> None:
+        """An HTTP answer came: the API (or a gateway in front of it) is reachable."""
+        self._contacted = True
+        if response.status_code in (502, 503, 504):
+            breaker.failed(
+                probe,
+                httpx.HTTPStatusError(str(response.status_code), request=response.request, response=response),
+            )
+        else:
+            breaker.succeeded(probe)
 
     @staticmethod
     def _sent(state: _LoopState, scope: anyio.CancelScope) -> None:
@@ -410,9 +485,11 @@ class Requester:
             )
             cls = _CreateOutcomeUnknownTimeoutError if timed_out else CreateOutcomeUnknownError
             return cls(text, request=request)
-        if timed_out:
-            return APITimeoutError(text, request=request)
-        return APIConnectionError(text, request=request)
+        error = (
+            APITimeoutError(text, request=request) if timed_out else APIConnectionError(text, request=request)
+        )
+        error.before_first_contact = not self._contacted
+        return error
 
     def _loop_state(self) -> _LoopState:
         """The per-loop state, created on first use; refuse a closed client or a foreign loop."""

@@ -631,7 +631,7 @@ async def test_task_error_text_is_one_bounded_printable_line(
     body = {"status": final, "exception_reason": reason, "message": message}
     # ASCII-escaped JSON, so that lone surrogates can be sent (they make the body unreadable).
     router.get("/tts/abc").respond(200, content=json.dumps(body).encode(), content_type="application/json")
-    async with make_client(router, max_retries=0) as client:
+    async with make_client(router, max_retries=0, max_outage=0) as client:
         result = await outcome(lambda: client.wait("abc"))
     if isinstance(result, ResponseValidationError):  # a message the model refuses, a lone surrogate
         return

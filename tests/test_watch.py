@@ -19,9 +19,11 @@ import camb_async._polling
 from benchmarks import schedule_curve
 from camb_async import (
     DEFAULT_WATCH_TIMEOUT,
+    APIConnectionError,
     AsyncCambClient,
     CambError,
     ClientClosedError,
+    InternalServerError,
     PollSchedule,
     TaskError,
     TaskFailedError,
@@ -910,3 +912,122 @@ def test_learning_cuts_requests_in_simulation() -> None:
     assert learned.lag_p50 <= plain.lag_p50 + 0.1
     quick = schedule_curve.simulate_learning(base, schedule_curve.SUBSECOND, tasks=3000)
     assert quick.lag_p50 < schedule_curve.simulate(base, schedule_curve.SUBSECOND, tasks=3000).lag_p50 / 2
+
+
+# -- riding out failures -------------------------------------------------------------
+
+TRANSIENT_FAILURES = [
+    pytest.param(lambda: httpx.Response(500), id="500"),
+    pytest.param(lambda: httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>"), id="502"),
+    pytest.param(lambda: httpx.Response(429), id="429"),
+    pytest.param(lambda: httpx.Response(200, text="<html>proxy</html>"), id="unreadable"),
+    pytest.param(lambda: httpx.ReadError("reset"), id="read-error"),
+    pytest.param(lambda: httpx.ConnectError("refused"), id="refused-after-contact"),
+    pytest.param(lambda: httpx.ReadTimeout("slow"), id="read-timeout"),
+]
+
+
+def scripted(*answers: Callable[[], httpx.Response | Exception]) -> Callable[[httpx.Request], httpx.Response]:
+    """A respx side effect that gives ``answers`` in turn (raising the exceptions), then SUCCESS."""
+    queue = list(answers)
+
+    def next_answer(request: httpx.Request) -> httpx.Response:
+        if not queue:
+            return answer("SUCCESS", run_id=1)
+        fresh = queue.pop(0)()
+        if isinstance(fresh, Exception):
+            raise fresh
+        return fresh
+
+    return next_answer
+
+
+@pytest.mark.parametrize("failure", TRANSIENT_FAILURES)
+async def test_watch_rides_out_transient_failures(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch, failure: Callable[[], httpx.Response | Exception]
+) -> None:
+    """Polls that fail for a while (no answer, 5xx, 429, an unreadable body) do not end the watch:
+    it backs off on its schedule and sees the task finish once the API answers again."""
+    clock = VirtualClock(monkeypatch)
+    route = router.get("/tts/abc").mock(side_effect=scripted(lambda: answer("PENDING"), *[failure] * 5))
+    async with make_client(router, max_retries=0) as camb:
+        seen = [status.status async for status in camb.watch("abc")]
+    assert seen == ["PENDING", "SUCCESS"]
+    assert route.call_count == 7
+    # Backing off 1, 2, 4, 8, 15 s (each shortened by up to a quarter; the clock draws the
+    # middle, 1/8) and never less than the schedule's own wait, between failed polls.
+    assert clock.waits[1:6] == pytest.approx([0.875, 1.75, 3.5, 7.0, 13.125])
+
+
+@pytest.mark.parametrize("status_code", [400, 401, 402, 403, 404, 422])
+async def test_errors_that_cannot_heal_end_the_watch_at_once(
+    client: AsyncCambClient, router: respx.Router, no_wait: None, status_code: int
+) -> None:
+    """A 4xx other than 408, 409 and 429 ends the watch with its error, with no more polls."""
+    route = router.get("/tts/abc").mock(side_effect=[answer("PENDING"), httpx.Response(status_code)])
+    with pytest.raises(CambError) as caught:
+        await client.wait("abc")
+    assert getattr(caught.value, "status_code", None) == status_code
+    assert route.call_count == 2
+
+
+async def test_no_answer_before_first_contact_ends_the_watch_at_once(
+    router: respx.Router, no_wait: None
+) -> None:
+    """A client that never reached the API (a wrong base_url) fails in one poll, not after the deadline."""
+    route = router.get("/tts/abc").mock(side_effect=httpx.ConnectError("name does not resolve"))
+    async with make_client(router, max_retries=0) as camb:
+        with pytest.raises(APIConnectionError) as caught:
+            await camb.wait("abc")
+    assert caught.value.before_first_contact
+    assert route.call_count == 1
+
+
+async def test_max_outage_zero_ends_the_watch_at_the_first_failed_poll(
+    router: respx.Router, no_wait: None
+) -> None:
+    """max_outage=0 gives the first error that survives the request's retries."""
+    route = router.get("/tts/abc").mock(side_effect=[answer("PENDING"), httpx.Response(500)])
+    async with make_client(router, max_retries=0, max_outage=0) as camb:
+        with pytest.raises(InternalServerError):
+            await camb.wait("abc")
+    assert route.call_count == 2
+
+
+async def test_max_outage_bounds_how_long_failures_are_ridden_out(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With max_outage=30, polls failing for 30 s end the watch with the last error."""
+    clock = VirtualClock(monkeypatch)
+    router.get("/tts/abc").mock(
+        side_effect=scripted(lambda: answer("PENDING"), *[lambda: httpx.Response(503)] * 50)
+    )
+    async with make_client(router, max_retries=0, max_outage=30.0) as camb:
+        with pytest.raises(InternalServerError):
+            await camb.wait("abc")
+    failing = sum(clock.waits[1:])
+    assert 30.0 <= failing < 30.0 + 15.0
+
+
+async def test_deadline_during_an_outage_names_the_last_error(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the deadline passes while polls fail, the WatchTimeoutError says so and chains the last error."""
+    VirtualClock(monkeypatch)
+    router.get("/tts/abc").mock(
+        side_effect=scripted(lambda: answer("PENDING"), *[lambda: httpx.Response(500)] * 99)
+    )
+    async with make_client(router, max_retries=0) as camb:
+        with pytest.raises(WatchTimeoutError, match="polls were failing: InternalServerError") as caught:
+            await camb.wait("abc", timeout=60.0)
+    assert isinstance(caught.value.__cause__, InternalServerError)
+    assert caught.value.last_error is caught.value.__cause__
+    assert caught.value.last_status is not None
+    assert caught.value.last_status.status == "PENDING"
+
+
+def test_bad_max_outage_is_refused() -> None:
+    """max_outage must be a number of seconds >= 0, or None."""
+    for bad in (-1, "10", True, math.nan):
+        with pytest.raises(ValueError, match="max_outage"):
+            AsyncCambClient(API_KEY, base_url=BASE_URL, max_outage=bad)  # type: ignore[arg-type]

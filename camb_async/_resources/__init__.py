@@ -7,8 +7,7 @@ subclass (its endpoints and its ``create``); registering it here makes it a
 
 from __future__ import annotations
 
-from typing import Literal
-
+from .._handles import TaskFamily
 from ._base import Endpoints, FamilyContext, TaskResource
 from .audio_separation import AudioSeparation
 from .dubbing import Dubbing, DubbingAltFormat
@@ -23,24 +22,6 @@ from .translation import Translation
 from .tts import TTS
 
 __all__ = ["FAMILIES", "Endpoints", "FamilyContext", "TaskFamily", "TaskResource"]
-
-TaskFamily = Literal[
-    "tts",
-    "dubbing",
-    "translation",
-    "transcription",
-    "text_to_sound",
-    "text_to_voice",
-    "audio_separation",
-    "subtitles",
-    "story",
-    "project_setup",
-    "translated_tts",
-    "translated_story",
-    "dubbing_alt_format",
-]
-"""The public names of the task families: each is a client attribute (``client.dubbing``)
-and a ``family=`` value of ``client.status()/watch()/wait()``."""
 
 FAMILIES: dict[str, type[TaskResource]] = {
     cls.endpoints.family: cls

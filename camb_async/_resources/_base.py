@@ -18,22 +18,23 @@ import pydantic
 from .._exceptions import CambError, make_task_error
 from .._models import TaskCreated, TaskState, TaskStatus
 from .._paths import run_id_segment, task_id_segment, validate_task_id
-from .._polling import watch_status
+from .._polling import Follow, Tracked, watch_status
 from .._types import NOT_GIVEN, NotGiven
 from ._fields import check_timeout
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Iterable, Mapping
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 
     import httpx
 
     from .._learning import DurationModel
-    from .._polling import PollSchedule
+    from .._polling import Curve, PollSchedule
     from .._requester import Requester
 
 __all__ = ["Endpoints", "FamilyContext", "TaskResource", "form_fields", "parse_status", "run_id_of"]
 
 R = TypeVar("R")
+K = TypeVar("K")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +62,7 @@ class FamilyContext:
     schedule: PollSchedule
     watch_timeout: float | None
     durations: DurationModel | None
+    max_outage: float | None = None
 
 
 def parse_status(response: httpx.Response) -> TaskStatus:
@@ -137,21 +139,55 @@ class TaskResource:
         Breaking out of the loop, cancelling, or ``aclose()`` on the generator
         stops polling at once and leaves the client usable.
         """
-        context = self._context
-        path = self._status_path(task_id)
-        schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
-        limit = context.watch_timeout if isinstance(timeout, NotGiven) else check_timeout(timeout, "timeout")
-        durations = context.durations
-        family = self.endpoints.family
-        learned = durations.schedule(family, schedule) if durations and interval is None else None
+        limit = (
+            self._context.watch_timeout
+            if isinstance(timeout, NotGiven)
+            else check_timeout(timeout, "timeout")
+        )
+        fetch, schedule, first, on_finish = self._poll_plan(task_id, interval)
         return watch_status(
-            functools.partial(self._requester.request, "GET", path, self._parse_status),
+            fetch,
             task_id=task_id,
             schedule=schedule,
             timeout=limit,
-            first=learned,
-            on_finish=None if durations is None else functools.partial(durations.record, family),
+            first=first,
+            on_finish=on_finish,
+            max_outage=self._context.max_outage,
+            outage=self._requester.outage,
         )
+
+    def _poll_plan(
+        self, task_id: str, interval: float | None
+    ) -> tuple[
+        Callable[[], Awaitable[TaskStatus]], PollSchedule, Curve | None, Callable[[float, float], None] | None
+    ]:
+        """How to follow ``task_id``: its poll, its schedule, a learned first curve and what
+        learns from its end. Checks ``task_id`` and ``interval`` (before any request)."""
+        context = self._context
+        path = self._status_path(task_id)
+        schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
+        durations = context.durations
+        family = self.endpoints.family
+        learned = durations.schedule(family, schedule) if durations and interval is None else None
+        fetch = functools.partial(
+            self._requester.request, "GET", path, self._parse_status, breaker_wait=context.max_outage
+        )
+        on_finish = None if durations is None else functools.partial(durations.record, family)
+        return fetch, schedule, learned, on_finish
+
+    def _tracked(self, task_id: str, key: K) -> Tracked[K]:
+        """``task_id`` followed by a many-task watch, handed back as ``key``."""
+        fetch, schedule, first, on_finish = self._poll_plan(task_id, None)
+        follow = Follow(
+            task_id,
+            schedule,
+            started=0.0,
+            timeout=None,
+            first=first,
+            on_finish=on_finish,
+            max_outage=self._context.max_outage,
+        )
+        return Tracked(key, fetch, follow)
 
     async def wait(
         self,

@@ -1,10 +1,10 @@
 """1,000 watches on one client over real TCP through each fault, a mix of all, and server restarts.
 
 Each run checks every watch against the simulator's own record: it saw the
-task's true final status, or it raised the typed error of the fault that
-exhausted its retries, which the retry policy allows only after
-``max_retries + 1`` faulty answers in a row. Nothing may hang (deadlines
-everywhere), and afterwards the pool holds nothing and serves a fresh burst.
+task's true final status. A poll whose fault outlasts the request's retries
+does not end its watch: the watch rides it out on its schedule, so no watch
+may fail. Nothing may hang (deadlines everywhere), and afterwards the pool
+holds nothing and serves a fresh burst.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import anyio.to_thread
 import httpx
 import pytest
 
-from camb_async import AsyncCambClient, WatchTimeoutError
+from camb_async import AsyncCambClient
 from camb_async.testing import FAULT_KINDS, FaultPlan, Simulator
 
 from .harness import (
-    ERROR_OF_FAULT,
     FIGURES,
     KEY,
     Outcome,
@@ -71,23 +70,16 @@ def _judge(
     errors: collections.Counter[str] = collections.Counter()
     resolved = 0
     assert len(outcomes) == len(task_ids)
+    ridden_out = 0
     for task_id in task_ids:
         outcome = outcomes[task_id]
         faults = answers[f"/apis/tts/{task_id}"]
         if outcome.error is None:
             assert outcome.final == sim.record(task_id).final_status, task_id
-            # Never more faults in a row than retries: each poll got through.
-            assert longest_fault_run(faults) <= MAX_RETRIES, (task_id, faults)
+            # More faults in a row than a request retries: the watch rode them out.
+            ridden_out += longest_fault_run(faults) > MAX_RETRIES
             resolved += 1
             continue
-        assert not isinstance(outcome.error, WatchTimeoutError), outcome.error
-        # A poll gives up only after max_retries + 1 faulty answers in a row,
-        # and raises the error of the last one.
-        last = faults[-(MAX_RETRIES + 1) :]
-        assert len(last) == MAX_RETRIES + 1, (task_id, faults)
-        assert all(fault is not None for fault in last), (task_id, faults)
-        assert last[-1] is not None
-        assert isinstance(outcome.error, ERROR_OF_FAULT[last[-1]]), (outcome.error, faults)
         errors[type(outcome.error).__name__] += 1
     stats = sim.stats()
     FIGURES.add(
@@ -97,20 +89,24 @@ def _judge(
         faults_injected=sum(1 for r in log if r.fault is not None),
         faults=dict(collections.Counter(r.fault for r in log if r.fault is not None)),
         resolved=resolved,
+        ridden_out=ridden_out,
         typed_errors=sum(errors.values()),
         errors=dict(errors),
         lost=len(task_ids) - resolved - sum(errors.values()),
         restarts=stats["restarts"],
         seconds=round(seconds, 1),
     )
-    assert resolved + sum(errors.values()) == len(task_ids)
+    # Every fault the simulator injects is transient: no watch may end with an error.
+    assert not errors, errors
+    assert resolved == len(task_ids)
 
 
 @pytest.mark.parametrize(("scenario", "anyio_backend"), RUNS)
 async def test_thousand_watches_through_faults(
     sim: Simulator, short_backoff: None, scenario: str, anyio_backend: str
 ) -> None:
-    """Every watch reaches its task's true final status, or the typed error of max_retries + 1 faults in a row."""
+    """Every watch reaches its task's true final status: faults that outlast a request's retries
+    are ridden out on the watch's schedule."""
     task_ids = seed_tasks(sim, COUNT, seed=len(scenario), spread=SPREAD)
     sim.set_faults(_plan(scenario, seed=len(scenario)))
     started = time.monotonic()
@@ -121,11 +117,6 @@ async def test_thousand_watches_through_faults(
         seconds = time.monotonic() - started
         _judge(_name(scenario, anyio_backend), sim, task_ids, outcomes, seconds)
         assert sim.stats()["faults_injected"] != 0
-        resolved = sum(1 for o in outcomes.values() if o.error is None)
-        if scenario == "unknown-status":
-            assert resolved == COUNT  # a status the SDK does not know is only "still running"
-        else:
-            assert resolved >= 0.9 * COUNT
         with anyio.fail_after(30):
             await assert_no_leak(client, sim)
 
@@ -134,12 +125,7 @@ async def test_thousand_watches_through_faults(
 async def test_thousand_watches_through_server_restarts(
     sim: Simulator, secret_watch: SecretWatch, anyio_backend: str
 ) -> None:
-    """Two restarts on the same port while 1,000 watches run: every watch reaches its true final status.
-
-    An outage of about 0.3 s is shorter than the two default backoffs a
-    poll waits before giving up (at least 0.375 s + 0.75 s), so the retry
-    policy guarantees that no watch fails.
-    """
+    """Two restarts on the same port while 1,000 watches run: every watch reaches its true final status."""
     task_ids = seed_tasks(sim, COUNT, seed=99, spread=(0.5, 4.0))
     retries_before = collections.Counter(secret_watch.retries)
     started = time.monotonic()

@@ -1,0 +1,128 @@
+"""Outages of the API during 1,000 watches over real TCP: ridden out, without hammering the server.
+
+The simulator stops serving for a while (connections refused) and comes back
+on the same port. Every watch must end with its task's true final status when
+the outage is shorter than its deadline, or with a ``WatchTimeoutError`` that
+names the outage when it is longer; while the API is down the client's circuit
+breaker keeps its connection attempts to about two a second, counted on the
+client side by a transport that wraps httpx's own.
+"""
+
+from __future__ import annotations
+
+import collections
+import time
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+import httpx
+import pytest
+
+from camb_async import APIConnectionError, AsyncCambClient, WatchTimeoutError
+from camb_async._constants import default_limits
+
+from .harness import FIGURES, KEY, Outcome, seed_tasks, watch_all
+
+if TYPE_CHECKING:
+    from camb_async.testing import Simulator
+
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+
+COUNT = 1_000
+INTERVAL = 0.2
+
+
+class CountingTransport(httpx.AsyncBaseTransport):
+    """httpx's own transport, noting when each attempt was made and whether it connected."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.AsyncHTTPTransport(limits=default_limits(80))
+        self.attempts: list[tuple[float, bool]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            response = await self.inner.handle_async_request(request)
+        except httpx.ConnectError:
+            self.attempts.append((time.monotonic(), False))
+            raise
+        self.attempts.append((time.monotonic(), True))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+async def run_with_outage(
+    sim: Simulator, *, downtime: float, timeout: float, spread: tuple[float, float]
+) -> tuple[dict[str, Outcome], list[str], CountingTransport, tuple[float, float]]:
+    """1,000 watches of tasks ending within ``spread`` s; the API goes down 1 s in, for ``downtime`` s."""
+    task_ids = seed_tasks(sim, COUNT, seed=int(downtime * 10), spread=spread)
+    transport = CountingTransport()
+    window: list[float] = []
+    async with (
+        httpx.AsyncClient(transport=transport) as http,
+        AsyncCambClient(KEY, base_url=sim.url, http_client=http) as client,
+    ):
+
+        async def outage() -> None:
+            await anyio.sleep(1.0)
+            await anyio.to_thread.run_sync(sim.stop)
+            window.append(time.monotonic())
+            await anyio.sleep(downtime)
+            window.append(time.monotonic())
+            await anyio.to_thread.run_sync(sim.start)
+
+        with anyio.fail_after(timeout + downtime + 60):
+            async with anyio.create_task_group() as group:
+                group.start_soon(outage)
+                outcomes = await watch_all(client, task_ids, interval=INTERVAL, timeout=timeout)
+    return outcomes, task_ids, transport, (window[0], window[1])
+
+
+def attempts_while_down(transport: CountingTransport, window: tuple[float, float]) -> list[float]:
+    """When connections were tried during the outage, after its first second (the first second
+    holds the burst of requests that were in flight when it began)."""
+    start, end = window
+    return [at for at, _ in transport.attempts if start + 1.0 <= at <= end]
+
+
+@pytest.mark.parametrize("downtime", [0.5, 2.5, 10.0, 60.0])
+async def test_watches_ride_out_an_outage_shorter_than_their_deadline(
+    sim: Simulator, downtime: float
+) -> None:
+    """Every watch ends with its task's true final status, and the client tries at most about
+    two connections a second while the API is down."""
+    outcomes, task_ids, transport, window = await run_with_outage(
+        sim, downtime=downtime, timeout=downtime + 120.0, spread=(0.5, 4.0)
+    )
+    errors = collections.Counter(repr(o.error)[:120] for o in outcomes.values() if o.error is not None)
+    assert not errors, errors
+    for task_id in task_ids:
+        assert outcomes[task_id].final == sim.record(task_id).final_status, task_id
+    tried = attempts_while_down(transport, window)
+    refused = sum(1 for _, ok in transport.attempts if not ok)
+    FIGURES.add(
+        f"outage {downtime:g} s",
+        tasks=COUNT,
+        resolved=COUNT,
+        lost=0,
+        requests=len(transport.attempts),
+        refused=refused,
+        attempts_per_second_while_down=round(len(tried) / max(downtime - 1.0, 1.0), 2),
+    )
+    assert refused > 0, "no request met the outage: the test proved nothing"
+    assert len(tried) <= 2.0 * max(downtime - 1.0, 0.0) + 3
+
+
+async def test_an_outage_longer_than_the_deadline_ends_watches_naming_it(sim: Simulator) -> None:
+    """Watches whose deadline passes during the outage raise WatchTimeoutError caused by the connection error."""
+    outcomes, _, _, _ = await run_with_outage(sim, downtime=8.0, timeout=5.0, spread=(30.0, 40.0))
+    kinds: collections.Counter[str] = collections.Counter()
+    for outcome in outcomes.values():
+        error: Any = outcome.error
+        assert isinstance(error, WatchTimeoutError), error
+        kinds[type(error.__cause__).__name__] += 1
+        assert isinstance(error.__cause__, APIConnectionError), error.__cause__
+        assert error.last_error is error.__cause__
+    FIGURES.add("outage past the deadline", tasks=COUNT, timed_out=COUNT, causes=dict(kinds))

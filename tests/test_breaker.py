@@ -1,0 +1,119 @@
+"""The client-wide circuit breaker: opens after consecutive failures, one probe at a time, releases all."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import anyio
+import anyio.lowlevel
+import httpx
+import pytest
+from support import make_client
+
+from camb_async import APIConnectionError
+from camb_async._breaker import BreakerOpenError, CircuitBreaker
+
+if TYPE_CHECKING:
+    import respx
+
+pytestmark = pytest.mark.anyio
+
+FAILURE = httpx.ConnectError("refused")
+
+
+def opened(threshold: int = 3, first_pause: float = 0.01, max_pause: float = 0.04) -> CircuitBreaker:
+    """A breaker already open after ``threshold`` failures."""
+    breaker = CircuitBreaker(threshold=threshold, first_pause=first_pause, max_pause=max_pause)
+    for _ in range(threshold):
+        breaker.failed(False, FAILURE)
+    assert breaker.is_open
+    return breaker
+
+
+async def test_closed_breaker_admits_at_once() -> None:
+    """Below the threshold every request goes, none as a probe."""
+    breaker = CircuitBreaker(threshold=3)
+    breaker.failed(False, FAILURE)
+    breaker.failed(False, FAILURE)
+    breaker.succeeded(False)
+    breaker.failed(False, FAILURE)
+    breaker.failed(False, FAILURE)
+    assert not breaker.is_open  # an answer in between resets the count
+    assert await breaker.admit(0) is False
+
+
+async def test_open_breaker_lets_one_probe_at_a_time(caplog: pytest.LogCaptureFixture) -> None:
+    """Open: after the pause, exactly one waiter becomes the probe; the others wait until it ends."""
+    with caplog.at_level(logging.WARNING, "camb_async"):
+        breaker = opened()
+    assert "the API looks down" in caplog.text
+    probes: list[bool] = []
+
+    async def request() -> None:
+        probes.append(await breaker.admit(None))
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(request)
+        with anyio.fail_after(2):
+            while not probes:  # noqa: ASYNC110 (the breaker has no event to show a probe went)
+                await anyio.sleep(0.005)
+        await anyio.sleep(0.05)
+        assert probes == [True]  # four still wait behind the probe
+        with caplog.at_level(logging.INFO, "camb_async"):
+            breaker.succeeded(True)
+    assert probes == [True, False, False, False, False]
+    assert not breaker.is_open
+    assert "answers again" in caplog.text
+
+
+async def test_failed_probe_doubles_the_pause_up_to_the_maximum() -> None:
+    """Each failed probe doubles the pause before the next one, up to max_pause."""
+    breaker = opened(first_pause=0.01, max_pause=0.04)
+    pauses: list[float] = []
+    for _ in range(4):
+        started = anyio.current_time()
+        assert await breaker.admit(None) is True
+        pauses.append(anyio.current_time() - started)
+        breaker.failed(True, FAILURE)
+    assert pauses[0] <= 0.015
+    assert 0.015 <= pauses[1] <= 0.05  # 0.02, less up to a quarter
+    assert 0.03 <= pauses[3] <= 0.06  # capped at 0.04
+
+
+async def test_waiting_longer_than_max_wait_raises() -> None:
+    """A request that may wait only so long on an open breaker raises BreakerOpenError, unsent."""
+    breaker = opened(first_pause=10.0)
+    with anyio.fail_after(2), pytest.raises(BreakerOpenError):
+        await breaker.admit(0.05)
+
+
+async def test_an_abandoned_probe_lets_another_probe() -> None:
+    """A probe cancelled without an outcome frees the probe's place at once."""
+    breaker = opened()
+    assert await breaker.admit(None) is True
+    breaker.abandoned(True)
+    with anyio.fail_after(1):
+        assert await breaker.admit(None) is True
+
+
+async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.Router) -> None:
+    """Once the API stopped answering, a request other than a poll waits on the breaker at most
+    its read timeout, then raises an APIConnectionError saying it was not sent."""
+    route = router.get("/tts/abc").mock(
+        side_effect=[httpx.Response(200, json={"status": "PENDING"})] + [FAILURE] * 5
+    )
+    async with make_client(router, max_retries=0, timeout=httpx.Timeout(5.0, read=0.1)) as camb:
+        await camb.status("abc")
+        for _ in range(5):
+            with pytest.raises(APIConnectionError):
+                await camb.status("abc")
+        state = camb._requester._loop_state()
+        assert state.breaker.is_open
+        state.breaker._next_probe = anyio.current_time() + 10  # no probe during this test
+        with anyio.fail_after(2), pytest.raises(APIConnectionError, match="was not sent") as caught:
+            await camb.status("abc")
+    assert route.call_count == 6
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert not caught.value.before_first_contact
