@@ -20,7 +20,7 @@ import inspect
 import os
 import pathlib
 import tempfile
-from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 import anyio
 import anyio.to_thread
@@ -31,7 +31,7 @@ from ._retry import should_retry_exception
 from ._transport import true_transport_error
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+    from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 
     from ._requester import Requester
 
@@ -67,17 +67,25 @@ async def download(
     params: Mapping[str, str | int | bool] | None = None,
 ) -> int:
     """Stream ``GET source`` (a path under the API, or a URL) into ``to``; return the bytes written."""
-    if isinstance(to, (str, os.PathLike)):
-        target = pathlib.Path(os.fspath(to))
-        if await anyio.Path(target).is_dir():
-            raise IsADirectoryError(f"download target {str(target)!r} is a directory; name a file")
-        if not await anyio.Path(target.parent).is_dir():
-            raise FileNotFoundError(f"download target's folder {str(target.parent)!r} does not exist")
+    target = await anyio.to_thread.run_sync(check_destination, to)
+    if target is not None:
         return await _to_path(requester, source, target, params)
-    write = getattr(to, "write", None)
-    if not callable(write):
+    return await _to_file(requester, source, to.write, params)  # type: ignore[union-attr]
+
+
+def check_destination(to: object) -> pathlib.Path | None:
+    """The target path of a download to a path (``None`` for a file object), or the error
+    of a target that cannot be written: checked before any request."""
+    if isinstance(to, (str, os.PathLike)):
+        target = pathlib.Path(os.fspath(to))  # pyright: ignore[reportUnknownArgumentType]
+        if target.is_dir():
+            raise IsADirectoryError(f"download target {str(target)!r} is a directory; name a file")
+        if not target.parent.is_dir():
+            raise FileNotFoundError(f"download target's folder {str(target.parent)!r} does not exist")
+        return target
+    if not callable(getattr(to, "write", None)):
         raise TypeError(f"to must be a path or a binary file object, not {type(to).__name__}")
-    return await _to_file(requester, source, write, params)
+    return None
 
 
 async def read_all(
@@ -101,6 +109,7 @@ async def _to_path(
 ) -> int:
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     temporary = pathlib.Path(name)
+    os.chmod(fd, 0o666 & ~_umask())  # as open() would create it, not mkstemp's owner-only 0600
     try:
         async with await anyio.open_file(fd, "wb") as file:
 
@@ -119,6 +128,13 @@ async def _to_path(
         _remove(temporary)
         raise
     return written
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, and setting it back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _remove(path: pathlib.Path) -> None:
@@ -189,7 +205,7 @@ class _Chunks:
     def __init__(self, requester: Requester, response: httpx.Response) -> None:
         self._requester = requester
         self._response = response
-        self._chunks = response.aiter_bytes()
+        self._chunks = cast("AsyncGenerator[bytes, None]", response.aiter_bytes())
         self._delivered = 0
 
     def __aiter__(self) -> _Chunks:
@@ -212,8 +228,12 @@ class _Chunks:
         self._delivered += len(chunk)
         return chunk
 
+    async def aclose(self) -> None:
+        """Close the body's iterator (the response itself is closed by its ``stream``)."""
+        await self._chunks.aclose()
 
-def stream_chunks(requester: Requester, response: httpx.Response) -> AsyncIterator[bytes]:
+
+def stream_chunks(requester: Requester, response: httpx.Response) -> _Chunks:
     """The chunks of ``response``'s body as they arrive (see ``Requester.stream``)."""
     return _Chunks(requester, response)
 
@@ -221,7 +241,7 @@ def stream_chunks(requester: Requester, response: httpx.Response) -> AsyncIterat
 class _Text:
     """The body of an open streamed answer as text, decoded as it arrives."""
 
-    def __init__(self, chunks: AsyncIterator[bytes], encoding: str) -> None:
+    def __init__(self, chunks: _Chunks, encoding: str) -> None:
         self._chunks = chunks
         self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         self._done = False
@@ -242,8 +262,12 @@ class _Text:
                 return text
         raise StopAsyncIteration
 
+    async def aclose(self) -> None:
+        """Close the body's iterator."""
+        await self._chunks.aclose()
 
-def stream_text(requester: Requester, response: httpx.Response) -> AsyncIterator[str]:
+
+def stream_text(requester: Requester, response: httpx.Response) -> _Text:
     """The text of ``response``'s body as it arrives, in its charset (UTF-8 if none)."""
     encoding = response.charset_encoding or "utf-8"
     try:

@@ -46,7 +46,7 @@ from ._transport import running_on_asyncio, true_transport_error
 from ._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Callable, Mapping
+    from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
     from ._transport import HttpClientBuilder
 
@@ -178,7 +178,7 @@ class Requester:
         *,
         json: object = None,
         params: Mapping[str, str | int | bool] | None = None,
-        files: Mapping[str, Any] | None = None,
+        files: Sequence[tuple[str, Any]] | None = None,
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         breaker_wait: float | NotGiven | None = NOT_GIVEN,
@@ -201,7 +201,11 @@ class Requester:
             if self.lifecycle.closed:
                 raise ClientClosedError("the client was closed while the request waited to retry")
             try:
-                response = await self._send(state, method, url, options, wait)
+                if files is None:
+                    response = await self._send(state, method, url, options, wait)
+                else:  # an upload: a transfer slot, apart from the polls' limit and round trips
+                    async with state.transfers:
+                        response = await self._send(state, method, url, options, wait, transfer=True)
             except httpx.HTTPError as raised:
                 exc = true_transport_error(raised)
                 if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
@@ -235,7 +239,7 @@ class Requester:
         *,
         json: object,
         params: Mapping[str, str | int | bool] | None,
-        files: Mapping[str, Any] | None,
+        files: Sequence[tuple[str, Any]] | None,
         data: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         if json is None and params is None and files is None and data is None:
@@ -252,10 +256,17 @@ class Requester:
         return options
 
     async def _send(
-        self, state: _LoopState, method: str, url: str, options: dict[str, Any], breaker_wait: float | None
+        self,
+        state: _LoopState,
+        method: str,
+        url: str,
+        options: dict[str, Any],
+        breaker_wait: float | None,
+        *,
+        transfer: bool = False,
     ) -> httpx.Response:
         """Send once through the pool, within the client's limit on requests in flight
-        and once the circuit breaker lets it."""
+        (a ``transfer`` holds a transfer slot instead) and once the circuit breaker lets it."""
         with anyio.CancelScope() as scope:
             state.sending.add(scope)
             limiter = state.limiter
@@ -263,19 +274,25 @@ class Requester:
             try:
                 probe = breaker.is_open and await self._admit(state, breaker_wait, method, url)
                 try:
-                    # A free slot is taken without a checkpoint (an extra turn of the
-                    # event loop per request); the request itself checkpoints soon after.
-                    if not limiter.try_acquire():
-                        await limiter.acquire()
-                    try:
+                    if transfer:
                         await _honour_pause(state)
-                        # Never follow a redirect, whatever the http_client says: httpx drops only
-                        # Authorization on a redirect to another host, so x-api-key would go along.
-                        sent = time.perf_counter()
                         response = await state.http.request(method, url, follow_redirects=False, **options)
-                        limiter.observe(time.perf_counter() - sent)
-                    finally:
-                        limiter.release()
+                    else:
+                        # A free slot is taken without a checkpoint (an extra turn of the
+                        # event loop per request); the request itself checkpoints soon after.
+                        if not limiter.try_acquire():
+                            await limiter.acquire()
+                        try:
+                            await _honour_pause(state)
+                            # Never follow a redirect, whatever the http_client says: httpx drops only
+                            # Authorization on a redirect to another host, so x-api-key would go along.
+                            sent = time.perf_counter()
+                            response = await state.http.request(
+                                method, url, follow_redirects=False, **options
+                            )
+                            limiter.observe(time.perf_counter() - sent)
+                        finally:
+                            limiter.release()
                 except httpx.TransportError as exc:
                     breaker.failed(probe, exc)
                     raise

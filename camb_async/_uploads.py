@@ -30,15 +30,18 @@ FilePart: TypeAlias = "tuple[str, IO[bytes], str]"
 
 @contextlib.contextmanager
 def open_uploads(
-    files: Mapping[str, FileInput | None], call: str
+    files: Mapping[str, FileInput | None], call: str, *, optional: frozenset[str] = frozenset()
 ) -> Generator[dict[str, FilePart], None, None]:
     """The multipart file parts for ``files`` (form field -> file), paths opened
-    for the duration of the ``with`` block; ``None`` values are left out."""
+    for the duration of the ``with`` block. A field in ``optional`` may be
+    ``None`` (it is left out); any other ``None`` is a ``TypeError``."""
     with contextlib.ExitStack() as stack:
         parts: dict[str, FilePart] = {}
         for field, value in files.items():
             if value is not None:
                 parts[field] = _part(value, field, call, stack)
+            elif field not in optional:
+                raise TypeError(f"{call}: {field} is required: a path or a binary file object")
         yield parts
 
 
@@ -55,6 +58,11 @@ def _part(value: object, field: str, call: str, stack: contextlib.ExitStack) -> 
         raise TypeError(f"{call}: {field} must be a path or a binary file object, not {type(value).__name__}")
     if isinstance(value, io.TextIOBase):
         raise TypeError(f"{call}: {field} is a text file; open it in binary mode ('rb')")
+    if getattr(value, "closed", False):
+        raise ValueError(f"{call}: {field} is a closed file")
+    readable = getattr(value, "readable", None)
+    if callable(readable) and not readable():
+        raise TypeError(f"{call}: {field} is not open for reading; open it with 'rb'")
     name = pathlib.Path(str(getattr(value, "name", "") or field)).name or field
     return name, cast("IO[bytes]", value), _content_type(name)
 

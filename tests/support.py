@@ -99,3 +99,40 @@ def refused_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/apis"
+
+
+def parse_multipart(
+    request: httpx.Request,
+) -> tuple[dict[str, str | list[str]], dict[str, tuple[str, bytes]]]:
+    """A ``multipart/form-data`` request's form fields (strings; a repeated field as the list
+    of its values) and file parts (field -> ``(filename, bytes)``), read with the stdlib
+    ``email`` parser. Fails the test if the body is not multipart."""
+    import email.parser
+    import email.policy
+
+    content_type = request.headers.get("content-type", "")
+    assert content_type.startswith("multipart/form-data"), f"not a multipart body: {content_type!r}"
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + request.content)
+    assert message.is_multipart()
+    fields: dict[str, str | list[str]] = {}
+    files: dict[str, tuple[str, bytes]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        assert isinstance(name, str), f"a part without a name: {part!r}"
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        filename = part.get_filename()
+        if filename is not None:
+            assert name not in files, f"file part {name!r} sent twice"
+            files[name] = (filename, payload)
+            continue
+        value = payload.decode()
+        before = fields.get(name)
+        if before is None:
+            fields[name] = value
+        elif isinstance(before, list):
+            before.append(value)
+        else:
+            fields[name] = [before, value]
+    return fields, files

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .._polling import Curve, PollSchedule
     from .._requester import Requester
 
-__all__ = ["Endpoints", "FamilyContext", "TaskResource", "form_fields", "parse_status", "run_id_of"]
+__all__ = ["Endpoints", "FamilyContext", "TaskResource", "multipart", "parse_status", "run_id_of"]
 
 R = TypeVar("R")
 K = TypeVar("K")
@@ -232,9 +232,12 @@ class TaskResource:
         path = path or f"/{self.endpoints.segment}"
         if files is None:
             fields = body.model_dump(mode="json", exclude_none=True, by_alias=True)
-            return await self._requester.request("POST", path, _parse_task_id, json=fields)
-        form = form_fields(body)
-        return await self._requester.request("POST", path, _parse_task_id, data=form, files=files)
+            return await self._requester.request("POST", path, self._parse_created, json=fields)
+        return await self._requester.request("POST", path, self._parse_created, files=multipart(body, files))
+
+    def _parse_created(self, response: httpx.Response) -> str:
+        """A create's answer: the new task's id."""
+        return _parse_task_id(response)
 
     async def _result(
         self,
@@ -305,16 +308,17 @@ def _keyed_by_run_id(response: httpx.Response, adapter: pydantic.TypeAdapter[R])
     return {run_id: adapter.validate_python(value) for run_id, value in raw.items()}
 
 
-def form_fields(body: pydantic.BaseModel) -> dict[str, str | list[str]]:
-    """A body model as multipart form fields: booleans as ``true``/``false``, lists as
-    repeated fields, nested objects as JSON text; unset (``None``) fields left out."""
-    fields: dict[str, str | list[str]] = {}
+def multipart(body: pydantic.BaseModel, files: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """A body model and file parts as one multipart form: fields as parts without a file
+    name (booleans as ``true``/``false``, lists as repeated parts, nested objects as JSON
+    text, unset fields left out), then the files. Always multipart, even with no file:
+    the API reads these endpoints' bodies as multipart forms only."""
+    parts: list[tuple[str, Any]] = []
     for name, value in body.model_dump(mode="json", exclude_none=True, by_alias=True).items():
-        if isinstance(value, list):
-            fields[name] = [_form_value(v) for v in cast("list[object]", value)]
-        else:
-            fields[name] = _form_value(value)
-    return fields
+        values = cast("list[object]", value) if isinstance(value, list) else [value]
+        parts.extend((name, (None, _form_value(item))) for item in values)
+    parts.extend(files.items())
+    return parts
 
 
 def _form_value(value: object) -> str:

@@ -8,20 +8,26 @@ type, else ``ValueError``, each naming the call and the fields.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Generator, Sequence
 from typing import Annotated, Any, TypeVar
 
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from .._languages import language_id, language_locale
+
 __all__ = [
     "Body",
     "Id",
     "Language",
+    "LanguageId",
+    "LanguageLocale",
     "ProjectFields",
     "Text",
     "build",
     "check_timeout",
+    "named",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -51,6 +57,10 @@ Id = Annotated[int, Field(ge=0)]
 """A numeric id of the API (voice, folder, dictionary, run)."""
 Language = Annotated[int | str, AfterValidator(_language)]
 """A language: its int id (``1`` is en-us) or its locale string (``"en-us"``)."""
+LanguageId = Annotated[int | str, AfterValidator(_language), AfterValidator(language_id)]
+"""A language the API takes only as its int id: a locale is converted (unknown: ``ValueError``)."""
+LanguageLocale = Annotated[int | str, AfterValidator(_language), AfterValidator(language_locale)]
+"""A language the API takes only as a locale: an int id is converted (unknown: ``ValueError``)."""
 
 
 class Body(BaseModel):
@@ -87,13 +97,14 @@ def _is_type_error(kind: str) -> bool:
     return kind.endswith("_type") or kind in _TYPE_ERRORS
 
 
+def _is_union_branch(part: str) -> bool:
+    """A location step that names a union member or a validator, not a field."""
+    return part in ("int", "str") or part.startswith(("function-after[", "union["))
+
+
 def _problem(err: Any) -> str:
     # A union reports one error per member (``language.int``, ``language.str``): name the field once.
-    loc = [
-        str(part)
-        for part in err["loc"]
-        if part not in ("int", "str", "function-after[_language(), union[int,str]]")
-    ]
+    loc = [str(part) for part in err["loc"] if not (isinstance(part, str) and _is_union_branch(part))]
     where = ".".join(loc) or "body"
     if err["type"] == "missing":
         return f"{where} is required"
@@ -103,6 +114,18 @@ def _problem(err: Any) -> str:
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     message = str(err["msg"]).removeprefix("Value error, ")
     return f"{where}: {message} (got {shown})"
+
+
+@contextlib.contextmanager
+def named(call: str) -> Generator[None, None, None]:
+    """Raise a ``TypeError``/``ValueError`` of the block with ``call`` named in front,
+    as ``build`` names it (checks of path parts, made outside a body model)."""
+    try:
+        yield
+    except (TypeError, ValueError) as exc:
+        if str(exc).startswith(call):
+            raise
+        raise type(exc)(f"{call}: {exc}") from None
 
 
 def check_timeout(value: object, name: str) -> float | None:

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from .._paths import path_segment, run_id_segment
 from ._base import Endpoints, TaskResource
-from ._fields import Body, Id, Language, ProjectFields, Text, build
+from ._fields import Body, Id, Language, ProjectFields, Text, build, named
 from ._models import Result, TranscriptSegment
 
 __all__ = [
@@ -167,8 +167,10 @@ class DubbingAltFormat(TaskResource):
     ) -> str:
         """Start rendering dub ``run_id`` in ``language`` as ``output_format``
         (``POST /dub-alt-format/{run_id}/{language}``); return the task id."""
-        body = build(_AltFormatBody, "dubbing_alt_format.create()", output_format=output_format)
-        path = f"/dub-alt-format/{run_id_segment(run_id)}/{path_segment(language, 'language')}"
+        call = "dubbing_alt_format.create()"
+        body = build(_AltFormatBody, call, output_format=output_format)
+        with named(call):
+            path = f"/dub-alt-format/{run_id_segment(run_id)}/{path_segment(language, 'language')}"
         return await self._create(body, path=path)
 
     async def result(self, run_id: int) -> DubbingResult | dict[str, DubbingResult]:

@@ -10,8 +10,8 @@ from pydantic import Field
 
 from .._paths import run_id_segment
 from .._uploads import FileInput, open_uploads
-from ._base import form_fields
-from ._fields import Body, Language, Text, build
+from ._base import multipart
+from ._fields import Body, LanguageId, Text, build
 from ._models import Result
 
 if TYPE_CHECKING:
@@ -35,10 +35,11 @@ class Folder(Result):
 
 
 class TermTranslation(Body):
-    """One language's wording of a dictionary term, as sent."""
+    """One language's wording of a dictionary term, as sent (``language`` as an int id or
+    a locale; the API takes the id)."""
 
     translation: Text
-    language: Language
+    language: LanguageId
 
 
 class _TermText(Result):
@@ -112,7 +113,7 @@ class Folders(_Resource):
             params["search_query"] = search
         return await self._get("/folders", _FOLDERS, params or None)
 
-    async def create(self, name: str) -> pydantic.JsonValue:
+    async def create(self, *, name: str) -> pydantic.JsonValue:
         """Create a folder (``POST /folders/create``); the API's answer, as JSON."""
         body = build(_FolderBody, "folders.create()", folder_name=name)
         return await self._requester.request("POST", "/folders/create", _parse_json, json=body.model_dump())
@@ -158,7 +159,7 @@ class Dictionaries(_Resource):
         )
         with open_uploads({"dictionary_file": file}, "dictionaries.create_from_file()") as files:
             return await self._requester.request(
-                "POST", "/dictionaries/create-from-file", _parse_json, data=form_fields(body), files=files
+                "POST", "/dictionaries/create-from-file", _parse_json, files=multipart(body, files)
             )
 
     async def delete(self, dictionary_id: int) -> pydantic.JsonValue:

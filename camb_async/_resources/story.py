@@ -10,8 +10,8 @@ from pydantic import Field
 
 from .._paths import path_segment, run_id_segment
 from .._uploads import FileInput, open_uploads
-from ._base import Endpoints, TaskResource, form_fields
-from ._fields import Body, Id, Language, build
+from ._base import Endpoints, TaskResource, multipart
+from ._fields import Body, Id, LanguageId, build, named
 from ._models import Result
 
 if TYPE_CHECKING:
@@ -32,12 +32,18 @@ class StorySetup(Result):
     story_details: dict[str, pydantic.JsonValue] = Field(default_factory=dict)
 
 
+class _Created(Result):
+    task_id: str | None = None
+    run_id: int | None = None
+
+
+_CREATED: pydantic.TypeAdapter[_Created] = pydantic.TypeAdapter(_Created)
 _RESULT: pydantic.TypeAdapter[StoryResult] = pydantic.TypeAdapter(StoryResult)
 _SETUP: pydantic.TypeAdapter[StorySetup] = pydantic.TypeAdapter(StorySetup)
 
 
 class _StoryBody(Body):
-    source_language: Language
+    source_language: LanguageId
     title: str | None = None
     description: str | None = None
     narrator_voice_id: Id | None = None
@@ -57,6 +63,16 @@ class Story(TaskResource):
 
     def _body(self, call: str, **fields: object) -> _StoryBody:
         return build(_StoryBody, call, **fields)
+
+    def _parse_created(self, response: httpx.Response) -> str:
+        """A task id; an answer that is a finished setup names its run instead."""
+        answer = _CREATED.validate_json(response.content)
+        if answer.task_id is None and answer.run_id is not None:
+            raise ValueError(
+                f"the API answered a finished story setup (run_id {answer.run_id}) instead of a task id; "
+                "story.setup() returns such answers"
+            )
+        return super()._parse_created(response)
 
     async def create(
         self,
@@ -114,9 +130,7 @@ class Story(TaskResource):
             return _SETUP.validate_json(response.content)
 
         with open_uploads({"file": file}, "story.setup()") as files:
-            return await self._requester.request(
-                "POST", "/story-setup", parse, data=form_fields(body), files=files
-            )
+            return await self._requester.request("POST", "/story-setup", parse, files=multipart(body, files))
 
     async def result(self, run_id: int, *, include_transcript: bool | None = None) -> StoryResult:
         """A finished story (``GET /story-result/{run_id}``)."""
@@ -129,7 +143,7 @@ class Story(TaskResource):
 
 
 class _TranslateBody(Body):
-    target_language: Language
+    target_language: LanguageId
 
 
 class TranslatedStory(TaskResource):
@@ -140,8 +154,11 @@ class TranslatedStory(TaskResource):
     async def create(self, *, run_id: int, target_language: int | str) -> str:
         """Start translating story ``run_id`` into ``target_language``
         (``POST /translated-story/{run_id}``); return the task id."""
-        body = build(_TranslateBody, "translated_story.create()", target_language=target_language)
-        return await self._create(body, path=f"/translated-story/{run_id_segment(run_id)}")
+        call = "translated_story.create()"
+        body = build(_TranslateBody, call, target_language=target_language)
+        with named(call):
+            path = f"/translated-story/{run_id_segment(run_id)}"
+        return await self._create(body, path=path)
 
     async def result(
         self, run_id: int, *, target_language: int | str, include_transcript: bool | None = None

@@ -82,7 +82,9 @@ class Transcription(TaskResource):
             project_description=project_description,
             folder_id=folder_id,
         )
-        with open_uploads({"media_file": media}, "transcription.create()") as files:
+        with open_uploads(
+            {"media_file": media}, "transcription.create()", optional=frozenset({"media_file"})
+        ) as files:
             return await self._create(body, files=files)
 
     async def result(

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, overload
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer
+import anyio.to_thread
+from pydantic import BaseModel, ConfigDict, Field
 
-from .._download import download, read_all, stream_chunks
-from .._languages import language_id, language_locale
+from .._download import check_destination, download, read_all, stream_chunks
 from .._types import NOT_GIVEN, NotGiven
 from ._base import Endpoints, run_id_of
-from ._fields import Body, Id, Language, ProjectFields, Text, build
+from ._fields import Body, Id, LanguageId, LanguageLocale, ProjectFields, Text, build
 from ._files import FILE_URL, FileResults, FileUrl
 
 if TYPE_CHECKING:
@@ -28,13 +28,9 @@ SpeechModel = Literal["mars-pro", "mars-flash", "mars-instruct", "mars-8.1-pro-b
 class _TtsBody(ProjectFields):
     text: Text
     voice_id: Id
-    language: Language
+    language: LanguageId  # POST /tts takes the int id
     gender: int | None = None
     age: Annotated[int, Field(ge=0)] | None = None
-
-    @field_serializer("language")
-    def _as_id(self, language: int | str) -> int:
-        return language_id(language)  # POST /tts takes the int id
 
 
 class OutputConfiguration(BaseModel):
@@ -89,17 +85,13 @@ class InferenceOptions(BaseModel):
 class _StreamBody(Body):
     text: Text
     voice_id: Id
-    language: Language
+    language: LanguageLocale  # POST /tts-stream takes a locale
     speech_model: SpeechModel | None = None
     user_instructions: str | None = None
     enhance_named_entities_pronunciation: bool | None = None
     output_configuration: OutputConfiguration | None = None
     voice_settings: VoiceSettings | None = None
     inference_options: InferenceOptions | None = None
-
-    @field_serializer("language")
-    def _as_locale(self, language: int | str) -> str:
-        return language_locale(language)  # POST /tts-stream takes a locale string
 
 
 class TTS(FileResults):
@@ -141,7 +133,6 @@ class TTS(FileResults):
             project_description=project_description,
             folder_id=folder_id,
         )
-        language_id(body.language)  # an unknown locale fails here, before any request
         return await self._create(body)
 
     async def results(self, run_ids: Iterable[int]) -> dict[int, FileUrl]:
@@ -190,11 +181,44 @@ class TTS(FileResults):
             voice_settings=voice_settings,
             inference_options=inference_options,
         )
-        language_locale(body.language)
         fields = body.model_dump(mode="json", exclude_none=True)
         async with self._requester.stream("POST", "/tts-stream", json=fields, idempotent=False) as response:
-            yield stream_chunks(self._requester, response)
+            chunks = stream_chunks(self._requester, response)
+            try:
+                yield chunks
+            finally:
+                await chunks.aclose()
 
+    @overload
+    async def synthesize(
+        self,
+        *,
+        text: str,
+        voice_id: int,
+        language: int | str,
+        to: None = None,
+        timeout: float | NotGiven | None = ...,
+        gender: int | None = ...,
+        age: int | None = ...,
+        project_name: str | None = ...,
+        project_description: str | None = ...,
+        folder_id: int | None = ...,
+    ) -> bytes: ...
+    @overload
+    async def synthesize(
+        self,
+        *,
+        text: str,
+        voice_id: int,
+        language: int | str,
+        to: Destination,
+        timeout: float | NotGiven | None = ...,
+        gender: int | None = ...,
+        age: int | None = ...,
+        project_name: str | None = ...,
+        project_description: str | None = ...,
+        folder_id: int | None = ...,
+    ) -> int: ...
     async def synthesize(
         self,
         *,
@@ -215,10 +239,15 @@ class TTS(FileResults):
         Takes :meth:`create`'s fields; ``timeout`` bounds the wait (the client's
         ``watch_timeout`` by default).
 
+        A ``to`` that cannot be written (a folder, a missing folder) fails before
+        the task is created.
+
         Raises:
             TaskError: The task failed (``TaskFailedError`` & co.).
             WatchTimeoutError: ``timeout`` passed first.
         """
+        if to is not None:
+            await anyio.to_thread.run_sync(check_destination, to)
         task_id = await self.create(
             text=text,
             voice_id=voice_id,

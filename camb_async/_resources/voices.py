@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import pydantic
 
 from .._uploads import FileInput, open_uploads
-from ._base import form_fields
-from ._fields import Body, Id, Text, build
+from ._base import multipart
+from ._fields import Body, Id, LanguageId, Text, build
 from ._models import Result
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ class _CustomVoiceBody(Body):
     gender: int
     description: str | None = None
     age: Id | None = None
-    language: Id | None = None
+    language: LanguageId | None = None
     enhance_audio: bool | None = None
     publish_voice_to_market_place: bool | None = None
 
@@ -81,7 +81,7 @@ class Voices:
         gender: int,
         description: str | None = None,
         age: int | None = None,
-        language: int | None = None,
+        language: int | str | None = None,
         enhance_audio: bool | None = None,
         publish_voice_to_market_place: bool | None = None,
     ) -> int:
@@ -109,7 +109,7 @@ class Voices:
 
         with open_uploads({"file": file}, "voices.create()") as files:
             return await self._requester.request(
-                "POST", "/create-custom-voice", parse, data=form_fields(body), files=files
+                "POST", "/create-custom-voice", parse, files=multipart(body, files)
             )
 
 
