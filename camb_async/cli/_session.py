@@ -1,0 +1,82 @@
+"""Running a command: the key from the environment, the client, and the event loop.
+
+:func:`execute` runs a command's coroutine with ``anyio.run`` (asyncio) and
+turns what escapes it into one error line and an exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import anyio
+
+import camb_async
+
+from ._outcomes import ExitCode, UsageProblem
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from ._output import Output
+
+__all__ = ["API_KEY_ENV", "BASE_URL_ENV", "api_key", "execute", "open_client"]
+
+API_KEY_ENV = "CAMB_API_KEY"
+BASE_URL_ENV = "CAMB_BASE_URL"
+
+
+def api_key() -> str:
+    """The API key from ``CAMB_API_KEY``; a :class:`UsageProblem` when it is not set."""
+    key = os.environ.get(API_KEY_ENV, "")
+    if not key.strip():
+        raise UsageProblem(f"no API key: set the {API_KEY_ENV} environment variable")
+    return key
+
+
+def open_client(base_url: str | None) -> camb_async.AsyncCambClient:
+    """A client with the key from the environment and ``base_url`` (``None``: the default)."""
+    key = api_key()
+    try:
+        return camb_async.AsyncCambClient(key, base_url=base_url or None)
+    except (camb_async.CambError, ValueError) as exc:  # a malformed key or base URL
+        raise UsageProblem(str(exc)) from None
+
+
+def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitCode:
+    """Run ``command`` on asyncio; return its exit code, or the code of what it raised.
+
+    Ctrl-C cancels it (its ``async with`` blocks close the client and the live
+    display) and gives 130 without a traceback.
+    """
+    try:
+        return anyio.run(command, backend="asyncio")
+    except KeyboardInterrupt:
+        output.note("interrupted")
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): end quietly
+        _silence_stdout()
+        return ExitCode.OK
+    except UsageProblem as exc:
+        output.error(str(exc))
+        return ExitCode.USAGE
+    except camb_async.TaskError as exc:
+        output.error(str(exc))
+        return ExitCode.TASK_FAILED
+    except camb_async.CambError as exc:  # APIError, WatchTimeoutError, ClientClosedError
+        output.error(f"{type(exc).__name__}: {exc}")
+        return ExitCode.API
+    except ValueError as exc:  # an argument the SDK refuses before any request
+        output.error(str(exc))
+        return ExitCode.USAGE
+    except OSError as exc:  # a file that could not be written
+        output.error(f"{type(exc).__name__}: {exc}")
+        return ExitCode.API
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so that flushing it at exit raises nothing."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
