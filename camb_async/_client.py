@@ -274,7 +274,7 @@ class AsyncCambClient:
             if family is not None and family != task.family:
                 raise ValueError(f"family={family!r} contradicts the handle's family {task.family!r}")
             return self._family(task.family), task.task_id
-        return self._family(family or "tts"), task
+        return self._family("tts" if family is None else family), task
 
     async def status(self, task: str | TaskHandle, *, family: TaskFamily | None = None) -> TaskStatus:
         """Fetch a task's current status once: ``client.<family>.status(task_id)``.
@@ -452,10 +452,12 @@ def _shown_url(url: str) -> str:
     return shown
 
 
-def _breaker_wait(timeout: TimeoutTypes) -> float:
-    """How long a request waits on an open circuit breaker: its read timeout (30 s if none)."""
-    read = httpx.Timeout(timeout).read
-    return 30.0 if read is None else read
+def _breaker_wait(timeout: object) -> float:
+    """How long a request waits on an open circuit breaker: its read timeout (30 s if none).
+
+    ``timeout`` is a number, ``None``, or an ``httpx.Timeout`` (or httpx2's, read alike)."""
+    read = getattr(timeout, "read", timeout)
+    return float(read) if isinstance(read, int | float) and not isinstance(read, bool) else 30.0
 
 
 def _check_seconds(value: object, name: str) -> float:

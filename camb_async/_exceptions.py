@@ -34,7 +34,9 @@ place that holds the key is ``APIError.request.headers`` (docs/errors.md says wh
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from typing import TYPE_CHECKING
 
 from ._models import TaskState, TaskStatus
@@ -280,6 +282,10 @@ def make_status_error(response: httpx.Response) -> APIStatusError:
         target = _excerpt(response.headers["location"])
         text += f" (a redirect to {target}, which the SDK does not follow)"
     detail = body if isinstance(body, str) else _dump(body, response)
+    if isinstance(body, str) and _is_html(response, body):
+        # A proxy's or load balancer's error page: its title says it all, the page would drown it.
+        title = _html_title(body)
+        detail = f"an HTML page titled {title!r}" if title else "an HTML page"
     if detail:
         # Redact before cutting the excerpt, so that no part of the key survives the cut.
         text += f": {_excerpt(redact(detail, secret))}"
@@ -314,6 +320,23 @@ def redact(text: str, secret: str | None) -> str:
     that repeats the API key must not put it into messages and logs.
     """
     return text.replace(secret, REDACTED) if secret else text
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _is_html(response: httpx.Response, text: str) -> bool:
+    kind = response.headers.get("content-type", "").lower()
+    return "html" in kind or text.lstrip()[:15].lower().startswith(("<!doctype html", "<html"))
+
+
+def _html_title(text: str) -> str:
+    """An HTML page's title as one short line, tags and entities of the common kind undone."""
+    found = _TITLE.search(text[:65536])
+    if found is None:
+        return ""
+    title = html.unescape(re.sub(r"<[^>]*>", "", found.group(1)))
+    return _excerpt(title)[:120]
 
 
 def _decode_body(response: httpx.Response) -> object:

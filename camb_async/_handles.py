@@ -43,6 +43,9 @@ class TaskHandle(BaseModel):
     family: TaskFamily
     task_id: str
 
+    def __hash__(self) -> int:  # pydantic makes frozen models hashable; this says so to type checkers
+        return hash((self.family, self.task_id))
+
     @field_validator("task_id")
     @classmethod
     def _one_segment(cls, task_id: str) -> str:

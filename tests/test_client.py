@@ -376,6 +376,39 @@ async def test_error_body_that_is_not_json_is_kept_as_text(
     assert caught.value.body == "<h1>no such thing</h1>"
 
 
+NGINX_502 = (
+    "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n"
+    + "<!-- a padding to disable MSIE and Chrome friendly error page -->\r\n" * 6
+    + "</body>\r\n</html>\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("page", "content_type", "shown"),
+    [
+        (NGINX_502, "text/html", "an HTML page titled '502 Bad Gateway'"),
+        ("<!DOCTYPE html><html><body>" + "x" * 5000 + "</body></html>", "text/plain", "an HTML page"),
+        (
+            "<html><title>Over &amp; out\n<b>now</b></title></html>",
+            "text/html; charset=utf-8",
+            "'Over & out now'",
+        ),
+    ],
+    ids=["nginx", "untitled", "entities-and-tags"],
+)
+async def test_an_html_error_page_is_shown_as_its_title(
+    client: AsyncCambClient, router: respx.Router, page: str, content_type: str, shown: str
+) -> None:
+    """A proxy's HTML error page is named by its status and title, not quoted whole; the body keeps it."""
+    router.get("/tts/abc").respond(404, content=page.encode(), headers={"content-type": content_type})
+    with pytest.raises(NotFoundError) as caught:
+        await client.status("abc")
+    assert str(caught.value).endswith(shown)
+    assert len(str(caught.value)) < 120
+    assert caught.value.body == page
+
+
 @pytest.mark.parametrize("status_code", [408, 409, 429, 500, 502, 503, 504])
 async def test_retryable_status_then_success(
     client: AsyncCambClient, router: respx.Router, no_wait: None, status_code: int
