@@ -175,7 +175,7 @@ async def _transfer(
                     await sink(chunk)
                     written += len(chunk)
             return written
-        except httpx.HTTPError as raised:
+        except requester.http_errors as raised:
             exc = true_transport_error(raised)
             fresh = written == 0 or restart is not None
             if fresh and retries < requester.max_retries and should_retry_exception(exc, idempotent=True):
@@ -214,7 +214,7 @@ class _Chunks:
     async def __anext__(self) -> bytes:
         try:
             chunk = await self._chunks.__anext__()
-        except httpx.HTTPError as raised:
+        except self._requester.http_errors as raised:
             exc = true_transport_error(raised)
             request = self._response.request
             error = self._requester.transport_error(exc, request.method, str(request.url), idempotent=True)

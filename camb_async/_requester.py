@@ -42,7 +42,7 @@ from ._exceptions import (
 )
 from ._limiter import RequestLimiter
 from ._retry import retry_delay, should_retry_exception, should_retry_response, was_never_sent
-from ._transport import running_on_asyncio, true_transport_error
+from ._transport import error_classes, running_on_asyncio, true_transport_error
 from ._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
@@ -156,6 +156,8 @@ class Requester:
         self.lifecycle = Lifecycle(owns_http=http_client is None)
         self._origin = httpx.URL(base_url).copy_with(path="/", query=None, fragment=None)
         self._http = http_client
+        # What the HTTP client raises: httpx's errors, and httpx2's for an httpx2 client.
+        self.http_errors, self._transport_errors = error_classes(http_client)
         self._builder = builder
         self._send_options = send_options
         self._max_concurrent = max_concurrent_requests
@@ -206,7 +208,7 @@ class Requester:
                 else:  # an upload: a transfer slot, apart from the polls' limit and round trips
                     async with state.transfers:
                         response = await self._send(state, method, url, options, wait, transfer=True)
-            except httpx.HTTPError as raised:
+            except self.http_errors as raised:
                 exc = true_transport_error(raised)
                 if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
                     retries += 1
@@ -293,7 +295,7 @@ class Requester:
                             limiter.observe(time.perf_counter() - sent)
                         finally:
                             limiter.release()
-                except httpx.TransportError as exc:
+                except self._transport_errors as exc:
                     breaker.failed(probe, exc)
                     raise
                 except BaseException:
@@ -340,7 +342,7 @@ class Requester:
                     raise ClientClosedError("the client was closed while the request waited to retry")
                 try:
                     response = await self._open(state, method, url, options)
-                except httpx.HTTPError as raised:
+                except self.http_errors as raised:
                     exc = true_transport_error(raised)
                     if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
                         retries += 1
@@ -361,7 +363,7 @@ class Requester:
                     return
                 try:
                     await response.aread()
-                except httpx.HTTPError as raised:
+                except self.http_errors as raised:
                     exc = true_transport_error(raised)
                     raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
                 finally:
@@ -397,7 +399,7 @@ class Requester:
                 probe = breaker.is_open and await self._admit(state, self._breaker_wait, method, url)
                 try:
                     response = await state.http.send(request, stream=True, follow_redirects=False)
-                except httpx.TransportError as exc:
+                except self._transport_errors as exc:
                     breaker.failed(probe, exc)
                     raise
                 except BaseException:
@@ -426,7 +428,7 @@ class Requester:
                 return make_status_error(last.response)
             except httpx.StreamError:  # a streamed answer whose body was never read
                 return None
-        if isinstance(last, httpx.HTTPError):
+        if isinstance(last, self.http_errors):
             return self.transport_error(true_transport_error(last), "GET", self.base_url, idempotent=True)
         return None
 

@@ -24,7 +24,15 @@ from ._exceptions import CambError
 if TYPE_CHECKING:
     from ._types import TimeoutTypes
 
-__all__ = ["TRANSPORTS", "HttpClientBuilder", "Transport", "running_on_asyncio", "true_transport_error"]
+__all__ = [
+    "TRANSPORTS",
+    "HttpClientBuilder",
+    "Transport",
+    "as_httpx_error",
+    "error_classes",
+    "running_on_asyncio",
+    "true_transport_error",
+]
 
 log = logging.getLogger("camb_async")
 
@@ -93,7 +101,32 @@ def _aiohttp_client_class() -> type[httpx.AsyncClient]:
     return HttpxAiohttpClient
 
 
-def true_transport_error(exc: httpx.HTTPError) -> httpx.HTTPError:
+def error_classes(http: object) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """The HTTP errors and the transport errors ``http`` raises: httpx's, and for an
+    ``httpx2.AsyncClient`` (pydantic's continuation of httpx) httpx2's as well."""
+    if type(http).__module__.partition(".")[0] == "httpx2":
+        import httpx2  # type: ignore[import-not-found, unused-ignore]  # pyright: ignore[reportMissingImports]
+
+        return (httpx.HTTPError, httpx2.HTTPError), (httpx.TransportError, httpx2.TransportError)
+    return (httpx.HTTPError,), (httpx.TransportError,)
+
+
+def as_httpx_error(exc: BaseException) -> httpx.HTTPError:
+    """``exc`` (an httpx error, or httpx2's of the same name) as an httpx error, so one retry
+    policy and one error mapping serve both; the original stays the cause."""
+    if isinstance(exc, httpx.HTTPError):
+        return exc
+    cls = getattr(httpx, type(exc).__name__, None)
+    if not (isinstance(cls, type) and issubclass(cls, httpx.HTTPError)):
+        cls = httpx.TransportError
+    translated = cls(str(exc) or type(exc).__name__)  # pyright: ignore[reportCallIssue]
+    translated.__cause__ = exc
+    with contextlib.suppress(RuntimeError, AttributeError):
+        translated.request = exc.request  # type: ignore[attr-defined]
+    return translated
+
+
+def true_transport_error(exc: BaseException) -> httpx.HTTPError:
     """``exc`` as the httpx error class that says what really happened.
 
     httpx-aiohttp (0.2) relabels aiohttp's ``ServerDisconnectedError``,
@@ -102,8 +135,10 @@ def true_transport_error(exc: httpx.HTTPError) -> httpx.HTTPError:
     would be sent again after the server may have it, and a refused connection
     would read as a timeout. The aiohttp error it chains as the cause says what
     happened; any other error is returned as it is. This runs only on failures,
-    and covers an ``http_client`` of the caller's on httpx-aiohttp too.
+    and covers an ``http_client`` of the caller's on httpx-aiohttp too; an
+    httpx2 error comes back as httpx's of the same name (``as_httpx_error``).
     """
+    exc = as_httpx_error(exc)
     cause = exc.__cause__
     if cause is None or not type(cause).__module__.startswith("aiohttp"):
         return exc
