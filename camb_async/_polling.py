@@ -216,8 +216,9 @@ class Follow:
         curve = self._curve
         return curve.jittered(curve.wait_after(poll_began - self._since))
 
-    def failed(self, error: Exception, poll_began: float) -> float:
-        """Take a poll's transient ``error``; return the wait before the next poll.
+    def failed(self, error: Exception, poll_began: float, failed_at: float) -> float:
+        """Take the transient ``error`` of the poll that began at ``poll_began`` and failed
+        at ``failed_at``; return the wait before the next poll.
 
         Raises ``error`` once failures have lasted ``max_outage`` seconds.
         """
@@ -226,10 +227,14 @@ class Follow:
             self._failures = 0
         self._failures += 1
         self.last_error = error
-        if self.max_outage is not None and poll_began - self._failing_since >= self.max_outage:
+        if self.max_outage is not None and failed_at - self._failing_since >= self.max_outage:
             raise error
         backoff = min(OUTAGE_BACKOFF * 2.0 ** (self._failures - 1), MAX_OUTAGE_BACKOFF)
-        return max(self.wait_after(poll_began), backoff * (1.0 - 0.25 * random.random()))
+        # Before any status was seen, the schedule runs from the first poll.
+        since = self._since if self.last is not None else self.started
+        curve = self._curve
+        scheduled = curve.jittered(curve.wait_after(poll_began - since))
+        return max(scheduled, backoff * (1.0 - 0.25 * random.random()))
 
     def timed_out(self, outage: Exception | None = None) -> WatchTimeoutError:
         """The error for the deadline passing now; its cause is the last failure, if
@@ -313,7 +318,7 @@ async def watch_status(
         except Exception as error:
             if not is_transient(error):
                 raise
-            wait = follow.failed(error, poll_began)
+            wait = follow.failed(error, poll_began, now())
         else:
             if follow.seen(status, poll_began):
                 yield status
@@ -409,28 +414,30 @@ class TaskWatches(Generic[K]):
     async def _run(self) -> None:
         """Poll what is due until an item is ready or the deadline passes; return with no poll running."""
         self._changed = anyio.Event()
-        async with anyio.create_task_group() as group:
-            while not self._ready and (self._heap or self._flying):
-                moment = now()
-                if moment >= self._deadline:
-                    group.cancel_scope.cancel()
-                    break
-                if not self._heap:
-                    await self._changed.wait()  # a poll in flight decides what comes next
-                    continue
-                due = self._heap[0][0]
-                if due <= moment:
-                    tracked = heapq.heappop(self._heap)[2]
-                    self._flying.add(tracked)
-                    group.start_soon(self._poll, tracked)
-                    continue
-                wait = min(due, self._deadline) - moment
-                if self._flying:
-                    with anyio.move_on_after(wait):
-                        await self._changed.wait()
-                else:
-                    await sleep(wait)
-        self._changed = None
+        try:
+            async with anyio.create_task_group() as group:
+                while not self._ready and (self._heap or self._flying):
+                    moment = now()
+                    if moment >= self._deadline:
+                        group.cancel_scope.cancel()
+                        break
+                    if self._heap and self._heap[0][0] <= moment:
+                        tracked = heapq.heappop(self._heap)[2]
+                        self._flying.add(tracked)
+                        group.start_soon(self._poll, tracked)
+                        continue
+                    until = min(self._heap[0][0], self._deadline) if self._heap else self._deadline
+                    if self._flying:  # a poll in flight may decide what comes next
+                        with anyio.move_on_after(until - moment):
+                            await self._changed.wait()
+                    else:
+                        await sleep(until - moment)
+        finally:
+            self._changed = None
+            # Polls cut short (the deadline, or a cancelled call) are due again at once.
+            for tracked in self._flying:
+                self._push(tracked, now())
+            self._flying.clear()
         if now() >= self._deadline:
             self._time_out()
 
@@ -445,7 +452,7 @@ class TaskWatches(Generic[K]):
                 self._ready.append((tracked.key, error))
             else:
                 try:
-                    wait = follow.failed(error, began)
+                    wait = follow.failed(error, began, now())
                 except Exception as final:  # noqa: BLE001 (the outage outlasted max_outage: the outcome)
                     self._ready.append((tracked.key, final))
                 else:
@@ -461,9 +468,8 @@ class TaskWatches(Generic[K]):
 
     def _time_out(self) -> None:
         outage = self._outage()
-        remaining = [entry[2] for entry in sorted(self._heap)] + list(self._flying)
+        remaining = [entry[2] for entry in sorted(self._heap, key=lambda entry: entry[:2])]
         self._heap.clear()
-        self._flying.clear()
         for tracked in remaining:
             self._ready.append((tracked.key, tracked.follow.timed_out(outage)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import socketserver
 import struct
@@ -14,10 +15,13 @@ import httpx
 from camb_async import AsyncCambClient
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, Awaitable, Callable
 
     import respx
     from typing_extensions import Self
+
+    from camb_async import TaskFamily
+    from camb_async.testing import Simulator
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
@@ -136,3 +140,57 @@ def parse_multipart(
         else:
             fields[name] = [before, value]
     return fields, files
+
+
+MEDIA = b"\x00\x01fake media\xff" * 1000
+"""The bytes the creates below upload."""
+
+
+def finished_run(sim: Simulator, family: str, request: dict[str, object]) -> int:
+    """The run id of a finished task of ``family`` (a parent run for the families built on one)."""
+    task_id = sim.add_task([("SUCCESS", 0.0)], family=family, request=request)
+    run_id = sim.record(task_id, family=family).run_id
+    assert run_id is not None
+    return run_id
+
+
+async def _create_translated_story(client: AsyncCambClient, sim: Simulator) -> str:
+    story_run = finished_run(sim, "story", {"source_language": "1", "title": "A tale"})
+    return await client.translated_story.create(run_id=story_run, target_language="es-es")
+
+
+async def _create_alt_format(client: AsyncCambClient, sim: Simulator) -> str:
+    dub_run = finished_run(sim, "dubbing", {"video_url": "https://v.test/a.mp4", "source_language": 1})
+    return await client.dubbing_alt_format.create(run_id=dub_run, language="en-us", output_format="mp3")
+
+
+CREATE: dict[TaskFamily, Callable[[AsyncCambClient, Simulator], Awaitable[str]]] = {
+    "tts": lambda c, _: c.tts.create(text="Hello", voice_id=1, language="en-us"),
+    "dubbing": lambda c, _: c.dubbing.create(
+        video_url="https://v.test/a.mp4", source_language=1, target_languages=["es-es", "fr-fr"]
+    ),
+    "translation": lambda c, _: c.translation.create(
+        texts=["Hello", "World"], source_language=1, target_language="es-es"
+    ),
+    "transcription": lambda c, _: c.transcription.create(language="auto", media=io.BytesIO(MEDIA)),
+    "text_to_sound": lambda c, _: c.text_to_sound.create(prompt="rain on a tin roof", duration=3.0),
+    "text_to_voice": lambda c, _: c.text_to_voice.create(
+        text="Hi there", voice_description="a warm low voice"
+    ),
+    "audio_separation": lambda c, _: c.audio_separation.create(media=io.BytesIO(MEDIA)),
+    "subtitles": lambda c, _: c.subtitles.create(
+        media_url="https://v.test/a.mp4", source_language="en-us", target_languages=["fr-fr"]
+    ),
+    "story": lambda c, _: c.story.create(
+        file=io.BytesIO(b"Once upon a time."), source_language=1, title="A tale"
+    ),
+    "project_setup": lambda c, _: c.project_setup.create(
+        media_url="https://v.test/a.mp4", source_language=1, target_languages=[54]
+    ),
+    "translated_tts": lambda c, _: c.translated_tts.create(
+        text="Hello", voice_id=1, source_language=1, target_language=54
+    ),
+    "translated_story": _create_translated_story,
+    "dubbing_alt_format": _create_alt_format,
+}
+"""How to create a task of each family against the simulator (its result is checked elsewhere)."""

@@ -257,3 +257,26 @@ async def test_watch_many_sees_every_change_over_tcp(mixed_sim: Simulator) -> No
             assert isinstance(status, TaskStatus)
             last[task] = str(status.status)
     assert last == dict.fromkeys(ids, "SUCCESS")
+
+
+async def test_a_cancelled_step_loses_no_task(router: respx.Router) -> None:
+    """Cancelling one step while polls are in flight, then going on, still ends every task."""
+    release = anyio.Event()
+    calls = 0
+
+    async def stalls_first(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:
+            await release.wait()
+        return answer("SUCCESS", run_id=1)
+
+    router.route(method="GET").mock(side_effect=stalls_first)
+    async with make_client(router) as client:
+        watches = client.watch_many(["a", "b", "c"])
+        with anyio.move_on_after(0.1):
+            await watches.__anext__()
+        release.set()
+        with anyio.fail_after(10):
+            seen = {task async for task, _ in watches}
+    assert seen == {"a", "b", "c"}

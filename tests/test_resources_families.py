@@ -1408,7 +1408,7 @@ RESULTS = [
     ResultCase(
         "translated_story",
         lambda c: c.translated_story.result(7, target_language="es-es", include_transcript=False),
-        "/translated-story-result/7/es-es",
+        "/translated-story-result/7/54",  # the API takes the language's id
         [("include_transcript", "false")],
         {"audio_url": "https://files.test/s.flac"},
         StoryResult,

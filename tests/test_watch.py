@@ -1031,3 +1031,14 @@ def test_bad_max_outage_is_refused() -> None:
     for bad in (-1, "10", True, math.nan):
         with pytest.raises(ValueError, match="max_outage"):
             AsyncCambClient(API_KEY, base_url=BASE_URL, max_outage=bad)  # type: ignore[arg-type]
+
+
+async def test_a_first_poll_that_fails_is_tried_again_on_the_schedule(
+    router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watch whose very first poll fails waits its schedule's first wait (1.4 s), not its longest."""
+    clock = VirtualClock(monkeypatch)
+    router.get("/tts/abc").mock(side_effect=scripted(lambda: httpx.Response(500)))
+    async with make_client(router, max_retries=0) as camb:
+        await camb.wait("abc")
+    assert clock.waits[0] == pytest.approx(1.4)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import pydantic
 from pydantic import Field
 
+from .._languages import language_id
 from .._paths import path_segment, run_id_segment
 from .._uploads import FileInput, open_uploads
 from ._base import Endpoints, TaskResource, multipart
@@ -165,6 +166,8 @@ class TranslatedStory(TaskResource):
     ) -> StoryResult:
         """A finished translation of a story
         (``GET /translated-story-result/{run_id}/{target_language}``)."""
-        path = f"/translated-story-result/{run_id_segment(run_id)}/{path_segment(target_language, 'target_language')}"
+        with named("translated_story.result()"):
+            language = path_segment(language_id(target_language), "target_language")  # the API takes the id
+            path = f"/translated-story-result/{run_id_segment(run_id)}/{language}"
         params = None if include_transcript is None else {"include_transcript": include_transcript}
         return await self._result(run_id, _RESULT, path=path, params=params)
