@@ -15,6 +15,7 @@ import httpx
 from camb_async import AsyncCambClient
 
 if TYPE_CHECKING:
+    import pathlib
     from collections.abc import AsyncGenerator, Awaitable, Callable
 
     import respx
@@ -194,3 +195,13 @@ CREATE: dict[TaskFamily, Callable[[AsyncCambClient, Simulator], Awaitable[str]]]
     "dubbing_alt_format": _create_alt_format,
 }
 """How to create a task of each family against the simulator (its result is checked elsewhere)."""
+
+
+def leftovers(folder: pathlib.Path) -> list[str]:
+    """Every file in ``folder``: a download must leave nothing but its target."""
+    return sorted(path.name for path in folder.iterdir())
+
+
+def partly_written(folder: pathlib.Path) -> bool:
+    """Whether a download's temporary file in ``folder`` has received bytes."""
+    return any(path.suffix == ".part" and path.stat().st_size > 0 for path in folder.iterdir())

@@ -17,6 +17,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
+from support import leftovers, partly_written
 
 from camb_async import AsyncCambClient, DownloadInterruptedError, NotFoundError
 from camb_async.testing import FaultPlan, Simulator, result_bytes, result_sha256
@@ -53,11 +54,6 @@ def finished_run(sim: Simulator, size: int | None = None, *, redirect: bool = Fa
     run_id = sim.record(task_id).run_id
     assert run_id is not None
     return run_id
-
-
-def leftovers(folder: pathlib.Path) -> list[str]:
-    """Every file in ``folder``: a download must leave nothing but its target."""
-    return sorted(path.name for path in folder.iterdir())
 
 
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
@@ -167,11 +163,8 @@ async def test_cancelled_download_leaves_no_file(
     run_id = finished_run(sim, 64 * MB)
     written: list[int] = []
 
-    def started() -> bool:
-        return any(path.suffix == ".part" and path.stat().st_size > 0 for path in tmp_path.iterdir())
-
     async def cancel_once_started(scope: anyio.CancelScope) -> None:
-        while not started():  # noqa: ASYNC110 (no event to wait for: the file system is watched)
+        while not partly_written(tmp_path):  # noqa: ASYNC110 (no event to wait for: the file system is watched)
             await anyio.sleep(0.001)
         scope.cancel()
 

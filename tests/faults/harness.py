@@ -21,6 +21,7 @@ from camb_async import (
     APITimeoutError,
     AsyncCambClient,
     CambError,
+    CreateOutcomeUnknownError,
     InternalServerError,
     RateLimitError,
     ResponseValidationError,
@@ -53,6 +54,15 @@ ERROR_OF_FAULT: dict[str, type[CambError]] = {
     "html": ResponseValidationError,
     "truncated": ResponseValidationError,
     "no-status": ResponseValidationError,
+}
+# What a create (a POST, never sent twice) raises when its one answer got this fault.
+ERROR_OF_CREATE_FAULT: dict[str, type[CambError] | None] = {
+    **ERROR_OF_FAULT,
+    # The connection broke or the read timed out after the server had the create.
+    "drop": CreateOutcomeUnknownError,
+    "stall": CreateOutcomeUnknownError,
+    "no-status": None,  # the answer to a POST has no status: nothing to remove
+    "unknown-status": None,
 }
 # Faults that are a good answer to the SDK: a status it does not know is "still running".
 HARMLESS = frozenset({"unknown-status"})

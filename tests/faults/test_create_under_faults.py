@@ -13,26 +13,17 @@ import pytest
 from camb_async import (
     APITimeoutError,
     AsyncCambClient,
-    CambError,
-    CreateOutcomeUnknownError,
 )
 from camb_async.testing import FAULT_KINDS, FaultPlan, Simulator
 
-from .harness import ERROR_OF_FAULT, KEY, SecretWatch, check_error_is_clean
+from .harness import ERROR_OF_CREATE_FAULT, KEY, SecretWatch, check_error_is_clean
 
 if TYPE_CHECKING:
     from camb_async._transport import Transport
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
-RAISED: dict[str, type[CambError] | None] = {
-    **ERROR_OF_FAULT,
-    # The connection broke or the read timed out after the server had the create.
-    "drop": CreateOutcomeUnknownError,
-    "stall": CreateOutcomeUnknownError,
-    "no-status": None,  # the answer to a POST has no status: nothing to remove
-    "unknown-status": None,
-}
+RAISED = ERROR_OF_CREATE_FAULT
 
 
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
