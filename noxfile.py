@@ -54,8 +54,26 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS[-1])
 def faults(session: nox.Session) -> None:
-    """The fault suite (tests/faults, docs/reliability.md): 1,000 watches per fault over real TCP."""
+    """The fault suite (tests/faults, docs/reliability.md): 1,000 watches per fault over real TCP.
+
+    tests/faults/test_proxy.py puts Debian's nginx in front of the simulator: as root with
+    apt-get (CI), this installs it when missing (nginx-light, no recommends; ``apt-get update``
+    only if that fails), each step bounded in time. Elsewhere those tests install it or skip.
+    """
+    import shutil
+
     _install(session, "tests")
+    nginx = pathlib.Path("/usr/sbin/nginx")
+    if not nginx.exists() and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        apt = ["timeout", "150", "apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=60"]
+        apt += ["-o", "Acquire::Retries=2", "-o", "Acquire::http::Timeout=20"]
+        install = (*apt, "install", "--no-install-recommends", "nginx-light")
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        # apt-get exits 100 when it cannot install (stale package lists), timeout 124: try again after an update.
+        session.run_install(*install, env=env, external=True, success_codes=[0, 100, 124])
+        if not nginx.exists():
+            session.run_install(*apt, "update", env=env, external=True)
+            session.run_install(*install, env=env, external=True)
     session.run("pytest", "tests/faults", *session.posargs)
 
 

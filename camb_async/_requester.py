@@ -234,7 +234,7 @@ class Requester:
                     retries, str(response.status_code), method, path, response=response, state=state
                 )
                 continue
-            raise make_status_error(response)
+            raise self.status_error(response, idempotent=idempotent)
 
     def _options(
         self,
@@ -379,7 +379,7 @@ class Requester:
                         state=state,
                     )
                     continue
-                raise make_status_error(response)
+                raise self.status_error(response, idempotent=idempotent)
 
     async def _open(
         self, state: _LoopState, method: str, url: str, options: dict[str, Any]
@@ -486,6 +486,20 @@ class Requester:
             self.max_retries,
         )
         await sleep(delay)
+
+    def status_error(self, response: httpx.Response, *, idempotent: bool) -> CambError:
+        """The error of an error answer (its body read). A gateway's 502 or 504 to a
+        request that creates something says the API may have it: outcome unknown."""
+        error = make_status_error(response)
+        if idempotent or response.status_code not in (502, 504):
+            return error
+        unknown = CreateOutcomeUnknownError(
+            f"{error}; a gateway gave up on the API after the request may have reached it, so "
+            "whatever it creates may exist: sending it again could create it twice",
+            request=response.request,
+        )
+        unknown.__cause__ = error
+        return unknown
 
     def transport_error(self, exc: httpx.HTTPError, method: str, url: str, *, idempotent: bool) -> CambError:
         """The ``CambError`` for a request that got no usable HTTP answer (``exc``, as

@@ -687,13 +687,25 @@ async def test_tts_create_sends_optional_fields_when_given(
     [
         (httpx.Response(500), InternalServerError),
         (httpx.Response(503, headers={"x-should-retry": "true"}), InternalServerError),
+        (httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>"), CreateOutcomeUnknownError),
+        (httpx.Response(504), CreateOutcomeUnknownError),
         (httpx.Response(429, headers={"Retry-After": "1"}), RateLimitError),
         (httpx.Response(200, text="<html>oops</html>"), ResponseValidationError),
         (httpx.ReadTimeout, _CreateOutcomeUnknownTimeoutError),
         (httpx.ReadError, CreateOutcomeUnknownError),
         (httpx.RemoteProtocolError, CreateOutcomeUnknownError),
     ],
-    ids=["500", "503-should-retry", "429", "bad-body", "read-timeout", "read-error", "protocol-error"],
+    ids=[
+        "500",
+        "503-should-retry",
+        "gateway-502",
+        "gateway-504",
+        "429",
+        "bad-body",
+        "read-timeout",
+        "read-error",
+        "protocol-error",
+    ],
 )
 async def test_tts_create_is_not_retried_once_it_may_have_arrived(
     client: AsyncCambClient,

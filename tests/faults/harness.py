@@ -58,7 +58,10 @@ ERROR_OF_FAULT: dict[str, type[CambError]] = {
 # What a create (a POST, never sent twice) raises when its one answer got this fault.
 ERROR_OF_CREATE_FAULT: dict[str, type[CambError] | None] = {
     **ERROR_OF_FAULT,
-    # The connection broke or the read timed out after the server had the create.
+    # The connection broke, the read timed out, or a gateway gave up after the server may
+    # have had the create.
+    "502": CreateOutcomeUnknownError,
+    "504": CreateOutcomeUnknownError,
     "drop": CreateOutcomeUnknownError,
     "stall": CreateOutcomeUnknownError,
     "no-status": None,  # the answer to a POST has no status: nothing to remove
