@@ -18,8 +18,9 @@ ORDER = [*FAULT_KINDS, "mix", "mix (trio)", "restart", "restart (trio)"]
 def render(report: dict[str, Any]) -> str:
     runs: dict[str, dict[str, Any]] = report["runs"]
     lines = [
-        "| run | watches | requests | faults injected | true final status | typed errors | lost | seconds |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| run | watches | requests | faults injected | true final status | ridden out | typed errors | lost "
+        "| seconds |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in [n for n in ORDER if n in runs]:
         run = runs[name]
@@ -28,12 +29,12 @@ def render(report: dict[str, Any]) -> str:
         label = name.replace("restart", restarts) if name.startswith("restart") else f"`{name}`"
         lines.append(
             f"| {label} | {run['tasks']:,} | {run['requests']:,} | {run['faults_injected']:,} "
-            f"| {run['resolved']:,} | {errors} | {run['lost']} | {run['seconds']} |"
+            f"| {run['resolved']:,} | {run.get('ridden_out', 0)} | {errors} | {run['lost']} | {run['seconds']} |"
         )
     totals = report["totals"]
     lines.append(
         f"| **total** | {totals['tasks']:,} | {totals['requests']:,} | {totals['faults_injected']:,} "
-        f"| {totals['resolved']:,} | {totals['typed_errors']} | {totals['lost']} | |"
+        f"| {totals['resolved']:,} | | {totals['typed_errors']} | {totals['lost']} | |"
     )
     for name in [n for n in ORDER if n.startswith("restart") and n in runs]:
         retries: dict[str, int] = runs[name].get("retries", {})
