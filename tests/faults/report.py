@@ -18,8 +18,10 @@ ORDER = [*FAULT_KINDS, "mix", "mix (trio)", "restart", "restart (trio)"]
 def render(report: dict[str, Any]) -> str:
     runs: dict[str, dict[str, Any]] = report["runs"]
     lines = [
-        "| run | watches | requests | faults injected | true final status | ridden out | typed errors | lost "
-        "| seconds |",
+        (
+            "| run | watches | requests | faults injected | true final status | ridden out | typed errors "
+            "| lost | seconds |"
+        ),
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in [n for n in ORDER if n in runs]:
