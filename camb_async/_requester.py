@@ -15,14 +15,12 @@ cancellation is never caught.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
-import anyio.lowlevel
 import httpx
 import pydantic
 
@@ -40,9 +38,9 @@ from ._exceptions import (
     make_status_error,
     redact,
 )
-from ._limiter import RequestLimiter
 from ._retry import retry_delay, should_retry_exception, should_retry_response, was_never_sent
-from ._transport import error_classes, running_on_asyncio, true_transport_error
+from ._state import Lifecycle, LoopState, honour_pause
+from ._transport import error_classes, true_transport_error
 from ._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
@@ -50,75 +48,13 @@ if TYPE_CHECKING:
 
     from ._transport import HttpClientBuilder
 
-__all__ = ["Lifecycle", "Requester"]
+__all__ = ["Requester"]
 
 log = logging.getLogger("camb_async")
 T = TypeVar("T")
 
 _MAX_REDIRECTS = 5
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE"})
-
-
-class _LoopState:
-    """What a client keeps per event loop: the loop's token, the HTTP client it
-    sends through, the limiter on requests in flight, the slots of streamed
-    transfers, the moment a rate limit lets requests go again, and the cancel
-    scopes of requests being sent (so aclose() can end them)."""
-
-    __slots__ = (
-        "_current_token",
-        "breaker",
-        "drained",
-        "http",
-        "limiter",
-        "resume_at",
-        "sending",
-        "token",
-        "transfers",
-    )
-
-    def __init__(self, http: httpx.AsyncClient, max_concurrent_requests: int, max_transfers: int) -> None:
-        # On asyncio the loop itself is the token, and asking for it is ~20 times
-        # cheaper than anyio's generic current_token(); this runs on every request.
-        self._current_token: Callable[[], object] = (
-            asyncio.get_running_loop if running_on_asyncio() else anyio.lowlevel.current_token
-        )
-        self.token = self._current_token()
-        self.http = http
-        self.limiter = RequestLimiter(max_concurrent_requests)
-        self.transfers = anyio.Semaphore(max_transfers)
-        self.breaker = CircuitBreaker()
-        self.resume_at = 0.0
-        self.sending: set[anyio.CancelScope] = set()
-        self.drained: anyio.Event | None = None
-
-    def on_own_loop(self) -> bool:
-        """Whether the running event loop is the one this state belongs to."""
-        try:
-            return self._current_token() == self.token
-        except RuntimeError:  # asyncio.get_running_loop() under another library's loop
-            return False
-
-
-class Lifecycle:
-    """Open/closed flag shared with the finalizer that warns about unclosed clients."""
-
-    __slots__ = ("closed", "owns_http")
-
-    def __init__(self, owns_http: bool) -> None:
-        self.closed = False
-        self.owns_http = owns_http
-
-    def warn_if_open(self) -> None:
-        if self.owns_http and not self.closed:
-            import warnings
-
-            warnings.warn(
-                "AsyncCambClient was never closed; use `async with AsyncCambClient() as client:` "
-                "or `await client.aclose()`",
-                ResourceWarning,
-                stacklevel=1,
-            )
 
 
 class Requester:
@@ -164,7 +100,7 @@ class Requester:
         self._max_transfers = max_concurrent_transfers
         self._breaker_wait = breaker_wait
         self._contacted = False  # whether any request ever got an HTTP answer
-        self._loop: _LoopState | None = None
+        self._loop: LoopState | None = None
 
     @property
     def api_key(self) -> str:
@@ -259,7 +195,7 @@ class Requester:
 
     async def _send(
         self,
-        state: _LoopState,
+        state: LoopState,
         method: str,
         url: str,
         options: dict[str, Any],
@@ -277,7 +213,7 @@ class Requester:
                 probe = breaker.is_open and await self._admit(state, breaker_wait, method, url)
                 try:
                     if transfer:
-                        await _honour_pause(state)
+                        await honour_pause(state)
                         response = await state.http.request(method, url, follow_redirects=False, **options)
                     else:
                         # A free slot is taken without a checkpoint (an extra turn of the
@@ -285,7 +221,7 @@ class Requester:
                         if not limiter.try_acquire():
                             await limiter.acquire()
                         try:
-                            await _honour_pause(state)
+                            await honour_pause(state)
                             # Never follow a redirect, whatever the http_client says: httpx drops only
                             # Authorization on a redirect to another host, so x-api-key would go along.
                             sent = time.perf_counter()
@@ -381,14 +317,12 @@ class Requester:
                     continue
                 raise self.status_error(response, idempotent=idempotent)
 
-    async def _open(
-        self, state: _LoopState, method: str, url: str, options: dict[str, Any]
-    ) -> httpx.Response:
+    async def _open(self, state: LoopState, method: str, url: str, options: dict[str, Any]) -> httpx.Response:
         """Send once and return the response with its body unread."""
         with anyio.CancelScope() as scope:
             state.sending.add(scope)
             try:
-                await _honour_pause(state)
+                await honour_pause(state)
                 request = state.http.build_request(method, url, **options)
                 request.headers["accept"] = "*/*"  # a file or audio, not only JSON
                 if not self._is_api_origin(request.url):
@@ -432,7 +366,7 @@ class Requester:
             return self.transport_error(true_transport_error(last), "GET", self.base_url, idempotent=True)
         return None
 
-    async def _admit(self, state: _LoopState, max_wait: float | None, method: str, url: str) -> bool:
+    async def _admit(self, state: LoopState, max_wait: float | None, method: str, url: str) -> bool:
         """Wait for the open circuit breaker; whether this request goes as its probe."""
         try:
             return await state.breaker.admit(max_wait)
@@ -457,7 +391,7 @@ class Requester:
             breaker.succeeded(probe)
 
     @staticmethod
-    def _sent(state: _LoopState, scope: anyio.CancelScope) -> None:
+    def _sent(state: LoopState, scope: anyio.CancelScope) -> None:
         state.sending.discard(scope)
         if state.drained is not None and not state.sending:
             state.drained.set()
@@ -470,7 +404,7 @@ class Requester:
         path: str,
         *,
         response: httpx.Response | None = None,
-        state: _LoopState | None = None,
+        state: LoopState | None = None,
     ) -> None:
         """Sleep before retry number ``retries``; after a 429/503 hold every request of the client."""
         delay = retry_delay(retries - 1, response)
@@ -524,7 +458,7 @@ class Requester:
         error.before_first_contact = not self._contacted
         return error
 
-    def _loop_state(self) -> _LoopState:
+    def _loop_state(self) -> LoopState:
         """The per-loop state, created on first use; refuse a closed client or a foreign loop."""
         if self.lifecycle.closed:
             raise ClientClosedError("this AsyncCambClient is closed; create a new one")
@@ -533,7 +467,7 @@ class Requester:
             if self._http is None:
                 assert self._builder is not None
                 self._http = self._builder.build(self.headers)
-            state = self._loop = _LoopState(self._http, self._max_concurrent, self._max_transfers)
+            state = self._loop = LoopState(self._http, self._max_concurrent, self._max_transfers)
         elif not state.on_own_loop():
             raise ClientClosedError(
                 "this AsyncCambClient is bound to the event loop it was first used on; "
@@ -569,14 +503,6 @@ class Requester:
                     "the client is closed, but its connections belong to the event loop it was "
                     "first used on and could not be closed from this one; call aclose() on that loop"
                 ) from exc
-
-
-async def _honour_pause(state: _LoopState) -> None:
-    """Wait out a client-wide pause a 429/503 started. One clock read: with two, the
-    pause could end between them, and a negative sleep is a ValueError."""
-    pause = state.resume_at - anyio.current_time() if state.resume_at else 0.0
-    if pause > 0:
-        await sleep(pause)
 
 
 def unreadable(response: httpx.Response, exc: Exception) -> ResponseValidationError:
