@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 import httpx
 
@@ -107,7 +107,9 @@ def error_classes(http: object) -> tuple[tuple[type[Exception], ...], tuple[type
     if type(http).__module__.partition(".")[0] == "httpx2":
         import httpx2  # type: ignore[import-not-found, unused-ignore]  # pyright: ignore[reportMissingImports]
 
-        return (httpx.HTTPError, httpx2.HTTPError), (httpx.TransportError, httpx2.TransportError)
+        http_error = cast("type[Exception]", httpx2.HTTPError)  # pyright: ignore[reportUnknownMemberType]
+        transport_error = cast("type[Exception]", httpx2.TransportError)  # pyright: ignore[reportUnknownMemberType]
+        return (httpx.HTTPError, http_error), (httpx.TransportError, transport_error)
     return (httpx.HTTPError,), (httpx.TransportError,)
 
 

@@ -6,7 +6,6 @@ import logging
 from typing import TYPE_CHECKING
 
 import anyio
-import anyio.lowlevel
 import httpx
 import pytest
 from support import make_client

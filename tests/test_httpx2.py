@@ -34,7 +34,7 @@ def httpx2_client() -> Any:
     """A fresh httpx2.AsyncClient (typed loosely: httpx2 is not installed on 3.10)."""
     import httpx2  # type: ignore[import-not-found, unused-ignore]  # pyright: ignore[reportMissingImports]
 
-    return httpx2.AsyncClient()
+    return httpx2.AsyncClient()  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
 
 
 async def test_calls_work_over_tcp(simulator: Simulator) -> None:

@@ -6,6 +6,7 @@ turns what escapes it into one error line and an exit code.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -52,7 +53,8 @@ def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitC
     """
     try:
         return anyio.run(command, backend="asyncio")
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Python 3.10's loop runner lets Ctrl-C out as the main task's CancelledError.
         output.note("interrupted")
         return ExitCode.INTERRUPTED
     except BrokenPipeError:  # the reader of stdout went away (`| head`): end quietly

@@ -84,7 +84,7 @@ async def test_watches_of_every_family_ride_out_a_fault_mix(
     async with AsyncCambClient(KEY, base_url=sim.url, timeout=timeout) as client:
         with anyio.fail_after(120):
             outcomes = await client.wait_many(handles, timeout=90)
-    wrong = []
+    wrong: list[tuple[TaskHandle, object]] = []
     for handle, outcome in zip(handles, outcomes, strict=True):
         final = sim.record(handle.task_id, family=handle.family).final_status
         seen = outcome.status.status if isinstance(outcome, TaskError) else getattr(outcome, "status", None)

@@ -60,6 +60,7 @@ async def run_with_outage(
     task_ids = seed_tasks(sim, COUNT, seed=int(downtime * 10), spread=spread)
     transport = CountingTransport()
     window: list[float] = []
+    outcomes: dict[str, Outcome] = {}
     async with (
         httpx.AsyncClient(transport=transport) as http,
         AsyncCambClient(KEY, base_url=sim.url, http_client=http) as client,
