@@ -20,6 +20,7 @@ import inspect
 import os
 import pathlib
 import tempfile
+from contextlib import aclosing
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeAlias, cast
 
 import anyio
@@ -170,8 +171,11 @@ async def _transfer(
     while True:
         written = 0
         try:
-            async with requester.stream("GET", source, params=params, follow_redirects=True) as response:
-                async for chunk in response.aiter_bytes(CHUNK_SIZE):
+            async with (
+                requester.stream("GET", source, params=params, follow_redirects=True) as response,
+                aclosing(cast("AsyncGenerator[bytes, None]", response.aiter_bytes(CHUNK_SIZE))) as chunks,
+            ):
+                async for chunk in chunks:
                     await sink(chunk)
                     written += len(chunk)
             return written

@@ -11,6 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pytest
 
 from camb_async import AsyncCambClient
 
@@ -205,3 +206,13 @@ def leftovers(folder: pathlib.Path) -> list[str]:
 def partly_written(folder: pathlib.Path) -> bool:
     """Whether a download's temporary file in ``folder`` has received bytes."""
     return any(path.suffix == ".part" and path.stat().st_size > 0 for path in folder.iterdir())
+
+
+HTTPX_UNCLOSED_ITERATORS = pytest.mark.filterwarnings(
+    r"ignore:Exception ignored in. <async_generator object "
+    r"(Response\.aiter_raw|BoundAsyncStream\.__aiter__|AsyncResponseStream\.__aiter__|PoolByteStream\.__aiter__)"
+    ":pytest.PytestUnraisableExceptionWarning"
+)
+"""httpx's own generators under ``Response.aiter_bytes``: when a body is left early (the SDK
+closes the response and its own iterator), httpx leaves them to the garbage collector, which
+trio reports (encode/httpx#3686, upstream)."""

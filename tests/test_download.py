@@ -17,7 +17,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
-from support import leftovers, partly_written
+from support import HTTPX_UNCLOSED_ITERATORS, leftovers, partly_written
 
 from camb_async import AsyncCambClient, DownloadInterruptedError, NotFoundError
 from camb_async.testing import FaultPlan, Simulator, result_bytes, result_sha256
@@ -156,6 +156,7 @@ async def test_broken_body_into_a_file_object_is_not_retried(client: AsyncCambCl
     assert len(sim.request_log) == 1
 
 
+@HTTPX_UNCLOSED_ITERATORS
 async def test_cancelled_download_leaves_no_file(
     client: AsyncCambClient, sim: Simulator, tmp_path: pathlib.Path
 ) -> None:

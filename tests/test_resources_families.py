@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast, get_args
 import httpx
 import pydantic_core
 import pytest
-from support import API_KEY, parse_multipart
+from support import API_KEY, HTTPX_UNCLOSED_ITERATORS, parse_multipart
 
 from camb_async import (
     AsyncCambClient,
@@ -1935,13 +1935,6 @@ class Chunks(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-HTTPX_UNCLOSED_ITERATORS = pytest.mark.filterwarnings(
-    r"ignore:Exception ignored in. <async_generator object (Response\.aiter_raw|BoundAsyncStream\.__aiter__)"
-    ":pytest.PytestUnraisableExceptionWarning"
-)
-"""httpx's own generators under Response.aiter_bytes, left to the GC when that one is closed early."""
 
 
 def held_generator(chunks: AsyncIterator[bytes]) -> Any:
