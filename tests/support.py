@@ -210,9 +210,10 @@ def partly_written(folder: pathlib.Path) -> bool:
 
 HTTPX_UNCLOSED_ITERATORS = pytest.mark.filterwarnings(
     r"ignore:Exception ignored in. <async_generator object "
-    r"(Response\.aiter_raw|BoundAsyncStream\.__aiter__|AsyncResponseStream\.__aiter__|PoolByteStream\.__aiter__)"
+    r"(Response\.aiter_raw|BoundAsyncStream\.__aiter__|AsyncResponseStream\.__aiter__|PoolByteStream\.__aiter__"
+    r"|HTTP11ConnectionByteStream\.__aiter__|AsyncHTTP11Connection\._receive_response_body) "
     ":pytest.PytestUnraisableExceptionWarning"
 )
-"""httpx's own generators under ``Response.aiter_bytes``: when a body is left early (the SDK
-closes the response and its own iterator), httpx leaves them to the garbage collector, which
-trio reports (encode/httpx#3686, upstream)."""
+"""httpx's and httpcore's own generators under ``Response.aiter_bytes`` (HTTP/1.1): when a
+body is left early (the SDK closes the response and its own iterator), httpx leaves them to
+the garbage collector, which trio reports (encode/httpx#3686, upstream)."""
