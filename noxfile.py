@@ -1,6 +1,6 @@
 """Developer tasks: `nox` runs lint, typing and the tests on every supported Python.
 
-Sessions: lint, typing, tests-3.10 ... tests-3.13, faults, examples, docs, bench_smoke; and bench, the full
+Sessions: lint, typing, tests-3.10 ... tests-3.13, integrations, faults, examples, docs, bench_smoke; and bench, the full
 benchmarks (minutes; run it on a quiet machine: `nox -s bench`).
 """
 
@@ -18,7 +18,7 @@ PYTHONS = nox.project.python_versions(PYPROJECT)
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_external_run = True
 nox.options.reuse_existing_virtualenvs = True
-nox.options.sessions = ["lint", "typing", "examples", "tests", "faults", "bench_smoke"]
+nox.options.sessions = ["lint", "typing", "examples", "tests", "integrations", "faults", "bench_smoke"]
 
 
 def _put_pyenv_pythons_on_path() -> None:
@@ -47,6 +47,7 @@ def tests(session: nox.Session) -> None:
     # tests of the fault-injecting simulator itself run here too.
     heavy = sorted(str(path) for path in (ROOT / "tests" / "faults").glob("test_*.py"))
     ignore = [f"--ignore={path}" for path in heavy if not path.endswith("test_simulator_faults.py")]
+    ignore.append(f"--ignore={ROOT / 'tests' / 'integrations'}")  # their own session, on one Python
     session.run("coverage", "run", "-m", "pytest", *ignore, *session.posargs)
     session.run("coverage", "combine", "--quiet")
     session.run("coverage", "report", "--fail-under=90")
@@ -75,6 +76,13 @@ def faults(session: nox.Session) -> None:
             session.run_install(*apt, "update", env=env, external=True)
             session.run_install(*install, env=env, external=True)
     session.run("pytest", "tests/faults", *session.posargs)
+
+
+@nox.session(python=PYTHONS[-1])
+def integrations(session: nox.Session) -> None:
+    """tests/integrations: the SDK inside real frameworks and servers (uvicorn, Redis), on the newest Python."""
+    _install(session, "integrations")
+    session.run("pytest", "tests/integrations", *session.posargs)
 
 
 @nox.session(python=PYTHONS[-1])
