@@ -47,7 +47,7 @@ from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Iterable
+    from collections.abc import AsyncGenerator, Iterable, Mapping
     from types import TracebackType
 
     from typing_extensions import Self
@@ -155,7 +155,7 @@ class AsyncCambClient:
         _check_int(max_concurrent_transfers, "max_concurrent_transfers", least=1)
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
-        outage_limit = None if max_outage is None else _check_seconds(max_outage, "max_outage")
+        outage_limit = _outage_limit(max_outage)
         effective_timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         if http_client is not None and isinstance(timeout, NotGiven):
             effective_timeout = http_client.timeout
@@ -183,7 +183,7 @@ class AsyncCambClient:
             send_options["headers"] = headers
             if not isinstance(timeout, NotGiven):
                 send_options["timeout"] = timeout
-        self._requester = requester = Requester(
+        requester = Requester(
             base_url=base,
             headers=headers,
             http_client=http_client,
@@ -195,13 +195,22 @@ class AsyncCambClient:
             breaker_wait=_breaker_wait(effective_timeout),
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
-        context = FamilyContext(
-            requester=requester,
-            schedule=poll_schedule or PollSchedule(),
-            watch_timeout=watch_limit,
-            durations=DurationModel() if learn_durations else None,
-            max_outage=outage_limit,
+        self._timeout = effective_timeout
+        self._attach(
+            FamilyContext(
+                requester=requester,
+                schedule=poll_schedule or PollSchedule(),
+                watch_timeout=watch_limit,
+                durations=DurationModel() if learn_durations else None,
+                max_outage=outage_limit,
+            )
         )
+
+    def _attach(self, context: FamilyContext) -> None:
+        """Make the family attributes, all over ``context``."""
+        requester = context.requester
+        self._requester = requester
+        self._context = context
         self.tts = TTS(context)
         self.dubbing = Dubbing(context)
         self.translation = Translation(context)
@@ -219,6 +228,72 @@ class AsyncCambClient:
         self.languages = Languages(requester)
         self.folders = Folders(requester)
         self.dictionaries = Dictionaries(requester)
+
+    def with_options(
+        self,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        max_outage: float | NotGiven | None = NOT_GIVEN,
+        watch_timeout: float | NotGiven | None = NOT_GIVEN,
+        poll_schedule: PollSchedule | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncCambClient:
+        """A client with other options for some calls, over this client's connection pool.
+
+        ``client.with_options(max_retries=0).tts.status(task_id)``, or one kept
+        for a web handler that must answer quickly:
+        ``client.with_options(max_outage=0, watch_timeout=20)``. What is not given
+        stays as this client has it. The new client shares this one's pool, its
+        limit on requests in flight, its 429 pause and its circuit breaker, so
+        any number of them cost nothing more. Closing it leaves this client open;
+        closing this client closes it too.
+
+        Args:
+            timeout: Per-request timeout, as in the constructor.
+            max_retries: Retries of a failed request.
+            max_outage: How long a watch rides out an outage (``0``: not at all).
+            watch_timeout: Default deadline of ``watch()``/``wait()``.
+            poll_schedule: Default waits between polls.
+            headers: Extra headers for each request (not ``x-api-key``).
+
+        Raises:
+            ValueError, TypeError: An option is out of range, or ``headers`` names ``x-api-key``.
+        """
+        requester = self._requester
+        context = self._context
+        send_options = dict(requester._send_options)
+        effective_timeout = self._timeout
+        if not isinstance(timeout, NotGiven):
+            send_options["timeout"] = effective_timeout = timeout
+        if headers:
+            if any(name.lower() == "x-api-key" for name in headers):
+                raise ValueError("headers must not set x-api-key: pass api_key= to a new client instead")
+            send_options["headers"] = {**send_options.get("headers", {}), **headers}
+        if not isinstance(max_retries, NotGiven):
+            _check_int(max_retries, "max_retries", least=0)
+        derived = object.__new__(AsyncCambClient)
+        derived._timeout = effective_timeout
+        derived._attach(
+            FamilyContext(
+                requester=requester.derive(
+                    max_retries=requester.max_retries if isinstance(max_retries, NotGiven) else max_retries,
+                    send_options=send_options,
+                    breaker_wait=_breaker_wait(effective_timeout),
+                ),
+                schedule=poll_schedule or context.schedule,
+                watch_timeout=(
+                    context.watch_timeout
+                    if isinstance(watch_timeout, NotGiven)
+                    else check_timeout(watch_timeout, "watch_timeout")
+                ),
+                durations=context.durations,
+                max_outage=(
+                    context.max_outage if isinstance(max_outage, NotGiven) else _outage_limit(max_outage)
+                ),
+            )
+        )
+        return derived
 
     def __repr__(self) -> str:
         state = "closed" if self.is_closed else "open"
@@ -336,7 +411,7 @@ class AsyncCambClient:
     # -- many tasks at once -------------------------------------------------------
 
     def _deadline(self, timeout: float | NotGiven | None) -> float | None:
-        watch_timeout = self.tts._context.watch_timeout
+        watch_timeout = self._context.watch_timeout
         return watch_timeout if isinstance(timeout, NotGiven) else check_timeout(timeout, "timeout")
 
     def watch_many(
@@ -460,9 +535,11 @@ def _breaker_wait(timeout: object) -> float:
     return float(read) if isinstance(read, int | float) and not isinstance(read, bool) else 30.0
 
 
-def _check_seconds(value: object, name: str) -> float:
+def _outage_limit(value: object) -> float | None:
+    if value is None:
+        return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise ValueError(f"{name} must be a number of seconds >= 0 or None, got {value!r}")
+        raise ValueError(f"max_outage must be a number of seconds >= 0 or None, got {value!r}")
     return float(value)
 
 

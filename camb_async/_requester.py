@@ -16,6 +16,7 @@ cancellation is never caught.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -91,16 +92,21 @@ class Requester:
         self.max_retries = max_retries
         self.lifecycle = Lifecycle(owns_http=http_client is None)
         self._origin = httpx.URL(base_url).copy_with(path="/", query=None, fragment=None)
-        self._http = http_client
         # What the HTTP client raises: httpx's errors, and httpx2's for an httpx2 client.
         self.http_errors, self._transport_errors = error_classes(http_client)
-        self._builder = builder
         self._send_options = send_options
-        self._max_concurrent = max_concurrent_requests
-        self._max_transfers = max_concurrent_transfers
         self._breaker_wait = breaker_wait
-        self._contacted = False  # whether any request ever got an HTTP answer
-        self._loop: LoopState | None = None
+        self._pool = _Pool(http_client, builder, max_concurrent_requests, max_concurrent_transfers)
+
+    def derive(self, *, max_retries: int, send_options: dict[str, Any], breaker_wait: float) -> Requester:
+        """A requester with other per-call options over this one's pool, limits, pause and
+        breaker; closing it closes neither this requester nor the pool."""
+        derived = copy.copy(self)
+        derived.max_retries = max_retries
+        derived._send_options = send_options
+        derived._breaker_wait = breaker_wait
+        derived.lifecycle = Lifecycle(owns_http=False, parent=self.lifecycle)
+        return derived
 
     @property
     def api_key(self) -> str:
@@ -353,7 +359,7 @@ class Requester:
 
     def outage(self) -> CambError | None:
         """The error that keeps requests waiting on an open circuit breaker, if it is open."""
-        state = self._loop
+        state = self._pool.loop
         if state is None or not state.breaker.is_open:
             return None
         last = state.breaker.last_error
@@ -376,12 +382,12 @@ class Requester:
                 f"last requests (circuit breaker open for over {max_wait:g} s)",
                 request=httpx.Request(method, url),
             )
-            error.before_first_contact = not self._contacted
+            error.before_first_contact = not self._pool.contacted
             raise error from state.breaker.last_error
 
     def _answered(self, breaker: CircuitBreaker, probe: bool, response: httpx.Response) -> None:
         """An HTTP answer came: the API (or a gateway in front of it) is reachable."""
-        self._contacted = True
+        self._pool.contacted = True
         if response.status_code in (502, 503, 504):
             breaker.failed(
                 probe,
@@ -455,19 +461,17 @@ class Requester:
         error = (
             APITimeoutError(text, request=request) if timed_out else APIConnectionError(text, request=request)
         )
-        error.before_first_contact = not self._contacted
+        error.before_first_contact = not self._pool.contacted
         return error
 
     def _loop_state(self) -> LoopState:
         """The per-loop state, created on first use; refuse a closed client or a foreign loop."""
         if self.lifecycle.closed:
             raise ClientClosedError("this AsyncCambClient is closed; create a new one")
-        state = self._loop
+        pool = self._pool
+        state = pool.loop
         if state is None:
-            if self._http is None:
-                assert self._builder is not None
-                self._http = self._builder.build(self.headers)
-            state = self._loop = LoopState(self._http, self._max_concurrent, self._max_transfers)
+            state = pool.start(self.headers)
         elif not state.on_own_loop():
             raise ClientClosedError(
                 "this AsyncCambClient is bound to the event loop it was first used on; "
@@ -480,8 +484,10 @@ class Requester:
         """Close (see ``AsyncCambClient.aclose``)."""
         if self.lifecycle.closed:
             return
-        self.lifecycle.closed = True
-        state = self._loop
+        self.lifecycle.close()
+        if self.lifecycle.parent is not None:
+            return  # a derived requester: the pool and its requests are its parent's
+        state = self._pool.loop
         if state is not None and state.sending and state.on_own_loop():
             # End requests still being sent and let them unwind before the pool closes:
             # closing it under them would leave their sockets open.
@@ -490,9 +496,10 @@ class Requester:
                 scope.cancel()
             with anyio.move_on_after(5.0):
                 await state.drained.wait()
-        if self.lifecycle.owns_http and self._http is not None:
+        http = self._pool.http
+        if self.lifecycle.owns_http and http is not None:
             try:
-                await self._http.aclose()
+                await http.aclose()
             except RuntimeError as exc:
                 # The pool's sockets belong to the loop that used the client; from another
                 # loop, asyncio says "Event loop is closed" and trio "must be called from
@@ -503,6 +510,35 @@ class Requester:
                     "the client is closed, but its connections belong to the event loop it was "
                     "first used on and could not be closed from this one; call aclose() on that loop"
                 ) from exc
+
+
+class _Pool:
+    """What a requester shares with those derived from it: the HTTP client, whether the API
+    ever answered, and the per-loop state (limits, pause, breaker) made on first use."""
+
+    __slots__ = ("builder", "contacted", "http", "loop", "max_concurrent", "max_transfers")
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient | None,
+        builder: HttpClientBuilder | None,
+        max_concurrent: int,
+        max_transfers: int,
+    ) -> None:
+        self.http = http
+        self.builder = builder
+        self.max_concurrent = max_concurrent
+        self.max_transfers = max_transfers
+        self.contacted = False
+        self.loop: LoopState | None = None
+
+    def start(self, headers: dict[str, str]) -> LoopState:
+        """Build the SDK's HTTP client if it has none, and the state of the running loop."""
+        if self.http is None:
+            assert self.builder is not None
+            self.http = self.builder.build(headers)
+        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers)
+        return self.loop
 
 
 def unreadable(response: httpx.Response, exc: Exception) -> ResponseValidationError:

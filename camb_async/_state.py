@@ -45,12 +45,12 @@ class LoopState:
         self._current_token: Callable[[], object] = (
             asyncio.get_running_loop if running_on_asyncio() else anyio.lowlevel.current_token
         )
-        self.token = self._current_token()
-        self.http = http
-        self.limiter = RequestLimiter(max_concurrent_requests)
-        self.transfers = anyio.Semaphore(max_transfers)
-        self.breaker = CircuitBreaker()
-        self.resume_at = 0.0
+        self.token: object = self._current_token()
+        self.http: httpx.AsyncClient = http
+        self.limiter: RequestLimiter = RequestLimiter(max_concurrent_requests)
+        self.transfers: anyio.Semaphore = anyio.Semaphore(max_transfers)
+        self.breaker: CircuitBreaker = CircuitBreaker()
+        self.resume_at: float = 0.0
         self.sending: set[anyio.CancelScope] = set()
         self.drained: anyio.Event | None = None
 
@@ -63,13 +63,22 @@ class LoopState:
 
 
 class Lifecycle:
-    """Open/closed flag shared with the finalizer that warns about unclosed clients."""
+    """Open/closed flag shared with the finalizer that warns about unclosed clients. A
+    client derived by ``with_options()`` has its own, closed also when its parent's is."""
 
-    __slots__ = ("closed", "owns_http")
+    __slots__ = ("_closed", "owns_http", "parent")
 
-    def __init__(self, owns_http: bool) -> None:
-        self.closed = False
-        self.owns_http = owns_http
+    def __init__(self, owns_http: bool, parent: Lifecycle | None = None) -> None:
+        self._closed = False
+        self.owns_http: bool = owns_http
+        self.parent: Lifecycle | None = parent
+
+    @property
+    def closed(self) -> bool:
+        return self._closed or (self.parent is not None and self.parent.closed)
+
+    def close(self) -> None:
+        self._closed = True
 
     def warn_if_open(self) -> None:
         if self.owns_http and not self.closed:

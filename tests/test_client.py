@@ -808,7 +808,7 @@ async def test_sdk_created_http_client_is_closed() -> None:
     with respx.mock(base_url=BASE_URL) as mock:
         mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
         await camb.status("abc")
-    http = camb._requester._http
+    http = camb._requester._pool.http
     assert http is not None
     assert not http.is_closed
     await camb.aclose()
@@ -953,7 +953,7 @@ def test_aclose_from_another_event_loop_says_why(backend: str, monkeypatch: pyte
     anyio.run(bind, backend=backend)
     http: httpx.AsyncClient | None = cast(
         "Any", camb
-    )._requester._http  # created on first use in some versions
+    )._requester._pool.http  # created on first use in some versions
     assert http is not None
     real_aclose = http.aclose
     monkeypatch.setattr(http, "aclose", close_sockets_of_a_dead_loop)
@@ -971,7 +971,7 @@ async def test_aclose_on_its_own_loop_lets_other_runtime_errors_through(
     """A RuntimeError while closing the pool on the client's own loop is not disguised."""
     camb = AsyncCambClient(API_KEY, base_url=BASE_URL)
     camb._requester._loop_state()
-    http: httpx.AsyncClient | None = cast("Any", camb)._requester._http
+    http: httpx.AsyncClient | None = cast("Any", camb)._requester._pool.http
     assert http is not None
     real_aclose = http.aclose
 
@@ -1011,9 +1011,9 @@ async def test_rate_limit_pauses_other_requests_of_the_client(
             tg.start_soon(client.status, "a")
             await first_sent.wait()
             # Wait for the client to read the 429 (not a fixed sleep: a loaded machine may be slow).
-            while client._requester._loop is None or not client._requester._loop.resume_at:  # noqa: ASYNC110 (no event to await)
+            while client._requester._pool.loop is None or not client._requester._pool.loop.resume_at:  # noqa: ASYNC110 (no event to await)
                 await anyio.sleep(0.01)
-            resume_at = client._requester._loop.resume_at
+            resume_at = client._requester._pool.loop.resume_at
             assert anyio.current_time() < resume_at  # "a" is in its 1 s pause as "b" starts
             statuses.append(await client.status("b"))
     assert [status.status for status in statuses] == [TaskState.SUCCESS]
@@ -1093,3 +1093,88 @@ async def test_cancelled_wait_for_a_slot_leaks_no_slot(router: respx.Router) -> 
                 assert waited.cancelled_caught
                 release.set()
             assert (await camb.status("c")).status == "PENDING"
+
+
+# -- with_options ------------------------------------------------------------------
+
+
+async def test_with_options_changes_retries_for_its_calls_only(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    route = router.get("/tts/abc").mock(side_effect=[httpx.Response(503), ok(), httpx.Response(503)])
+    assert (await client.status("abc")).status is TaskState.PENDING  # retried once
+    with pytest.raises(InternalServerError):
+        await client.with_options(max_retries=0).status("abc")
+    assert route.call_count == 3
+
+
+async def test_with_options_sends_its_timeout_and_headers(
+    client: AsyncCambClient, router: respx.Router
+) -> None:
+    route = router.get("/tts/abc").mock(return_value=ok())
+    quick = client.with_options(timeout=2.5, headers={"x-trace": "t-1"})
+    await quick.status("abc")
+    await client.status("abc")
+    sent, plain = (call.request for call in route.calls)
+    assert sent.extensions["timeout"] == httpx.Timeout(2.5).as_dict()
+    assert sent.headers["x-trace"] == "t-1"
+    assert sent.headers["x-api-key"] == API_KEY
+    assert "x-trace" not in plain.headers
+
+
+async def test_with_options_refuses_to_replace_the_api_key(client: AsyncCambClient) -> None:
+    with pytest.raises(ValueError, match="x-api-key"):
+        client.with_options(headers={"X-API-Key": "other"})
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"max_retries": -1}, ValueError),
+        ({"max_retries": 1.5}, TypeError),
+        ({"max_outage": -1}, ValueError),
+        ({"watch_timeout": 0}, ValueError),
+    ],
+)
+async def test_with_options_checks_its_options(
+    client: AsyncCambClient, options: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        client.with_options(**options)
+
+
+async def test_with_options_shares_the_pool_limits_and_pause(client: AsyncCambClient) -> None:
+    derived = client.with_options(max_retries=0)
+    assert derived._requester._pool is client._requester._pool
+    assert derived._context.durations is client._context.durations
+
+
+async def test_with_options_max_outage_zero_ends_a_watch_its_parent_rides_out(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    route = router.get("/tts/abc").mock(side_effect=[ok(), httpx.Response(500), ok(), ok("SUCCESS")])
+    with pytest.raises(InternalServerError):
+        await client.with_options(max_outage=0, max_retries=0).wait("abc")
+    assert route.call_count == 2
+    assert (await client.wait("abc")).status is TaskState.SUCCESS
+
+
+async def test_closing_a_derived_client_leaves_its_parent_open(
+    client: AsyncCambClient, router: respx.Router
+) -> None:
+    router.get("/tts/abc").mock(return_value=ok())
+    async with client.with_options(max_retries=0) as derived:
+        await derived.status("abc")
+    assert derived.is_closed
+    assert not client.is_closed
+    await client.status("abc")
+    with pytest.raises(ClientClosedError):
+        await derived.status("abc")
+
+
+async def test_closing_the_parent_closes_derived_clients(client: AsyncCambClient) -> None:
+    derived = client.with_options(max_retries=0)
+    await client.aclose()
+    assert derived.is_closed
+    with pytest.raises(ClientClosedError):
+        await derived.status("abc")

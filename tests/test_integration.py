@@ -34,7 +34,7 @@ KEY = "sk-test-SECRET-never-shown"
 
 def _pool_is_idle(client: AsyncCambClient) -> bool:
     """Whether httpcore's pool behind the client holds no request and no busy connection."""
-    pool = cast("Any", client._requester._http)._transport._pool  # httpcore's AsyncConnectionPool
+    pool = cast("Any", client._requester._pool.http)._transport._pool  # httpcore's AsyncConnectionPool
     return not pool._requests and all(c.is_idle() or c.is_closed() for c in pool.connections)
 
 

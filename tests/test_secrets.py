@@ -527,7 +527,7 @@ class socket_port:
 
 
 def _ssl_context(client: AsyncCambClient) -> ssl.SSLContext:
-    transport = cast("Any", client._requester._http)._transport  # httpx.AsyncHTTPTransport
+    transport = cast("Any", client._requester._pool.http)._transport  # httpx.AsyncHTTPTransport
     return cast("ssl.SSLContext", transport._pool._ssl_context)  # httpcore.AsyncConnectionPool
 
 

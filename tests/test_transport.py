@@ -34,8 +34,8 @@ pytestmark = pytest.mark.anyio
 
 def _http_of(client: AsyncCambClient) -> httpx.AsyncClient:
     """The HTTP client the SDK created (after its first request)."""
-    assert client._requester._http is not None
-    return client._requester._http
+    assert client._requester._pool.http is not None
+    return client._requester._pool.http
 
 
 def _transport_of(client: AsyncCambClient) -> httpx.AsyncBaseTransport:
@@ -73,8 +73,8 @@ def test_missing_extra_does_not_matter_for_the_default_transport(monkeypatch: py
     """The default transport never imports httpx-aiohttp."""
     monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
     client = AsyncCambClient(API_KEY, base_url=BASE_URL)
-    assert client._requester._http is None
-    client._requester.lifecycle.closed = True  # never used: nothing to close, no ResourceWarning
+    assert client._requester._pool.http is None
+    client._requester.lifecycle.close()  # never used: nothing to close, no ResourceWarning
 
 
 def test_http_client_is_not_created_at_construction() -> None:
@@ -82,8 +82,8 @@ def test_http_client_is_not_created_at_construction() -> None:
     transports: list[Literal["httpx", "aiohttp"]] = ["httpx", "aiohttp"]
     for transport in transports:
         client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport=transport)
-        assert client._requester._http is None
-        client._requester.lifecycle.closed = True
+        assert client._requester._pool.http is None
+        client._requester.lifecycle.close()
 
 
 def test_no_event_loop_is_not_asyncio() -> None:
@@ -120,7 +120,7 @@ async def test_sdk_client_is_created_on_first_request_and_sends_through_httpx() 
     with respx.mock(base_url=BASE_URL, assert_all_called=True) as mock:
         route = mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
         async with AsyncCambClient(API_KEY, base_url=BASE_URL) as client:
-            assert client._requester._http is None
+            assert client._requester._pool.http is None
             status = await client.status("abc")
             assert status.status == "PENDING"
             assert type(_transport_of(client)) is httpx.AsyncHTTPTransport
@@ -135,7 +135,7 @@ async def test_aclose_without_any_request_is_fine() -> None:
     client = AsyncCambClient(API_KEY, base_url=BASE_URL, transport="aiohttp")
     await client.aclose()
     assert client.is_closed
-    assert client._requester._http is None
+    assert client._requester._pool.http is None
 
 
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])

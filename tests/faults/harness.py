@@ -155,7 +155,7 @@ def longest_fault_run(faults: Sequence[str | None]) -> int:
 
 def http_of(client: AsyncCambClient) -> httpx.AsyncClient:
     """The httpx client behind ``client`` (typed loosely: some versions create it on first use)."""
-    http: httpx.AsyncClient | None = cast("Any", client)._requester._http
+    http: httpx.AsyncClient | None = cast("Any", client)._requester._pool.http
     assert http is not None
     return http
 
@@ -164,7 +164,7 @@ def pool_state(client: AsyncCambClient) -> dict[str, int]:
     """What httpcore's pool behind ``client`` holds, and what the client's own limiter lends out."""
     pool = cast("Any", http_of(client))._transport._pool  # httpcore.AsyncConnectionPool
     connections = list(pool.connections)
-    state = client._requester._loop
+    state = client._requester._pool.loop
     return {
         "connections": len(connections),
         "busy": sum(1 for c in connections if not (c.is_idle() or c.is_closed())),
@@ -192,7 +192,10 @@ async def assert_no_leak(client: AsyncCambClient, sim: Simulator, *, burst: int 
     assert results == ["SUCCESS"] * burst
     after = pool_state(client)
     assert after["busy"] == after["queued"] == after["borrowed"] == after["sending"] == 0, after
-    assert after["connections"] <= client._requester._max_concurrent + client._requester._max_transfers + 8
+    assert (
+        after["connections"]
+        <= client._requester._pool.max_concurrent + client._requester._pool.max_transfers + 8
+    )
 
 
 class SecretWatch(logging.Handler):
