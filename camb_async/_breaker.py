@@ -54,10 +54,10 @@ class CircuitBreaker:
     )
 
     def __init__(self, *, threshold: int = 5, first_pause: float = 0.5, max_pause: float = 10.0) -> None:
-        self.threshold = threshold
-        self.first_pause = first_pause
-        self.max_pause = max_pause
-        self.is_open = False
+        self.threshold: int = threshold
+        self.first_pause: float = first_pause
+        self.max_pause: float = max_pause
+        self.is_open: bool = False
         self.last_error: BaseException | None = None
         self._failures = 0
         self._probing = False

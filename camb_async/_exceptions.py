@@ -141,9 +141,9 @@ class APIStatusError(APIError):
     def __init__(self, message: str, *, response: httpx.Response, body: object) -> None:
         super().__init__(message, request=response.request)
         self.response = response
-        self.status_code = response.status_code
+        self.status_code: int = response.status_code
         self.body = body
-        self.request_id = response.headers.get("x-request-id")
+        self.request_id: str | None = response.headers.get("x-request-id")
 
 
 class BadRequestError(APIStatusError):

@@ -53,10 +53,10 @@ class RequestLimiter:
     __slots__ = ("_base", "_epoch_min", "_samples", "_waiters", "in_flight", "limit", "maximum", "minimum")
 
     def __init__(self, maximum: int, *, minimum: int = 4, initial: int = 16) -> None:
-        self.maximum = maximum
-        self.minimum = min(minimum, maximum)
-        self.limit = float(max(self.minimum, min(initial, maximum)))
-        self.in_flight = 0
+        self.maximum: int = maximum
+        self.minimum: int = min(minimum, maximum)
+        self.limit: float = float(max(self.minimum, min(initial, maximum)))
+        self.in_flight: int = 0
         self._waiters: deque[_Waiter] = deque()
         self._base = math.inf
         self._epoch_min = math.inf

@@ -8,7 +8,7 @@ object as extras.
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -48,7 +48,7 @@ class TaskStatus(BaseModel):
     read from ``model_extra``.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", frozen=True)
 
     status: Annotated[TaskState | str, Field(union_mode="left_to_right")]
     run_id: int | None = None
@@ -69,6 +69,6 @@ class TaskStatus(BaseModel):
 class TaskCreated(BaseModel):
     """The answer to a task creation, e.g. ``POST /tts``."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", frozen=True)
 
     task_id: str

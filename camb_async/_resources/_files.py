@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
@@ -27,7 +27,7 @@ class FileUrl(BaseModel):
     never sends the API key to storage.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", frozen=True)
 
     output_url: str
 

@@ -6,7 +6,7 @@ only what a result cannot do without is required.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,7 +16,7 @@ __all__ = ["Result", "SubtitleFormatting", "TranscriptSegment"]
 class Result(BaseModel):
     """Base of every result model: frozen, unknown fields kept."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", frozen=True)
 
 
 class TranscriptSegment(Result):
@@ -31,7 +31,7 @@ class TranscriptSegment(Result):
 class SubtitleFormatting(BaseModel):
     """How transcripts and subtitles are cut into segments."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     max_segment_duration_in_seconds: Annotated[float, Field(gt=0)] | None = None
     min_segment_duration_in_seconds: Annotated[float, Field(ge=0)] | None = None

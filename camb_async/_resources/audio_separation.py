@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pydantic
 
@@ -30,7 +30,7 @@ _RESULT: pydantic.TypeAdapter[AudioSeparationResult] = pydantic.TypeAdapter(Audi
 class AudioSeparation(TaskResource):
     """Separate the voices in an audio or video file from its background."""
 
-    endpoints = Endpoints(
+    endpoints: ClassVar[Endpoints] = Endpoints(
         "audio_separation",
         "audio-separation",
         result="audio-separation-result",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, ClassVar, Literal, TypeAlias
 
 import pydantic
 from pydantic import Field
@@ -72,7 +72,7 @@ class _DubBody(ProjectFields):
 class Dubbing(TaskResource):
     """Dub a video (by URL) into one or more languages."""
 
-    endpoints = Endpoints("dubbing", "dub", result="dub-result", batch="dubbing-results")
+    endpoints: ClassVar[Endpoints] = Endpoints("dubbing", "dub", result="dub-result", batch="dubbing-results")
 
     async def create(
         self,
@@ -156,7 +156,7 @@ class _AltFormatBody(Body):
 class DubbingAltFormat(TaskResource):
     """A finished dub rendered in another audio or video format: a task of its own."""
 
-    endpoints = Endpoints("dubbing_alt_format", "dub-alt-format", result="dub-result")
+    endpoints: ClassVar[Endpoints] = Endpoints("dubbing_alt_format", "dub-alt-format", result="dub-result")
 
     async def create(
         self,

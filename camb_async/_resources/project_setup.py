@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pydantic
 from pydantic import Field
@@ -54,7 +54,7 @@ class ProjectSetup(TaskResource):
     one as PENDING. An ordinary status object reads as for every family.
     """
 
-    endpoints = Endpoints(
+    endpoints: ClassVar[Endpoints] = Endpoints(
         "project_setup", "project-setup", result="project-setup-result", batch="project-setup-results"
     )
 

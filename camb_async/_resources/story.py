@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pydantic
 from pydantic import Field
@@ -60,7 +60,9 @@ class Story(TaskResource):
     of a task, ``create`` raises ``ResponseValidationError`` naming the run.
     """
 
-    endpoints = Endpoints("story", "story", result="story-result", batch="stories-results")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "story", "story", result="story-result", batch="stories-results"
+    )
 
     def _body(self, call: str, **fields: object) -> _StoryBody:
         return build(_StoryBody, call, **fields)
@@ -150,7 +152,9 @@ class _TranslateBody(Body):
 class TranslatedStory(TaskResource):
     """A finished story narrated in another language: a task of its own."""
 
-    endpoints = Endpoints("translated_story", "translated-story", result="translated-story-result")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "translated_story", "translated-story", result="translated-story-result"
+    )
 
     async def create(self, *, run_id: int, target_language: int | str) -> str:
         """Start translating story ``run_id`` into ``target_language``

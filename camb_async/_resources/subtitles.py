@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import pydantic
 from pydantic import Field, JsonValue
@@ -38,7 +38,7 @@ class Subtitles(TaskResource):
     the JSON it sends (``dict``/``list``/``str``), unchanged.
     """
 
-    endpoints = Endpoints("subtitles", "sub", result="sub-result", batch="sub-results")
+    endpoints: ClassVar[Endpoints] = Endpoints("subtitles", "sub", result="sub-result", batch="sub-results")
 
     async def create(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal
 
 from pydantic import Field
 
@@ -25,7 +25,7 @@ class _SoundBody(ProjectFields):
 class TextToSound(FileResults):
     """Generate a sound effect or music from a text prompt; the result is audio."""
 
-    endpoints = Endpoints(
+    endpoints: ClassVar[Endpoints] = Endpoints(
         "text_to_sound", "text-to-sound", result="text-to-sound-result", batch="text-to-sound-results"
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pydantic
 
 from ._base import Endpoints, TaskResource
@@ -28,7 +30,9 @@ class _VoiceBody(ProjectFields):
 class TextToVoice(TaskResource):
     """Design a voice from a description and hear it speak ``text``."""
 
-    endpoints = Endpoints("text_to_voice", "text-to-voice", result="text-to-voice-result")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "text_to_voice", "text-to-voice", result="text-to-voice-result"
+    )
 
     async def create(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import pydantic
 
@@ -39,7 +39,7 @@ class _TranscribeBody(ProjectFields):
 class Transcription(TaskResource):
     """Transcribe audio or video: uploaded from a file, or fetched from a URL."""
 
-    endpoints = Endpoints(
+    endpoints: ClassVar[Endpoints] = Endpoints(
         "transcription", "transcribe", result="transcription-result", batch="transcription-results"
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import Field
 
@@ -32,7 +32,7 @@ class TranslatedTTS(FileResults):
     finished run comes from ``GET /tts-result/{run_id}``, as for ``client.tts``.
     """
 
-    endpoints = Endpoints("translated_tts", "translated-tts", result="tts-result")
+    endpoints: ClassVar[Endpoints] = Endpoints("translated_tts", "translated-tts", result="tts-result")
 
     async def create(
         self,

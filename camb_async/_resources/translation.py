@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import pydantic
 from pydantic import Field
@@ -50,7 +50,7 @@ class _StreamBody(_Common):
 class Translation(TaskResource):
     """Translate texts as a task, or one text at once with :meth:`stream`."""
 
-    endpoints = Endpoints(
+    endpoints: ClassVar[Endpoints] = Endpoints(
         "translation", "translate", result="translation-result", batch="translation-results"
     )
 

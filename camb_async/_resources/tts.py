@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Annotated, Literal, overload
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, overload
 
 import anyio.to_thread
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,7 +36,7 @@ class _TtsBody(ProjectFields):
 class OutputConfiguration(BaseModel):
     """The audio ``tts.stream()`` sends: format, duration, enhancement, sample rate."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     format: (
         Literal[
@@ -61,7 +61,7 @@ class OutputConfiguration(BaseModel):
 class VoiceSettings(BaseModel):
     """How ``tts.stream()`` treats the reference voice."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     enhance_reference_audio_quality: bool | None = None
     maintain_source_accent: bool | None = None
@@ -72,7 +72,7 @@ class VoiceSettings(BaseModel):
 class InferenceOptions(BaseModel):
     """Sampling options of the MARS-8 models, in the ranges the API documents."""
 
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(strict=True, extra="forbid", frozen=True)
 
     stability: Annotated[float, Field(ge=0, le=1)] | None = None
     temperature: Annotated[float, Field(ge=0.01, le=4.0)] | None = None
@@ -97,7 +97,7 @@ class _StreamBody(Body):
 class TTS(FileResults):
     """Text to speech: ``create`` a task and fetch its audio, or ``stream`` it at once."""
 
-    endpoints = Endpoints("tts", "tts", result="tts-result", batch="tts-results")
+    endpoints: ClassVar[Endpoints] = Endpoints("tts", "tts", result="tts-result", batch="tts-results")
 
     async def create(
         self,
