@@ -13,16 +13,18 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 from .._clock import is_testing
 from .._clock import set_testing_flag as _set_testing_flag
-from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
-from ._files import result_bytes, result_sha256
-from ._simulator import FileRequest, Simulator, TaskRecord, Timeline
 
 if TYPE_CHECKING:
     from types import TracebackType
+
+    from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
+    from ._files import result_bytes, result_sha256
+    from ._simulator import FileRequest, Simulator, TaskRecord, Timeline
 
 __all__ = [
     "FAULT_KINDS",
@@ -38,8 +40,37 @@ __all__ = [
     "set_testing",
 ]
 
-for _public in (Simulator, TaskRecord, FaultPlan, RequestRecord, FileRequest, result_bytes, result_sha256):
-    _public.__module__ = __name__
+# The simulator loads on first use, so that importing this package (as pytest does with
+# the plugin in camb_async.testing.pytest_plugin) costs nothing for a suite that never uses it.
+_LAZY = {
+    "FAULT_KINDS": "._faults",
+    "FaultPlan": "._faults",
+    "RequestRecord": "._faults",
+    "result_bytes": "._files",
+    "result_sha256": "._files",
+    "FileRequest": "._simulator",
+    "Simulator": "._simulator",
+    "TaskRecord": "._simulator",
+    "Timeline": "._simulator",
+}
+_RENAMED = frozenset(
+    {"FaultPlan", "FileRequest", "RequestRecord", "Simulator", "TaskRecord", "result_bytes", "result_sha256"}
+)
+
+
+def __getattr__(name: str) -> object:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value: object = getattr(importlib.import_module(where, __name__), name)
+    if name in _RENAMED:
+        value.__module__ = __name__  # shown as camb_async.testing.Simulator, as documented
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
 
 
 class _TestingMode:

@@ -9,9 +9,7 @@ faulted) and keeps a log of every request with the fault it got.
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import contextlib
 import dataclasses
 import email.utils
 import json
@@ -21,6 +19,8 @@ import random
 import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
+
+import anyio
 
 from ._http import Answer, Receive, Send, Streamed, encode, head, prefix, until_disconnect
 
@@ -138,7 +138,7 @@ class FaultPlan:
 
 @dataclasses.dataclass(frozen=True)
 class RequestRecord:
-    """One request the simulator received: when (``time.monotonic()``), what, and the fault it got."""
+    """One request the simulator received: when (by the simulator's clock), what, and the fault it got."""
 
     at: float
     method: str
@@ -252,8 +252,8 @@ def _first_half(body: Streamed) -> Streamed:
 
 async def stall(receive: Receive, seconds: float) -> None:
     """Hang for ``seconds``, or until the client hangs up."""
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(until_disconnect(receive), seconds)
+    with anyio.move_on_after(seconds):
+        await until_disconnect(receive)
 
 
 async def drop(send: Send, answer: Answer) -> None:

@@ -6,14 +6,14 @@ time, so that a body of any size is never held whole in memory.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
 import functools
 import json
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any, cast
 from urllib.parse import parse_qsl
+
+import anyio
 
 __all__ = [
     "JSON",
@@ -180,17 +180,17 @@ async def send_answer(send: Send, receive: Receive, answer: Answer) -> None:
         await send({"type": "http.response.body", "body": data})
         return
     await send(head(answer.status, answer.content_type, data.length, answer.headers))
-    gone = asyncio.ensure_future(until_disconnect(receive))
-    try:
+    async with anyio.create_task_group() as group:
+
+        async def stop_when_gone() -> None:
+            await until_disconnect(receive)
+            group.cancel_scope.cancel()
+
+        group.start_soon(stop_when_gone)
         for chunk in data.chunks():
-            if gone.done():
-                return
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
-    finally:
-        gone.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await gone
+        group.cancel_scope.cancel()
 
 
 def prefix(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:

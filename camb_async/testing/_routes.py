@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from typing import TYPE_CHECKING
 
 from .._models import TaskState
@@ -96,7 +95,7 @@ class _Tasks:
                 record.polls += 1
         if record is None:
             return not_found(f"task {params['task_id']} not found")
-        body = record.body_at(time.monotonic())
+        body = record.body_at(self.store.clock())
         if family.listed and body["status"] == TaskState.SUCCESS:
             return Answer(200, [self._shape(record, request, {}, ()).payload])
         return Answer(200, body)

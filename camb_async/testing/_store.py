@@ -11,7 +11,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from .._models import TERMINAL_STATES, TaskState
 from ._catalog import Catalog
@@ -37,7 +37,8 @@ class TaskRecord:
     form's fields as strings (a repeated field as a list) and its file parts
     as ``{"filename", "size", "sha256"}``. ``params`` holds the create path's
     parameters (``story_run_id``; ``dub_run_id`` and ``language``). Times are
-    ``time.monotonic()`` values of the simulator's machine.
+    readings of the simulator's clock: ``time.monotonic()`` unless ``Simulator(clock=...)``
+    says otherwise.
     """
 
     task_id: str
@@ -102,11 +103,16 @@ class TaskRecord:
 
 
 class Store:
-    """The simulator's tasks, runs, catalog and counters."""
+    """The simulator's tasks, runs, catalog and counters; ``clock`` is what task timelines run on."""
 
     def __init__(
-        self, durations: tuple[float, float], outcomes: Mapping[str, float], seed: int | None
+        self,
+        durations: tuple[float, float],
+        outcomes: Mapping[str, float],
+        seed: int | None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.clock = clock
         self.lock = threading.Lock()
         self.tasks: dict[tuple[str, str], TaskRecord] = {}
         self.runs: dict[int, TaskRecord] = {}
@@ -146,7 +152,7 @@ class Store:
                 task_id=task_id or uuid.uuid4().hex,
                 family=family,
                 timeline=steps,
-                created_at=time.monotonic(),
+                created_at=self.clock(),
                 run_id=run_id,
                 exception_reason=exception_reason,
                 request=dict(request or {}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import time
 
 import anyio
@@ -10,7 +11,7 @@ import anyio.to_thread
 import httpx
 import pytest
 
-from camb_async.testing import FAULT_KINDS, FaultPlan, Simulator
+from camb_async.testing import FAULT_KINDS, FaultPlan, Simulator, result_sha256
 
 from .harness import KEY
 
@@ -133,3 +134,66 @@ async def test_restart_keeps_port_tasks_and_log(sim: Simulator) -> None:
     assert answer.json()["status"] == "SUCCESS"
     assert sim.stats()["restarts"] == 1
     assert sim.faults.rates == {"500": 0.0}
+
+
+async def test_each_fault_answers_in_process_as_over_tcp() -> None:
+    """In the in-process mode, in the test's own event loop (asyncio or trio), every fault gives
+    what it gives over TCP: a dropped answer is a RemoteProtocolError, a stall a ReadTimeout."""
+    sim = Simulator(seed=11)
+    task_id = sim.add_task([("PENDING", 0.0), ("SUCCESS", 0.0)])
+    sim.set_faults(FaultPlan(script=FAULT_KINDS, retry_after=2.0, stall=5.0))
+    seen: dict[str, httpx.Response | Exception] = {}
+    with anyio.fail_after(10):
+        async with sim.asgi_http_client(headers=HEADERS, timeout=httpx.Timeout(5.0, read=0.3)) as http:
+            for kind in FAULT_KINDS:
+                try:
+                    seen[kind] = await http.get(f"{sim.asgi_url}/tts/{task_id}")
+                except httpx.HTTPError as exc:
+                    seen[kind] = exc
+    answers = {k: v for k, v in seen.items() if isinstance(v, httpx.Response)}
+    assert answers["429"].headers["retry-after"] == "2"
+    assert "retry-after" in answers["429-date"].headers
+    assert answers["429-ms"].headers["retry-after-ms"] == "2000"
+    assert [answers[k].status_code for k in ("500", "502", "503", "504")] == [500, 502, 503, 504]
+    assert isinstance(seen["drop"], httpx.RemoteProtocolError)
+    assert isinstance(seen["stall"], httpx.ReadTimeout)
+    assert answers["html"].headers["content-type"] == "text/html"
+    with pytest.raises(ValueError, match=r"Expecting|Unterminated"):
+        answers["truncated"].json()
+    assert "status" not in answers["no-status"].json()
+    assert answers["unknown-status"].json()["status"] == "PROCESSING"
+    assert [r.fault for r in sim.request_log] == list(FAULT_KINDS)
+    assert not sim.running
+
+
+async def test_a_stall_shorter_than_the_read_timeout_answers_in_process() -> None:
+    """In process, a stall within the read timeout (or with none) delays the real answer, as over TCP."""
+    sim = Simulator()
+    task_id = sim.add_task([("SUCCESS", 0.0)])
+    sim.set_faults(FaultPlan(script=["stall", "stall"], stall=0.2))
+    with anyio.fail_after(10):
+        async with sim.asgi_http_client(headers=HEADERS, timeout=httpx.Timeout(5.0)) as http:
+            started = anyio.current_time()
+            assert (await http.get(f"{sim.asgi_url}/tts/{task_id}")).json()["status"] == "SUCCESS"
+            assert anyio.current_time() - started >= 0.2
+        async with sim.asgi_http_client(headers=HEADERS, timeout=None) as http:
+            assert (await http.get(f"{sim.asgi_url}/tts/{task_id}")).status_code == 200
+    assert [r.fault for r in sim.request_log] == ["stall", "stall"]
+
+
+async def test_a_streamed_result_in_process() -> None:
+    """A streamed result (result_size=) is cut by drop, halved by truncated, and comes whole
+    without a fault, in process on asyncio and trio."""
+    size = 300_000
+    sim = Simulator()
+    sim.add_task([("SUCCESS", 0.0)], run_id=5, result_size=size)
+    sim.set_faults(FaultPlan(script=["drop", "truncated"]))
+    with anyio.fail_after(10):
+        async with sim.asgi_http_client(headers=HEADERS) as http:
+            url = f"{sim.asgi_url}/tts-result/5"
+            with pytest.raises(httpx.RemoteProtocolError):
+                await http.get(url)
+            cut = await http.get(url)
+            whole = await http.get(url)
+    assert len(cut.content) == int(cut.headers["content-length"]) == size // 2
+    assert hashlib.sha256(whole.content).hexdigest() == result_sha256(5, size)
