@@ -18,6 +18,7 @@ from ._polling import TaskWatches
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
+    from ._events import Emitter
     from ._polling import Tracked
     from ._resources import TaskResource
 
@@ -40,9 +41,11 @@ def track(
     *,
     timeout: float | None,
     outage: Callable[[], Exception | None],
+    emit: Emitter | None = None,
 ) -> TaskWatches[K]:
     """A scheduler for ``(key, task)`` pairs; every id and family is checked here,
-    before any request. Each change comes back under its key."""
+    before any request. Each change comes back under its key; ``emit`` reports each
+    task's watch to the client's hooks."""
     tracked: list[Tracked[K]] = []
     for key, task in items:
         if isinstance(task, TaskHandle):
@@ -51,7 +54,7 @@ def track(
             tracked.append(resource("tts")._tracked(task, key))
         else:
             raise TypeError(f"a task must be a task id (str) or a TaskHandle, not {type(task).__name__}")
-    return TaskWatches(tracked, timeout=timeout, outage=outage)
+    return TaskWatches(tracked, timeout=timeout, outage=outage, emit=emit)
 
 
 def check_tasks(tasks: object) -> None:

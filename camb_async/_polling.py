@@ -19,11 +19,13 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 import anyio
 
 from ._clock import is_testing, now, sleep
+from ._events import observed, watch_changed, watch_ended, watch_started
 from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
+    from ._events import Emitter, WatchRef
     from ._models import TaskStatus
 
 __all__ = [
@@ -337,11 +339,13 @@ async def watch_status(
 
 @dataclasses.dataclass(eq=False)
 class Tracked(Generic[K]):
-    """One task of a many-task watch: the item as the caller gave it, how to poll it, its state."""
+    """One task of a many-task watch: the item as the caller gave it, how to poll it, its
+    state, and the watch its events name."""
 
     key: K
     fetch: Callable[[], Awaitable[TaskStatus]]
     follow: Follow
+    watch: WatchRef | None = None
 
 
 class TaskWatches(Generic[K]):
@@ -354,14 +358,24 @@ class TaskWatches(Generic[K]):
     bounds what is in flight). Polling happens only while ``__anext__`` runs:
     when it returns, no poll is left running, so breaking out of the loop (or
     cancelling) stops everything at once and no task group outlives a call.
+
+    ``emit`` reports each task's start (on the first ``__anext__``), changes and end
+    (``_events``); tasks still followed when :meth:`aclose` runs end as abandoned.
     """
 
     def __init__(
-        self, tracked: list[Tracked[K]], *, timeout: float | None, outage: Callable[[], Exception | None]
+        self,
+        tracked: list[Tracked[K]],
+        *,
+        timeout: float | None,
+        outage: Callable[[], Exception | None],
+        emit: Emitter | None = None,
     ) -> None:
         self._waiting = tracked  # not polled yet: started on the first __anext__
         self._timeout = timeout
         self._outage = outage
+        self._emit = emit
+        self._observed = False  # whether events or DEBUG log lines go out: set on the first __anext__
         self._heap: list[tuple[float, int, Tracked[K]]] = []
         self._seq = itertools.count()
         self._ready: collections.deque[tuple[K, TaskStatus | Exception]] = collections.deque()
@@ -385,6 +399,9 @@ class TaskWatches(Generic[K]):
     async def aclose(self) -> None:
         """Stop following: nothing more is polled (nothing runs between two items anyway)."""
         self._closed = True
+        if self._observed:
+            for entry in sorted(self._heap, key=lambda entry: entry[:2]):
+                self._ended(entry[2], abandoned=True)
         self._heap.clear()
         self._ready.clear()
 
@@ -397,10 +414,13 @@ class TaskWatches(Generic[K]):
     def _start(self) -> None:
         started = now()
         self._deadline = math.inf if self._timeout is None else started + self._timeout
+        self._observed = observed(self._emit)
         for tracked in self._waiting:
             tracked.follow.started = started
             tracked.follow.deadline = self._deadline
             self._push(tracked, started)
+            if self._observed and tracked.watch is not None:
+                watch_started(self._emit, tracked.watch)
         self._waiting = []
 
     def _push(self, tracked: Tracked[K], due: float) -> None:
@@ -450,18 +470,25 @@ class TaskWatches(Generic[K]):
             self._flying.discard(tracked)
             if not is_transient(error):
                 self._ready.append((tracked.key, error))
+                self._ended(tracked, error)
             else:
                 try:
                     wait = follow.failed(error, began, now())
                 except Exception as final:  # noqa: BLE001 (the outage outlasted max_outage: the outcome)
                     self._ready.append((tracked.key, final))
+                    self._ended(tracked, final)
                 else:
                     self._push(tracked, began + _scheduled(wait))
             self._wake()
             return
         self._flying.discard(tracked)
+        previous = follow.last
         if follow.seen(status, began):
             self._ready.append((tracked.key, status))
+            if self._observed and tracked.watch is not None:
+                watch_changed(self._emit, tracked.watch, status, previous)
+                if status.is_terminal:
+                    self._ended(tracked)
         if not status.is_terminal:
             self._push(tracked, began + _scheduled(follow.wait_after(began)))
         self._wake()
@@ -471,7 +498,13 @@ class TaskWatches(Generic[K]):
         remaining = [entry[2] for entry in sorted(self._heap, key=lambda entry: entry[:2])]
         self._heap.clear()
         for tracked in remaining:
-            self._ready.append((tracked.key, tracked.follow.timed_out(outage)))
+            error = tracked.follow.timed_out(outage)
+            self._ready.append((tracked.key, error))
+            self._ended(tracked, error)
+
+    def _ended(self, tracked: Tracked[K], error: Exception | None = None, *, abandoned: bool = False) -> None:
+        if self._observed and tracked.watch is not None:
+            watch_ended(self._emit, tracked.watch, tracked.follow.last, error, abandoned=abandoned)
 
 
 def _scheduled(wait: float) -> float:

@@ -87,6 +87,10 @@ def test_the_documented_names_are_exported() -> None:
         "TaskState",
         "PollSchedule",
         "DEFAULT_WATCH_TIMEOUT",
+        "CambEvent",
+        "EventHook",
+        "RequestEnded",
+        "WatchEnded",
         "__version__",
     } <= set(camb_async.__all__)
     assert {"Simulator", "set_testing", "is_testing"} <= set(camb_async.testing.__all__)

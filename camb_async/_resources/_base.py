@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 import pydantic
 
+from .._events import new_watch, observed, reported
 from .._exceptions import CambError, make_task_error
 from .._models import TaskCreated, TaskState, TaskStatus
 from .._paths import run_id_segment, task_id_segment, validate_task_id
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from .._events import WatchRef
     from .._learning import DurationModel
     from .._polling import Curve, PollSchedule
     from .._requester import Requester
@@ -144,8 +146,9 @@ class TaskResource:
             if isinstance(timeout, NotGiven)
             else check_timeout(timeout, "timeout")
         )
-        fetch, schedule, first, on_finish = self._poll_plan(task_id, interval)
-        return watch_status(
+        ref = new_watch(task_id, self.endpoints.family)
+        fetch, schedule, first, on_finish = self._poll_plan(task_id, interval, ref)
+        statuses = watch_status(
             fetch,
             task_id=task_id,
             schedule=schedule,
@@ -155,14 +158,17 @@ class TaskResource:
             max_outage=self._context.max_outage,
             outage=self._requester.outage,
         )
+        emit = self._requester.emit
+        return reported(statuses, emit, ref) if observed(emit) else statuses
 
     def _poll_plan(
-        self, task_id: str, interval: float | None
+        self, task_id: str, interval: float | None, watch: WatchRef
     ) -> tuple[
         Callable[[], Awaitable[TaskStatus]], PollSchedule, Curve | None, Callable[[float, float], None] | None
     ]:
-        """How to follow ``task_id``: its poll, its schedule, a learned first curve and what
-        learns from its end. Checks ``task_id`` and ``interval`` (before any request)."""
+        """How to follow ``task_id`` as ``watch``: its poll (whose events name the watch), its
+        schedule, a learned first curve and what learns from its end. Checks ``task_id`` and
+        ``interval`` (before any request)."""
         context = self._context
         path = self._status_path(task_id)
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
@@ -170,14 +176,20 @@ class TaskResource:
         family = self.endpoints.family
         learned = durations.schedule(family, schedule) if durations and interval is None else None
         fetch = functools.partial(
-            self._requester.request, "GET", path, self._parse_status, breaker_wait=context.max_outage
+            self._requester.request,
+            "GET",
+            path,
+            self._parse_status,
+            breaker_wait=context.max_outage,
+            watch=watch,
         )
         on_finish = None if durations is None else functools.partial(durations.record, family)
         return fetch, schedule, learned, on_finish
 
     def _tracked(self, task_id: str, key: K) -> Tracked[K]:
         """``task_id`` followed by a many-task watch, handed back as ``key``."""
-        fetch, schedule, first, on_finish = self._poll_plan(task_id, None)
+        ref = new_watch(task_id, self.endpoints.family)
+        fetch, schedule, first, on_finish = self._poll_plan(task_id, None, ref)
         follow = Follow(
             task_id,
             schedule,
@@ -187,7 +199,7 @@ class TaskResource:
             on_finish=on_finish,
             max_outage=self._context.max_outage,
         )
-        return Tracked(key, fetch, follow)
+        return Tracked(key, fetch, follow, ref)
 
     async def wait(
         self,
