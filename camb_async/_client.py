@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import platform
 import weakref
@@ -21,6 +22,7 @@ from ._constants import (
     DEFAULT_WATCH_TIMEOUT,
 )
 from ._download import download
+from ._events import emitter
 from ._exceptions import CambError, ClientClosedError
 from ._handles import TaskHandle
 from ._learning import DurationModel
@@ -47,12 +49,13 @@ from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Iterable, Mapping
+    from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
     from types import TracebackType
 
     from typing_extensions import Self
 
     from ._download import Destination
+    from ._events import EventHook
     from ._models import TaskStatus
     from ._polling import TaskWatches
 
@@ -110,12 +113,27 @@ class AsyncCambClient:
             default) rides out outages up to the watch's own deadline, ``0``
             ends a watch at its first failed poll. While the API is down the
             client's circuit breaker lets one request at a time probe it.
+        max_requests_per_second: The client's request budget: requests leave
+            at least ``1/R`` s apart and never more than ``R`` in any one
+            second, whatever their kind. Give your API key's rate limit here
+            (divided by the number of processes sharing the key). ``None``
+            (the default) learns a budget from the server's rate limiting:
+            from a ``RateLimit-Policy`` header, or, from 429s without one,
+            a little below what the server let through (see docs/retries.md).
         transport: What the HTTP client the SDK creates sends through:
             ``"httpx"`` (httpx's own pool, the default) or ``"aiohttp"``
             (``httpx-aiohttp``'s ``AiohttpTransport``, several times cheaper
             in CPU per request; install ``camb-async[aiohttp]``). aiohttp
             runs only on asyncio: under trio the client uses httpx's pool.
             The HTTP client is created on first use, inside the event loop.
+        on_event: A function, or a sequence of them, called with each event
+            the client reports (:class:`CambEvent`: each request attempt, retry
+            and 429/503 pause, each watch's start, status changes and end; see
+            docs/observability.md). Hooks run synchronously, in order, on the
+            task that made the event; an exception in one is logged and never
+            breaks the call. ``with_options()`` clients report to the same hooks.
+            Without hooks no event is built. ``camb_async.integrations.opentelemetry``
+            turns them into spans.
 
     Raises:
         CambError: No API key was given and ``CAMB_API_KEY`` is not set; or
@@ -123,6 +141,7 @@ class AsyncCambClient:
             (that error is also an ``ImportError``).
         ValueError: An option is out of range, or both ``http_client`` and
             ``transport="aiohttp"`` were given.
+        TypeError: ``on_event`` holds something that is not callable.
     """
 
     def __init__(
@@ -140,6 +159,8 @@ class AsyncCambClient:
         learn_durations: bool = False,
         transport: Transport = "httpx",
         max_outage: float | None = None,
+        max_requests_per_second: float | None = None,
+        on_event: EventHook | Sequence[EventHook] | None = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
@@ -156,6 +177,8 @@ class AsyncCambClient:
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
         outage_limit = _outage_limit(max_outage)
+        _check_rate(max_requests_per_second)
+        emit = emitter(on_event)
         effective_timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         if http_client is not None and isinstance(timeout, NotGiven):
             effective_timeout = http_client.timeout
@@ -193,6 +216,8 @@ class AsyncCambClient:
             max_concurrent_requests=max_concurrent_requests,
             max_concurrent_transfers=max_concurrent_transfers,
             breaker_wait=_breaker_wait(effective_timeout),
+            max_requests_per_second=max_requests_per_second,
+            emit=emit,
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
         self._timeout = effective_timeout
@@ -211,23 +236,23 @@ class AsyncCambClient:
         requester = context.requester
         self._requester = requester
         self._context = context
-        self.tts = TTS(context)
-        self.dubbing = Dubbing(context)
-        self.translation = Translation(context)
-        self.transcription = Transcription(context)
-        self.text_to_sound = TextToSound(context)
-        self.text_to_voice = TextToVoice(context)
-        self.audio_separation = AudioSeparation(context)
-        self.subtitles = Subtitles(context)
-        self.story = Story(context)
-        self.project_setup = ProjectSetup(context)
-        self.translated_tts = TranslatedTTS(context)
-        self.translated_story = TranslatedStory(context)
-        self.dubbing_alt_format = DubbingAltFormat(context)
-        self.voices = Voices(requester)
-        self.languages = Languages(requester)
-        self.folders = Folders(requester)
-        self.dictionaries = Dictionaries(requester)
+        self.tts: TTS = TTS(context)
+        self.dubbing: Dubbing = Dubbing(context)
+        self.translation: Translation = Translation(context)
+        self.transcription: Transcription = Transcription(context)
+        self.text_to_sound: TextToSound = TextToSound(context)
+        self.text_to_voice: TextToVoice = TextToVoice(context)
+        self.audio_separation: AudioSeparation = AudioSeparation(context)
+        self.subtitles: Subtitles = Subtitles(context)
+        self.story: Story = Story(context)
+        self.project_setup: ProjectSetup = ProjectSetup(context)
+        self.translated_tts: TranslatedTTS = TranslatedTTS(context)
+        self.translated_story: TranslatedStory = TranslatedStory(context)
+        self.dubbing_alt_format: DubbingAltFormat = DubbingAltFormat(context)
+        self.voices: Voices = Voices(requester)
+        self.languages: Languages = Languages(requester)
+        self.folders: Folders = Folders(requester)
+        self.dictionaries: Dictionaries = Dictionaries(requester)
 
     def with_options(
         self,
@@ -245,9 +270,9 @@ class AsyncCambClient:
         for a web handler that must answer quickly:
         ``client.with_options(max_outage=0, watch_timeout=20)``. What is not given
         stays as this client has it. The new client shares this one's pool, its
-        limit on requests in flight, its 429 pause and its circuit breaker, so
-        any number of them cost nothing more. Closing it leaves this client open;
-        closing this client closes it too.
+        limit on requests in flight, its 429 pause, its circuit breaker and its
+        ``on_event`` hooks, so any number of them cost nothing more. Closing it
+        leaves this client open; closing this client closes it too.
 
         Args:
             timeout: Per-request timeout, as in the constructor.
@@ -437,8 +462,13 @@ class AsyncCambClient:
         """
         check_tasks(tasks)
         deadline = self._deadline(timeout)
+        requester = self._requester
         return track(
-            ((task, task) for task in tasks), self._family, timeout=deadline, outage=self._requester.outage
+            ((task, task) for task in tasks),
+            self._family,
+            timeout=deadline,
+            outage=requester.outage,
+            emit=requester.emit,
         )
 
     def as_completed(
@@ -457,6 +487,7 @@ class AsyncCambClient:
             self._family,
             timeout=self._deadline(timeout),
             outage=self._requester.outage,
+            emit=self._requester.emit,
         )
         return Completed(watches, task_id_of, self._requester.api_key)
 
@@ -469,7 +500,11 @@ class AsyncCambClient:
         check_tasks(tasks)
         given = list(tasks)
         watches = track(
-            enumerate(given), self._family, timeout=self._deadline(timeout), outage=self._requester.outage
+            enumerate(given),
+            self._family,
+            timeout=self._deadline(timeout),
+            outage=self._requester.outage,
+            emit=self._requester.emit,
         )
         outcomes: dict[int, TaskStatus | Exception] = {}
         async with Completed(watches, lambda i: task_id_of(given[i]), self._requester.api_key) as ended:
@@ -533,6 +568,13 @@ def _breaker_wait(timeout: object) -> float:
     ``timeout`` is a number, ``None``, or an ``httpx.Timeout`` (or httpx2's, read alike)."""
     read = getattr(timeout, "read", timeout)
     return float(read) if isinstance(read, int | float) and not isinstance(read, bool) else 30.0
+
+
+def _check_rate(value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
+        raise ValueError(f"max_requests_per_second must be a number > 0 or None, got {value!r}")
 
 
 def _outage_limit(value: object) -> float | None:

@@ -27,26 +27,18 @@ import pydantic
 
 from ._breaker import BreakerOpenError, CircuitBreaker
 from ._clock import sleep
-from ._exceptions import (
-    APIConnectionError,
-    APITimeoutError,
-    CambError,
-    ClientClosedError,
-    CreateOutcomeUnknownError,
-    ResponseValidationError,
-    _CreateOutcomeUnknownTimeoutError,
-    api_key_of,
-    make_status_error,
-    redact,
-)
-from ._retry import retry_delay, should_retry_exception, should_retry_response, was_never_sent
-from ._state import Lifecycle, LoopState, honour_pause
+from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
+from ._exceptions import APIConnectionError, CambError, ClientClosedError, make_status_error
+from ._failures import cause_unless_it_shows_the_key, status_error, transport_error, unreadable
+from ._retry import retry_delay, should_retry_exception, should_retry_response
+from ._state import Lifecycle, LoopState, Pool, honour_pause
 from ._transport import error_classes, true_transport_error
 from ._types import NOT_GIVEN, NotGiven
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
+    from ._events import Emitter, WatchRef
     from ._transport import HttpClientBuilder
 
 __all__ = ["Requester"]
@@ -72,6 +64,10 @@ class Requester:
         max_concurrent_transfers: Streamed transfers at once, apart from that limit.
         breaker_wait: How long a request waits on an open circuit breaker
             (``_breaker``) before failing unsent, unless it says otherwise.
+        emit: Reports each attempt, retry and 429/503 pause to the client's
+            ``on_event`` hooks (``_events``); ``None`` when it has none.
+        max_requests_per_second: The request budget (``_budget``); ``None`` learns one
+            from the server's rate limiting.
     """
 
     def __init__(
@@ -86,21 +82,27 @@ class Requester:
         max_concurrent_requests: int,
         max_concurrent_transfers: int,
         breaker_wait: float,
+        emit: Emitter | None = None,
+        max_requests_per_second: float | None = None,
     ) -> None:
-        self.base_url = base_url
-        self.headers = headers
-        self.max_retries = max_retries
-        self.lifecycle = Lifecycle(owns_http=http_client is None)
+        self.base_url: str = base_url
+        self.headers: dict[str, str] = headers
+        self.max_retries: int = max_retries
+        self.emit: Emitter | None = emit
+        self.lifecycle: Lifecycle = Lifecycle(owns_http=http_client is None)
         self._origin = httpx.URL(base_url).copy_with(path="/", query=None, fragment=None)
         # What the HTTP client raises: httpx's errors, and httpx2's for an httpx2 client.
+        self.http_errors: tuple[type[Exception], ...]
         self.http_errors, self._transport_errors = error_classes(http_client)
         self._send_options = send_options
         self._breaker_wait = breaker_wait
-        self._pool = _Pool(http_client, builder, max_concurrent_requests, max_concurrent_transfers)
+        self._pool = Pool(
+            http_client, builder, max_concurrent_requests, max_concurrent_transfers, max_requests_per_second
+        )
 
     def derive(self, *, max_retries: int, send_options: dict[str, Any], breaker_wait: float) -> Requester:
-        """A requester with other per-call options over this one's pool, limits, pause and
-        breaker; closing it closes neither this requester nor the pool."""
+        """A requester with other per-call options over this one's pool, limits, pause,
+        breaker and event hooks; closing it closes neither this requester nor the pool."""
         derived = copy.copy(self)
         derived.max_retries = max_retries
         derived._send_options = send_options
@@ -126,6 +128,7 @@ class Requester:
         data: Mapping[str, Any] | None = None,
         idempotent: bool | None = None,
         breaker_wait: float | NotGiven | None = NOT_GIVEN,
+        watch: WatchRef | None = None,
     ) -> T:
         """Send one API call, retrying as docs/retries.md says, and parse its answer.
 
@@ -133,17 +136,22 @@ class Requester:
         DELETE); a POST that only reads (batch results) passes ``True``.
         ``breaker_wait`` bounds the wait on an open circuit breaker (``None``:
         as long as it takes, as a watch's polls do); by default the client's.
+        ``watch`` is the watch this call polls for, named in its events.
         """
         state = self._loop_state()
+        emit = self.emit
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
         url = self.base_url + path
         options = self._options(json=json, params=params, files=files, data=data)
         wait = self._breaker_wait if isinstance(breaker_wait, NotGiven) else breaker_wait
         retries = 0
+        began = clock = 0.0
         while True:
             if self.lifecycle.closed:
                 raise ClientClosedError("the client was closed while the request waited to retry")
+            if emit is not None:
+                began, clock = time.time(), time.perf_counter()
             try:
                 if files is None:
                     response = await self._send(state, method, url, options, wait)
@@ -152,31 +160,52 @@ class Requester:
                         response = await self._send(state, method, url, options, wait, transfer=True)
             except self.http_errors as raised:
                 exc = true_transport_error(raised)
+                error = self.transport_error(exc, method, url, idempotent=idempotent)
+                if emit is not None:
+                    report_attempt(emit, method, path, retries, began, clock, watch, None, error)
                 if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
                     retries += 1
-                    await self.backoff(retries, type(exc).__name__, method, path)
+                    await self.backoff(retries, type(exc).__name__, method, path, watch=watch)
                     continue
-                raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
+                log_gave_up(method, path, retries, error, watch)
+                raise error from exc
             except RuntimeError as exc:
                 if self.lifecycle.closed:
                     raise ClientClosedError("the client was closed during the request") from exc
                 raise
             if response.is_success:
                 try:
-                    return parse(response)
+                    value = parse(response)
                 except (ValueError, pydantic.ValidationError) as exc:
+                    error = unreadable(response, exc)
+                    if emit is not None:
+                        report_attempt(emit, method, path, retries, began, clock, watch, response, error)
                     if idempotent and retries < self.max_retries:
                         retries += 1
-                        await self.backoff(retries, "unreadable body", method, path)
+                        await self.backoff(retries, "unreadable body", method, path, watch=watch)
                         continue
-                    raise unreadable(response, exc) from _cause_unless_it_shows_the_key(exc, response)
+                    log_gave_up(method, path, retries, error, watch)
+                    raise error from cause_unless_it_shows_the_key(exc, response)
+                if emit is not None:
+                    report_attempt(emit, method, path, retries, began, clock, watch, response, None)
+                return value
+            error = self.status_error(response, idempotent=idempotent)
+            if emit is not None:
+                report_attempt(emit, method, path, retries, began, clock, watch, response, error)
             if retries < self.max_retries and should_retry_response(response, idempotent=idempotent):
                 retries += 1
                 await self.backoff(
-                    retries, str(response.status_code), method, path, response=response, state=state
+                    retries,
+                    str(response.status_code),
+                    method,
+                    path,
+                    response=response,
+                    state=state,
+                    watch=watch,
                 )
                 continue
-            raise self.status_error(response, idempotent=idempotent)
+            log_gave_up(method, path, retries, error, watch)
+            raise error
 
     def _options(
         self,
@@ -215,11 +244,14 @@ class Requester:
             state.sending.add(scope)
             limiter = state.limiter
             breaker = state.breaker
+            budget = state.budget
             try:
                 probe = breaker.is_open and await self._admit(state, breaker_wait, method, url)
                 try:
                     if transfer:
                         await honour_pause(state)
+                        if budget.rate is not None:
+                            await budget.take()
                         response = await state.http.request(method, url, follow_redirects=False, **options)
                     else:
                         # A free slot is taken without a checkpoint (an extra turn of the
@@ -228,6 +260,8 @@ class Requester:
                             await limiter.acquire()
                         try:
                             await honour_pause(state)
+                            if budget.rate is not None:
+                                await budget.take()
                             # Never follow a redirect, whatever the http_client says: httpx drops only
                             # Authorization on a redirect to another host, so x-api-key would go along.
                             sent = time.perf_counter()
@@ -244,6 +278,7 @@ class Requester:
                     breaker.abandoned(probe)
                     raise
                 self._answered(breaker, probe, response)
+                budget.answered(response)
                 return response
             finally:
                 self._sent(state, scope)
@@ -273,55 +308,75 @@ class Requester:
         caller's, and so is what to do when it breaks (see ``transport_error``).
         """
         state = self._loop_state()
+        emit = self.emit
         if idempotent is None:
             idempotent = method in _IDEMPOTENT_METHODS
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
         options = self._options(json=json, params=params, files=None, data=None)
         async with state.transfers:
             retries = hops = 0
+            began = clock = 0.0
             while True:
                 if self.lifecycle.closed:
                     raise ClientClosedError("the client was closed while the request waited to retry")
+                if emit is not None:
+                    began, clock = time.time(), time.perf_counter()
                 try:
                     response = await self._open(state, method, url, options)
                 except self.http_errors as raised:
                     exc = true_transport_error(raised)
+                    error = self.transport_error(exc, method, url, idempotent=idempotent)
+                    path = self._path_of(url)
+                    if emit is not None:
+                        report_attempt(emit, method, path, retries, began, clock, None, None, error)
                     if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
                         retries += 1
-                        await self.backoff(retries, type(exc).__name__, method, _shown_path(url))
+                        await self.backoff(retries, type(exc).__name__, method, path)
                         continue
-                    raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
+                    log_gave_up(method, path, retries, error, None)
+                    raise error from exc
                 location = response.headers.get("location") if response.is_redirect else None
                 if follow_redirects and location and hops < _MAX_REDIRECTS:
                     await response.aclose()
+                    if emit is not None:
+                        report_attempt(
+                            emit, method, self._path_of(url), retries, began, clock, None, response, None
+                        )
                     hops += 1
                     method, url, options = "GET", str(response.url.join(location)), self._send_options
                     continue
                 if response.is_success:
+                    if emit is not None:
+                        report_attempt(
+                            emit, method, self._path_of(url), retries, began, clock, None, response, None
+                        )
                     try:
                         yield response
                     finally:
                         await response.aclose()
                     return
+                path = self._path_of(url)
                 try:
                     await response.aread()
                 except self.http_errors as raised:
                     exc = true_transport_error(raised)
-                    raise self.transport_error(exc, method, url, idempotent=idempotent) from exc
+                    error = self.transport_error(exc, method, url, idempotent=idempotent)
+                    if emit is not None:
+                        report_attempt(emit, method, path, retries, began, clock, None, response, error)
+                    raise error from exc
                 finally:
                     await response.aclose()
+                error = self.status_error(response, idempotent=idempotent)
+                if emit is not None:
+                    report_attempt(emit, method, path, retries, began, clock, None, response, error)
                 if retries < self.max_retries and should_retry_response(response, idempotent=idempotent):
                     retries += 1
                     await self.backoff(
-                        retries,
-                        str(response.status_code),
-                        method,
-                        _shown_path(url),
-                        response=response,
-                        state=state,
+                        retries, str(response.status_code), method, path, response=response, state=state
                     )
                     continue
-                raise self.status_error(response, idempotent=idempotent)
+                log_gave_up(method, path, retries, error, None)
+                raise error
 
     async def _open(self, state: LoopState, method: str, url: str, options: dict[str, Any]) -> httpx.Response:
         """Send once and return the response with its body unread."""
@@ -337,6 +392,9 @@ class Requester:
                     return await state.http.send(request, stream=True, follow_redirects=False)
                 breaker = state.breaker
                 probe = breaker.is_open and await self._admit(state, self._breaker_wait, method, url)
+                budget = state.budget
+                if budget.rate is not None:
+                    await budget.take()
                 try:
                     response = await state.http.send(request, stream=True, follow_redirects=False)
                 except self._transport_errors as exc:
@@ -346,10 +404,18 @@ class Requester:
                     breaker.abandoned(probe)
                     raise
                 self._answered(breaker, probe, response)
+                budget.answered(response)
                 return response
             finally:
                 self._sent(state, scope)
         raise ClientClosedError("the client was closed during the request")
+
+    def _path_of(self, url: str) -> str:
+        """``url`` as events and logs show it: its path under the base URL, or its own path."""
+        base = self.base_url
+        if url.startswith(base) and url[len(base) : len(base) + 1] in ("/", "?", ""):
+            return url[len(base) :].partition("?")[0] or "/"
+        return _shown_path(url)
 
     def _is_api_origin(self, url: httpx.URL) -> bool:
         origin = self._origin
@@ -411,11 +477,28 @@ class Requester:
         *,
         response: httpx.Response | None = None,
         state: LoopState | None = None,
+        watch: WatchRef | None = None,
     ) -> None:
-        """Sleep before retry number ``retries``; after a 429/503 hold every request of the client."""
+        """Sleep before retry number ``retries``; after a 429/503 hold every request of the client.
+        A new hold is logged and reported once, not for each request it holds."""
         delay = retry_delay(retries - 1, response)
-        if state is not None and response is not None and response.status_code in (429, 503):
+        emit = self.emit
+        if state is not None and response is not None and _pauses_client(response, state):
+            if state.resume_at <= anyio.current_time():
+                report_pause(emit, method, path, delay, response.status_code, watch)
             state.resume_at = max(state.resume_at, anyio.current_time() + delay)
+        if emit is not None:
+            emit(
+                RetryScheduled(
+                    method=method,
+                    path=path,
+                    retry=retries,
+                    max_retries=self.max_retries,
+                    delay=delay,
+                    reason=why,
+                    watch=watch,
+                )
+            )
         log.debug(
             "retrying %s %s after %s in %.2f s (retry %d of %d)",
             method,
@@ -428,41 +511,14 @@ class Requester:
         await sleep(delay)
 
     def status_error(self, response: httpx.Response, *, idempotent: bool) -> CambError:
-        """The error of an error answer (its body read). A gateway's 502 or 504 to a
-        request that creates something says the API may have it: outcome unknown."""
-        error = make_status_error(response)
-        if idempotent or response.status_code not in (502, 504):
-            return error
-        unknown = CreateOutcomeUnknownError(
-            f"{error}; a gateway gave up on the API after the request may have reached it, so "
-            "whatever it creates may exist: sending it again could create it twice",
-            request=response.request,
-        )
-        unknown.__cause__ = error
-        return unknown
+        """The error of an error answer (its body read); see ``_failures.status_error``."""
+        return status_error(response, idempotent=idempotent)
 
     def transport_error(self, exc: httpx.HTTPError, method: str, url: str, *, idempotent: bool) -> CambError:
-        """The ``CambError`` for a request that got no usable HTTP answer (``exc``, as
-        ``true_transport_error`` gives it)."""
+        """The error of a request that got no usable answer; see ``_failures.transport_error``."""
         if self.lifecycle.closed:
             return ClientClosedError("the client was closed during the request")
-        request = _request_of(exc, method, url)
-        text = f"{method} {request.url.path} failed: {type(exc).__name__}"
-        if str(exc):
-            text += f": {exc}"
-        timed_out = isinstance(exc, httpx.TimeoutException)
-        if not idempotent and not was_never_sent(exc):
-            text += (
-                "; the request may have reached the server, so whatever it creates may exist: "
-                "sending it again could create it twice"
-            )
-            cls = _CreateOutcomeUnknownTimeoutError if timed_out else CreateOutcomeUnknownError
-            return cls(text, request=request)
-        error = (
-            APITimeoutError(text, request=request) if timed_out else APIConnectionError(text, request=request)
-        )
-        error.before_first_contact = not self._pool.contacted
-        return error
+        return transport_error(exc, method, url, idempotent=idempotent, contacted=self._pool.contacted)
 
     def _loop_state(self) -> LoopState:
         """The per-loop state, created on first use; refuse a closed client or a foreign loop."""
@@ -512,69 +568,16 @@ class Requester:
                 ) from exc
 
 
-class _Pool:
-    """What a requester shares with those derived from it: the HTTP client, whether the API
-    ever answered, and the per-loop state (limits, pause, breaker) made on first use."""
-
-    __slots__ = ("builder", "contacted", "http", "loop", "max_concurrent", "max_transfers")
-
-    def __init__(
-        self,
-        http: httpx.AsyncClient | None,
-        builder: HttpClientBuilder | None,
-        max_concurrent: int,
-        max_transfers: int,
-    ) -> None:
-        self.http = http
-        self.builder = builder
-        self.max_concurrent = max_concurrent
-        self.max_transfers = max_transfers
-        self.contacted = False
-        self.loop: LoopState | None = None
-
-    def start(self, headers: dict[str, str]) -> LoopState:
-        """Build the SDK's HTTP client if it has none, and the state of the running loop."""
-        if self.http is None:
-            assert self.builder is not None
-            self.http = self.builder.build(headers)
-        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers)
-        return self.loop
-
-
-def unreadable(response: httpx.Response, exc: Exception) -> ResponseValidationError:
-    """The error for a 2xx answer whose body ``exc`` says this SDK cannot read."""
-    request = response.request
-    kind = response.headers.get("content-type", "no content type")
-    if isinstance(exc, pydantic.ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()[:3]
-        )
-    else:
-        problems = str(exc)
-    secret = api_key_of(request)
-    return ResponseValidationError(
-        redact(
-            f"{request.method} {request.url.path} returned {response.status_code} with a body "
-            f"this SDK cannot read ({kind}, {len(response.content)} bytes): {problems}",
-            secret,
-        ),
-        response=response,
-    )
-
-
-def _cause_unless_it_shows_the_key(exc: Exception, response: httpx.Response) -> Exception | None:
-    """``exc`` as the cause to chain, or ``None`` when its text quotes the API key (a server
-    that sent the key back): the (redacted) message already says what was wrong."""
-    secret = api_key_of(response.request)
-    return None if secret is not None and secret in f"{exc}{exc!r}" else exc
-
-
-def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:
-    try:
-        return exc.request
-    except RuntimeError:  # httpx raises this when the error has no request attached
-        return httpx.Request(method, url)
+def _pauses_client(response: httpx.Response, state: LoopState) -> bool:
+    """Whether an answer holds every request of the client: a 503, or a 429 the budget
+    cannot absorb (one with Retry-After, or under a budget the user fixed). A 429 with no
+    such header only slows a learned budget, so the client slows down instead of stopping."""
+    if response.status_code == 503:
+        return True
+    if response.status_code != 429:
+        return False
+    waits = "retry-after" in response.headers or "retry-after-ms" in response.headers
+    return waits or state.budget.fixed
 
 
 def _query_value(value: str | int | bool) -> str | int:

@@ -9,6 +9,7 @@ import anyio
 import anyio.lowlevel
 
 from ._breaker import CircuitBreaker
+from ._budget import RequestBudget
 from ._clock import sleep
 from ._limiter import RequestLimiter
 from ._transport import running_on_asyncio
@@ -18,18 +19,22 @@ if TYPE_CHECKING:
 
     import httpx
 
-__all__ = ["Lifecycle", "LoopState", "honour_pause"]
+    from ._transport import HttpClientBuilder
+
+__all__ = ["Lifecycle", "LoopState", "Pool", "honour_pause"]
 
 
 class LoopState:
     """What a client keeps per event loop: the loop's token, the HTTP client it
     sends through, the limiter on requests in flight, the slots of streamed
-    transfers, the moment a rate limit lets requests go again, and the cancel
-    scopes of requests being sent (so aclose() can end them)."""
+    transfers, the circuit breaker, the request budget, the moment a rate limit
+    lets requests go again, and the cancel scopes of requests being sent (so
+    aclose() can end them)."""
 
     __slots__ = (
         "_current_token",
         "breaker",
+        "budget",
         "drained",
         "http",
         "limiter",
@@ -39,7 +44,13 @@ class LoopState:
         "transfers",
     )
 
-    def __init__(self, http: httpx.AsyncClient, max_concurrent_requests: int, max_transfers: int) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        max_concurrent_requests: int,
+        max_transfers: int,
+        max_requests_per_second: float | None = None,
+    ) -> None:
         # On asyncio the loop itself is the token, and asking for it is ~20 times
         # cheaper than anyio's generic current_token(); this runs on every request.
         self._current_token: Callable[[], object] = (
@@ -50,6 +61,7 @@ class LoopState:
         self.limiter: RequestLimiter = RequestLimiter(max_concurrent_requests)
         self.transfers: anyio.Semaphore = anyio.Semaphore(max_transfers)
         self.breaker: CircuitBreaker = CircuitBreaker()
+        self.budget: RequestBudget = RequestBudget(max_requests_per_second)
         self.resume_at: float = 0.0
         self.sending: set[anyio.CancelScope] = set()
         self.drained: anyio.Event | None = None
@@ -98,3 +110,34 @@ async def honour_pause(state: LoopState) -> None:
     pause = state.resume_at - anyio.current_time() if state.resume_at else 0.0
     if pause > 0:
         await sleep(pause)
+
+
+class Pool:
+    """What a requester shares with those derived from it: the HTTP client, whether the API
+    ever answered, and the per-loop state (limits, pause, breaker) made on first use."""
+
+    __slots__ = ("builder", "contacted", "http", "loop", "max_concurrent", "max_rate", "max_transfers")
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient | None,
+        builder: HttpClientBuilder | None,
+        max_concurrent: int,
+        max_transfers: int,
+        max_rate: float | None,
+    ) -> None:
+        self.http = http
+        self.builder = builder
+        self.max_concurrent = max_concurrent
+        self.max_transfers = max_transfers
+        self.max_rate = max_rate
+        self.contacted = False
+        self.loop: LoopState | None = None
+
+    def start(self, headers: dict[str, str]) -> LoopState:
+        """Build the SDK's HTTP client if it has none, and the state of the running loop."""
+        if self.http is None:
+            assert self.builder is not None
+            self.http = self.builder.build(headers)
+        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate)
+        return self.loop

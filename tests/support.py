@@ -217,3 +217,26 @@ HTTPX_UNCLOSED_ITERATORS = pytest.mark.filterwarnings(
 """httpx's and httpcore's own generators under ``Response.aiter_bytes`` (HTTP/1.1): when a
 body is left early (the SDK closes the response and its own iterator), httpx leaves them to
 the garbage collector, which trio reports (encode/httpx#3686, upstream)."""
+
+
+def virtual_time_backend(name: str) -> tuple[str, dict[str, object]]:
+    """An ``anyio_backend`` value whose clock jumps ahead whenever every task waits:
+    trio's ``MockClock``, or looptime's event loop on asyncio."""
+    if name == "trio":
+        from trio.testing import MockClock
+
+        return ("trio", {"clock": MockClock(autojump_threshold=0)})
+    import looptime
+
+    return ("asyncio", {"loop_factory": looptime.new_event_loop})
+
+
+def most_in_one_second(moments: list[float]) -> int:
+    """The most of ``moments`` (seconds) that fall in any half-open window of one second."""
+    ordered = sorted(moments)
+    most = start = 0
+    for end, moment in enumerate(ordered):
+        while ordered[start] <= moment - 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most

@@ -586,7 +586,7 @@ async def test_429_with_a_hostile_retry_after_sleeps_a_bounded_time(
     )
     # Every SDK wait goes through camb_async._clock.sleep, which calls its module's `anyio.sleep`:
     # swap that one name (not anyio itself) to record each wait and return at once.
-    fake_anyio = SimpleNamespace(sleep=recording_sleep)
+    fake_anyio = SimpleNamespace(sleep=recording_sleep, current_time=anyio.current_time)
     with set_testing(False), mock.patch.object(camb_async._clock, "anyio", fake_anyio):
         async with make_client(router, max_retries=1) as client:
             status = await client.status("abc")

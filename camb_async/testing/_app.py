@@ -1,14 +1,14 @@
 """The simulator's ASGI application: the API under ``/apis``, its controls and files under ``/_sim``.
 
-Every request is counted and logged; each ``/apis`` request may draw a fault
-from the plan in force (see ``_faults``). A multipart body is parsed as it
+Every request is counted and logged; an ``/apis`` request beyond the rate limit
+(``_ratelimit``), when one is set, gets a 429; any other may draw a fault from
+the plan in force (see ``_faults``). A multipart body is parsed as it
 arrives (``_multipart``); any other body is read whole.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
 
@@ -23,6 +23,7 @@ from ._routes import Router, task_routes
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from ._ratelimit import RateLimit
     from ._store import Store
 
 __all__ = ["App"]
@@ -35,6 +36,7 @@ class App:
         self.store = store
         self.api_key = api_key
         self.faults = faults
+        self.rate_limit: RateLimit | None = None
         self.router = Router()
         for method, template, handler in [*task_routes(store), *store.catalog.routes()]:
             self.router.add(method, template, handler)
@@ -42,7 +44,7 @@ class App:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        arrived = time.monotonic()
+        arrived = self.store.clock()
         raw_path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
         method = str(scope["method"])
         with self.store.lock:
@@ -52,6 +54,12 @@ class App:
         query = bytes(scope.get("query_string") or b"").decode("latin-1")
         request = Request(method, raw_path, headers, query_string=query, port=_port(scope, headers))
         broken = await _read_body(request, receive)
+        limit = self.rate_limit
+        limited = None if limit is None or not raw_path.startswith("/apis/") else limit.answer(arrived)
+        if limited is not None:
+            self.faults.note(arrived, method, raw_path, "rate_limited")
+            await send_answer(send, receive, limited)
+            return
         fault, plan = self.faults.draw(method, api=raw_path.startswith("/apis/"))
         replaced = None if fault is None else _faults.error_answer(fault, plan)
         if replaced is not None:

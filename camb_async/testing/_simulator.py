@@ -32,12 +32,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .._models import TaskState
 from . import _faults
 from ._app import App
+from ._asgi import ASGI_URL, InProcessTransport
+from ._ratelimit import RateLimit
 from ._store import Store, TaskRecord, Timeline
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable, Mapping
     from types import TracebackType
 
+    import httpx
     from typing_extensions import Self
 
     from ._faults import FaultPlan, RequestRecord
@@ -74,6 +77,13 @@ class Simulator:
         host: Address to listen on; keep it on loopback.
         port: Port to listen on; 0 picks a free one.
         faults: A :class:`FaultPlan` to start with; none by default.
+        clock: What task timelines and the request log measure time on, in seconds;
+            ``time.monotonic`` by default. For the in-process mode on a virtual clock, pass
+            ``anyio.current_time``, so that tasks finish on the event loop's time.
+        rate_limit: At most this many API requests in any one second; the others get a
+            429 (logged with the fault ``"rate_limited"``). None by default.
+        rate_limit_headers: Whether that 429 says so in headers (``Retry-After``,
+            ``RateLimit-Policy``, ``X-RateLimit-*``); ``False`` sends none, as nginx does.
     """
 
     def __init__(
@@ -86,13 +96,17 @@ class Simulator:
         host: str = "127.0.0.1",
         port: int = 0,
         faults: FaultPlan | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        rate_limit: float | None = None,
+        rate_limit_headers: bool = True,
     ) -> None:
         low, high = durations
         if not 0 <= low <= high or not math.isfinite(high):
             raise ValueError(f"durations must be 0 <= low <= high, got {durations!r}")
-        self._store = Store((low, high), outcomes or {TaskState.SUCCESS.value: 1.0}, seed)
+        self._store = Store((low, high), outcomes or {TaskState.SUCCESS.value: 1.0}, seed, clock)
         self._faults = _faults.Injector(faults)
         self._app = App(self._store, api_key, self._faults)
+        self.set_rate_limit(rate_limit, headers=rate_limit_headers)
         self._host = host
         self._port = port
         self._server: Any = None
@@ -103,12 +117,35 @@ class Simulator:
         """The ASGI application, to serve with a server of your choice."""
         return self._app
 
+    asgi_url = ASGI_URL
+    """The base URL to give ``AsyncCambClient`` with :meth:`asgi_http_client`: ``http://127.0.0.1/apis``."""
+
+    def asgi_http_client(self, **options: Any) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` whose requests go to this simulator's app in process, no socket.
+
+        The app runs in the caller's event loop, asyncio or trio, and the
+        simulator need not be started. Give it to ``AsyncCambClient`` as
+        ``http_client=`` with ``base_url=sim.asgi_url``, and close it yourself.
+        Every fault behaves as over TCP: ``drop`` raises
+        ``httpx.RemoteProtocolError``; ``stall`` raises ``httpx.ReadTimeout`` once
+        it outlasts the read timeout. ``options`` go to ``httpx.AsyncClient``
+        (not ``transport``).
+        """
+        import httpx
+
+        return httpx.AsyncClient(transport=InProcessTransport(self._app), **options)
+
     @property
     def url(self) -> str:
         """The base URL of the running simulator, e.g. ``http://127.0.0.1:8123/apis``."""
         if self._server is None:
             raise RuntimeError("the simulator is not running; call start() or use `with`")
         return f"http://{self._host}:{self.port}/apis"
+
+    @property
+    def running(self) -> bool:
+        """Whether the simulator serves over TCP: between :meth:`start` and :meth:`stop`."""
+        return self._server is not None
 
     @property
     def port(self) -> int:
@@ -205,6 +242,11 @@ class Simulator:
         The plan's random generator and script start afresh.
         """
         self._faults.set_plan(plan)
+
+    def set_rate_limit(self, rate: float | None, *, headers: bool = True) -> None:
+        """Limit API requests to ``rate`` in any one second from now on (``None``: no limit);
+        ``headers`` as ``rate_limit_headers``."""
+        self._app.rate_limit = None if rate is None else RateLimit(rate, headers=headers)
 
     @property
     def request_log(self) -> list[RequestRecord]:

@@ -1,0 +1,151 @@
+"""The client-wide request budget: at most R requests in any one second, paced evenly.
+
+A budget given as ``max_requests_per_second=R`` is a promise to the server:
+requests leave at least ``1/R`` seconds apart (so a leaky-bucket limiter such as
+nginx's ``limit_req`` sees a steady stream, not bursts), and a sliding log of
+the last R send times holds even when the event loop wakes a request late.
+
+Without a given budget the client learns one from the server's rate limiting:
+a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
+outright; a 429 without one says only that the client went too fast, so the
+budget starts a little below what the server let through in the last second
+and then moves as TCP's congestion window does (down by a quarter on each new
+429, up by 5 % per busy second without one). Hand-written: rate-limiting
+libraries (aiolimiter, limits) pace or count, but neither learns from the
+server's answers, and this is ~100 lines on the SDK's own clock.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import re
+from typing import TYPE_CHECKING
+
+from ._clock import now, sleep
+
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["RequestBudget", "parse_rate_limit_policy"]
+
+_DECREASE = 0.75
+"""What a learned budget is multiplied by on a 429 (at most once a second)."""
+_INCREASE = 1.05
+"""What a learned budget is multiplied by after a second in which requests waited for it and no 429 came."""
+_FIRST_SHARE = 0.9
+"""The share of the last second's answered requests a first headerless 429 sets the budget to."""
+_LEAST = 1.0
+"""The smallest budget learning sets, in requests per second."""
+_SLACK = 1e-6
+"""Seconds a request waiting for the window to move sleeps past its end (clock rounding)."""
+
+
+class RequestBudget:
+    """Paces a client's requests (see the module docstring).
+
+    ``rate`` is ``None`` while nothing limits the client (requests go at once);
+    :meth:`take` is called right before each send, :meth:`answered` with each answer.
+    """
+
+    __slots__ = (
+        "_busy",
+        "_changed_at",
+        "_next",
+        "_ok_last",
+        "_ok_now",
+        "_second",
+        "_sent",
+        "_told",
+        "fixed",
+        "rate",
+    )
+
+    def __init__(self, rate: float | None = None) -> None:
+        self.rate: float | None = rate
+        self.fixed: bool = rate is not None  # given by the user: never learned over
+        self._next = 0.0  # the earliest moment the next request may leave
+        self._sent: collections.deque[float] = collections.deque()
+        self._changed_at = -math.inf  # when learning last moved the budget
+        self._second = 0  # the whole second _ok_now counts answers of
+        self._ok_now = 0  # answers other than 429 in that second
+        self._ok_last = 0  # ... and in the second before it
+        self._busy = False  # whether a request waited for the budget since the last increase
+        self._told = False  # whether the server said the budget (RateLimit-Policy)
+
+    async def take(self) -> None:
+        """Wait for this request's turn under the budget (at once when there is none)."""
+        rate = self.rate
+        if rate is None:
+            return
+        moment = now()
+        at = max(moment, self._next)
+        self._next = at + 1.0 / rate
+        if at > moment:
+            self._busy = True
+            await sleep(at - moment)
+        # The sliding log: whatever the pacing, never more than `rate` sends in one second.
+        sent = self._sent
+        most = max(1, math.floor(rate))
+        while True:
+            moment = now()
+            while sent and sent[0] <= moment - 1.0:
+                sent.popleft()
+            if len(sent) < most:
+                break
+            self._busy = True
+            # A microsecond past the end of the window: a clock landing on its very end (a
+            # virtual one) must not sleep rounding errors forever.
+            await sleep(max(sent[0] + 1.0 - moment, 0.0) + _SLACK)
+        sent.append(moment)
+
+    def answered(self, response: httpx.Response) -> None:
+        """Learn from an answer: a 429, or the policy headers of any answer."""
+        if self.fixed:
+            return
+        moment = now()
+        if response.status_code != 429:
+            second = int(moment)
+            if second != self._second:
+                self._ok_last = self._ok_now if second == self._second + 1 else 0
+                self._ok_now = 0
+                self._second = second
+                self._grow(moment)
+            self._ok_now += 1
+            if self.rate is None:
+                return
+        policy = parse_rate_limit_policy(response.headers)
+        if policy is not None:
+            self._set(policy, moment)
+            self._told = True
+        elif response.status_code == 429 and moment - self._changed_at >= 1.0 and not self._told:
+            if self.rate is None:
+                answered = self._ok_now + self._ok_last * (1.0 - (moment - int(moment)))
+                self._set(max(_LEAST, _FIRST_SHARE * answered), moment)
+            else:
+                self._set(max(_LEAST, self.rate * _DECREASE), moment)
+
+    def _grow(self, moment: float) -> None:
+        """Probe upwards: a learned budget the client kept running into, with no 429 for a second."""
+        if self.rate is not None and self._busy and not self._told and moment - self._changed_at >= 1.0:
+            self._set(self.rate * _INCREASE, moment)
+
+    def _set(self, rate: float, moment: float) -> None:
+        self.rate = rate
+        self._changed_at = moment
+        self._busy = False
+
+
+def parse_rate_limit_policy(headers: httpx.Headers) -> float | None:
+    """Requests per second from a ``RateLimit-Policy`` header (IETF draft: ``100;w=1``, or
+    ``"default";q=100;w=1``); the tightest when it lists several; ``None`` without one."""
+    value = headers.get("ratelimit-policy")
+    if not value:
+        return None
+    rates: list[float] = []
+    for item in value.split(","):
+        quota = re.search(r"(?:^|;)\s*q=(\d+(?:\.\d+)?)", item) or re.match(r"\s*(\d+(?:\.\d+)?)", item)
+        window = re.search(r";\s*w=(\d+(?:\.\d+)?)", item)
+        if quota and window and float(window.group(1)) > 0:
+            rates.append(float(quota.group(1)) / float(window.group(1)))
+    return min(rates) if rates and min(rates) > 0 else None

@@ -1,0 +1,226 @@
+"""The request budget: pacing, the one-second guarantee, and learning from the server's 429s.
+
+Most tests run the simulator in process on a virtual clock (trio's MockClock, looptime on
+asyncio), so seconds of traffic take no wall time and the rate limit counts on the same
+clock as the client; one runs over real TCP.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING
+
+import anyio
+import httpx
+import pytest
+from support import most_in_one_second, virtual_time_backend
+
+from camb_async import AsyncCambClient
+from camb_async._budget import RequestBudget, parse_rate_limit_policy
+from camb_async.testing import Simulator
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(params=["trio", "asyncio"])
+def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object]]:
+    return virtual_time_backend(str(request.param))
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    """An in-process simulator whose tasks and rate limit run on the event loop's clock."""
+    return Simulator(clock=anyio.current_time)
+
+
+@pytest.fixture
+async def http(sim: Simulator) -> AsyncIterator[httpx.AsyncClient]:
+    async with sim.asgi_http_client() as client:
+        yield client
+
+
+def client_of(sim: Simulator, http: httpx.AsyncClient, **options: object) -> AsyncCambClient:
+    return AsyncCambClient("test-key", base_url=sim.asgi_url, http_client=http, **options)  # type: ignore[arg-type]
+
+
+async def poll_all(client: AsyncCambClient, task_ids: list[str]) -> None:
+    async with anyio.create_task_group() as group:
+        for task_id in task_ids:
+            group.start_soon(client.status, task_id)
+
+
+def arrivals(sim: Simulator) -> list[float]:
+    return [record.at for record in sim.request_log if record.path.startswith("/apis/")]
+
+
+def limited(sim: Simulator) -> int:
+    return sum(record.fault == "rate_limited" for record in sim.request_log)
+
+
+# -- the policy header ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "rate"),
+    [
+        ("100;w=1", 100.0),
+        ("6000;w=60", 100.0),
+        ('"default";q=50;w=10', 5.0),
+        ("100;w=1, 1000;w=60", 1000 / 60),
+        ("100", None),
+        ("q=0;w=1", None),
+        ("garbage", None),
+    ],
+)
+def test_rate_limit_policy_header(value: str, rate: float | None) -> None:
+    assert parse_rate_limit_policy(httpx.Headers({"RateLimit-Policy": value})) == pytest.approx(rate)
+
+
+def test_no_policy_header_is_none() -> None:
+    assert parse_rate_limit_policy(httpx.Headers({"x-ratelimit-limit": "5"})) is None
+
+
+# -- a given budget --------------------------------------------------------------------
+
+
+async def test_given_budget_holds_in_every_second(sim: Simulator, http: httpx.AsyncClient) -> None:
+    """300 polls at once under R=50: never more than 50 reach the server in one second, evenly spaced."""
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 300)
+    started = anyio.current_time()
+    async with client_of(sim, http, max_requests_per_second=50) as client:
+        await poll_all(client, task_ids)
+    seen = arrivals(sim)
+    assert len(seen) == 300
+    assert most_in_one_second(seen) <= 50
+    assert anyio.current_time() - started == pytest.approx(299 / 50, abs=0.5)  # paced, not slower
+    ordered = sorted(seen)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(ordered)]
+    assert min(gaps) >= 1 / 50 - 1e-4  # looptime's clock has a resolution
+
+
+async def test_given_budget_below_the_server_limit_meets_no_429(
+    sim: Simulator, http: httpx.AsyncClient
+) -> None:
+    sim.set_rate_limit(60)
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 200)
+    async with client_of(sim, http, max_requests_per_second=55) as client:
+        await poll_all(client, task_ids)
+    assert limited(sim) == 0
+
+
+async def test_budget_is_shared_with_derived_clients(sim: Simulator, http: httpx.AsyncClient) -> None:
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 100)
+    async with client_of(sim, http, max_requests_per_second=20) as client:
+        quick = client.with_options(max_retries=0)
+        async with anyio.create_task_group() as group:
+            group.start_soon(poll_all, client, task_ids[:50])
+            group.start_soon(poll_all, quick, task_ids[50:])
+    assert most_in_one_second(arrivals(sim)) <= 20
+
+
+@pytest.mark.parametrize("rate", [0, -1, float("inf"), float("nan"), True, "10"])
+def test_budget_must_be_a_positive_number(rate: object) -> None:
+    with pytest.raises(ValueError, match="max_requests_per_second"):
+        AsyncCambClient("key", max_requests_per_second=rate)  # type: ignore[arg-type]
+
+
+# -- a learned budget ----------------------------------------------------------------
+
+
+async def test_policy_header_sets_the_budget_at_the_first_429(
+    sim: Simulator, http: httpx.AsyncClient
+) -> None:
+    sim.set_rate_limit(40)
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 400)
+    async with client_of(sim, http) as client:
+        await poll_all(client, task_ids)
+        assert client._requester._pool.loop is not None
+        assert client._requester._pool.loop.budget.rate == 40
+    # The first burst meets the limit; after it, requests go at the server's rate.
+    assert limited(sim) <= 400 - 40
+    answered = [r.at for r in sim.request_log if r.fault is None]
+    assert len(answered) == 400
+    late = [r for r in sim.request_log if r.at > sim.request_log[0].at + 2.0]
+    assert late
+    assert all(r.fault is None for r in late)
+
+
+async def test_headerless_429s_teach_a_budget_below_the_servers(
+    sim: Simulator, http: httpx.AsyncClient
+) -> None:
+    """Behind a limit that says nothing (nginx's limit_req), the client settles below it."""
+    sim.set_rate_limit(50, headers=False)
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 600)
+    async with client_of(sim, http, max_retries=10) as client:
+        await poll_all(client, task_ids)
+        state = client._requester._pool.loop
+        assert state is not None
+        assert state.budget.rate is not None
+    log = sim.request_log
+    assert sum(r.fault is None for r in log) == 600  # every poll answered in the end
+    middle = (log[0].at + log[-1].at) / 2
+    second_half = [r for r in log if r.at > middle]
+    # Settled: few 429s once learned (the budget probes upward 5 % a second, so not none),
+    # and most of the server's allowance used.
+    assert sum(r.fault == "rate_limited" for r in second_half) <= len(second_half) // 10
+    answered = sum(r.fault is None for r in second_half)
+    assert answered / (log[-1].at - middle) >= 0.6 * 50
+
+
+async def test_headerless_429_does_not_pause_a_learning_client(
+    sim: Simulator, http: httpx.AsyncClient
+) -> None:
+    sim.set_rate_limit(10, headers=False)
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 30)
+    async with client_of(sim, http) as client:
+        await poll_all(client, task_ids)
+        state = client._requester._pool.loop
+        assert state is not None
+        assert state.resume_at == 0.0
+
+
+async def test_a_given_budget_is_never_learned_over(sim: Simulator, http: httpx.AsyncClient) -> None:
+    sim.set_rate_limit(10)
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 30)
+    async with client_of(sim, http, max_requests_per_second=25, max_retries=10) as client:
+        await poll_all(client, task_ids)
+        state = client._requester._pool.loop
+        assert state is not None
+        assert state.budget.rate == 25
+        assert state.budget.fixed
+
+
+async def test_learning_probes_upward_while_busy() -> None:
+    """A learned budget grows 5 % after a busy second with no 429, never a given one."""
+    budget = RequestBudget()
+    ok = httpx.Response(200, request=httpx.Request("GET", "https://x/apis/tts/1"))
+    for _ in range(20):
+        budget.answered(ok)
+    budget.answered(httpx.Response(429, request=ok.request))
+    first = budget.rate
+    assert first is not None
+    for _ in range(int(first) * 3):
+        await budget.take()
+        budget.answered(ok)
+    assert budget.rate is not None
+    assert budget.rate > first
+
+
+# -- over real TCP ---------------------------------------------------------------------
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_budget_over_tcp(anyio_backend: str) -> None:
+    """Against the real server's limit on its real clock: R below it meets no 429."""
+    with Simulator(rate_limit=30) as sim:
+        task_ids = sim.add_tasks([[("PENDING", 0)]] * 45)
+        async with AsyncCambClient("key", base_url=sim.url, max_requests_per_second=25) as client:
+            await poll_all(client, task_ids)
+        log = [r for r in sim.request_log if r.path.startswith("/apis/")]
+    assert len(log) == 45
+    assert all(r.fault is None for r in log)
+    assert most_in_one_second([r.at for r in log]) <= 25 * 1.05  # the network's jitter
