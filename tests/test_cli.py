@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from camb_async.testing import Simulator
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # each test runs the command as a process
 
 KEY = "sk-cli-SECRET-9f8e7d6c"
 SUBCOMMANDS = ["status", "watch", "wait", "download", "tts", "voices", "languages", "demo"]

@@ -1114,8 +1114,9 @@ async def test_with_options_sends_its_timeout_and_headers(
     route = router.get("/tts/abc").mock(return_value=ok())
     quick = client.with_options(timeout=2.5, headers={"x-trace": "t-1"})
     await quick.status("abc")
+    sent = route.calls.last.request
     await client.status("abc")
-    sent, plain = (call.request for call in route.calls)
+    plain = route.calls.last.request
     assert sent.extensions["timeout"] == httpx.Timeout(2.5).as_dict()
     assert sent.headers["x-trace"] == "t-1"
     assert sent.headers["x-api-key"] == API_KEY

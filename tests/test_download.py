@@ -56,6 +56,7 @@ def finished_run(sim: Simulator, size: int | None = None, *, redirect: bool = Fa
     return run_id
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("transport", ["httpx", "aiohttp"])
 async def test_100_mb_to_a_path_byte_for_byte_in_bounded_memory(
     sim: Simulator, tmp_path: pathlib.Path, transport: Transport

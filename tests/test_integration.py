@@ -223,6 +223,7 @@ def _seed(base_url: str, count: int, seed: int) -> list[str]:
     return ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [10_000])
 async def test_ten_thousand_gathered_watches_all_finish(load_server: str, count: int) -> None:
     """10,000 wait() calls gathered on one client all finish, with no PoolTimeout or other error."""

@@ -434,6 +434,7 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[pathlib.Path, st
 
 
 @pytest.mark.integration
+@pytest.mark.slow
 async def test_a_256_mb_upload_streams_in_bounded_memory(
     simulator: Simulator,
     upload_client: AsyncCambClient,
