@@ -18,6 +18,7 @@ server's answers, and this is ~100 lines on the SDK's own clock.
 from __future__ import annotations
 
 import collections
+import heapq
 import math
 import re
 from typing import TYPE_CHECKING
@@ -51,6 +52,7 @@ class RequestBudget:
     __slots__ = (
         "_busy",
         "_changed_at",
+        "_holes",
         "_next",
         "_ok_last",
         "_ok_now",
@@ -65,6 +67,7 @@ class RequestBudget:
         self.rate: float | None = rate
         self.fixed: bool = rate is not None  # given by the user: never learned over
         self._next = 0.0  # the earliest moment the next request may leave
+        self._holes: list[float] = []  # slots given back by cancelled requests (a heap)
         self._sent: collections.deque[float] = collections.deque()
         self._changed_at = -math.inf  # when learning last moved the budget
         self._second = 0  # the whole second _ok_now counts answers of
@@ -79,11 +82,23 @@ class RequestBudget:
         if rate is None:
             return
         moment = now()
-        at = max(moment, self._next)
-        self._next = at + 1.0 / rate
+        holes = self._holes
+        while holes and holes[0] < moment:
+            heapq.heappop(holes)  # a slot given back whose time passed unused
+        if holes:
+            at = heapq.heappop(holes)
+        else:
+            at = max(moment, self._next)
+            self._next = at + 1.0 / rate
         if at > moment:
             self._busy = True
-            await sleep(at - moment)
+            try:
+                await sleep(at - moment)
+            except BaseException:
+                # Cancelled while waiting (a watch's deadline, say): give the slot back, or
+                # slots lost this way would push every later request further out.
+                heapq.heappush(holes, at)
+                raise
         # The sliding log: whatever the pacing, never more than `rate` sends in one second.
         sent = self._sent
         most = max(1, math.floor(rate))

@@ -224,3 +224,19 @@ async def test_budget_over_tcp(anyio_backend: str) -> None:
     assert len(log) == 45
     assert all(r.fault is None for r in log)
     assert most_in_one_second([r.at for r in log]) <= 25 * 1.05  # the network's jitter
+
+
+async def test_requests_cancelled_while_waiting_give_their_slots_back() -> None:
+    """Fifty waiters cancelled by their deadline leave the budget as they found it."""
+    budget = RequestBudget(10)
+    await budget.take()
+    async with anyio.create_task_group() as group:
+        for _ in range(50):
+            group.start_soon(budget.take)
+        await anyio.sleep(0.05)
+        group.cancel_scope.cancel()
+    started = anyio.current_time()
+    for _ in range(3):
+        await budget.take()
+    # Without the slots given back these would wait behind 50 lost ones: 5 s.
+    assert anyio.current_time() - started <= 3 / 10 + 0.01
