@@ -8,6 +8,7 @@ async with camb_async.AsyncCambClient() as client:
 
 from __future__ import annotations
 
+from ._capture import RawResponse, capture_responses
 from ._client import AsyncCambClient
 from ._constants import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
@@ -132,6 +133,7 @@ __all__ = [
     "ProjectSetupResult",
     "RateLimitError",
     "RateLimitPaused",
+    "RawResponse",
     "RequestEnded",
     "ResponseValidationError",
     "RetryScheduled",
@@ -175,6 +177,7 @@ __all__ = [
     "WatchStarted",
     "WatchTimeoutError",
     "__version__",
+    "capture_responses",
 ]
 
 

@@ -26,6 +26,7 @@ import httpx
 import pydantic
 
 from ._breaker import BreakerOpenError, CircuitBreaker
+from ._capture import record
 from ._clock import sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
 from ._exceptions import APIConnectionError, CambError, ClientClosedError, make_status_error
@@ -454,6 +455,7 @@ class Requester:
     def _answered(self, breaker: CircuitBreaker, probe: bool, response: httpx.Response) -> None:
         """An HTTP answer came: the API (or a gateway in front of it) is reachable."""
         self._pool.contacted = True
+        record(response)
         if response.status_code in (502, 503, 504):
             breaker.failed(
                 probe,

@@ -50,18 +50,24 @@ def test_plan_round_trips_through_json() -> None:
         FaultPlan.from_json({"rate": 0.1})
 
 
+async def each_fault(http: httpx.AsyncClient, url: str) -> dict[str, httpx.Response | Exception]:
+    """GET ``url`` once per fault kind (the simulator scripted with FAULT_KINDS): what each gave."""
+    seen: dict[str, httpx.Response | Exception] = {}
+    for kind in FAULT_KINDS:
+        try:
+            seen[kind] = await http.get(url)
+        except httpx.HTTPError as exc:
+            seen[kind] = exc
+    return seen
+
+
 async def test_each_fault_answers_as_documented(sim: Simulator) -> None:
     """Each scripted fault gives the status, headers or broken body FAULT_KINDS describes."""
     task_id = sim.add_task([("PENDING", 0.0), ("SUCCESS", 0.0)])
     sim.set_faults(FaultPlan(script=FAULT_KINDS, retry_after=2.0, stall=5.0))
-    seen: dict[str, httpx.Response | Exception] = {}
     with anyio.fail_after(20):
         async with httpx.AsyncClient(headers=HEADERS, timeout=httpx.Timeout(5.0, read=0.3)) as http:
-            for kind in FAULT_KINDS:
-                try:
-                    seen[kind] = await http.get(f"{sim.url}/tts/{task_id}")
-                except httpx.HTTPError as exc:
-                    seen[kind] = exc
+            seen = await each_fault(http, f"{sim.url}/tts/{task_id}")
     answers = {k: v for k, v in seen.items() if isinstance(v, httpx.Response)}
     assert answers["429"].headers["retry-after"] == "2"
     date = email.utils.parsedate_to_datetime(answers["429-date"].headers["retry-after"])
@@ -142,14 +148,9 @@ async def test_each_fault_answers_in_process_as_over_tcp() -> None:
     sim = Simulator(seed=11)
     task_id = sim.add_task([("PENDING", 0.0), ("SUCCESS", 0.0)])
     sim.set_faults(FaultPlan(script=FAULT_KINDS, retry_after=2.0, stall=5.0))
-    seen: dict[str, httpx.Response | Exception] = {}
     with anyio.fail_after(10):
         async with sim.asgi_http_client(headers=HEADERS, timeout=httpx.Timeout(5.0, read=0.3)) as http:
-            for kind in FAULT_KINDS:
-                try:
-                    seen[kind] = await http.get(f"{sim.asgi_url}/tts/{task_id}")
-                except httpx.HTTPError as exc:
-                    seen[kind] = exc
+            seen = await each_fault(http, f"{sim.asgi_url}/tts/{task_id}")
     answers = {k: v for k, v in seen.items() if isinstance(v, httpx.Response)}
     assert answers["429"].headers["retry-after"] == "2"
     assert "retry-after" in answers["429-date"].headers
