@@ -63,6 +63,7 @@ __all__ = ["AsyncCambClient"]
 
 log = logging.getLogger("camb_async")
 T = TypeVar("T", bound="str | TaskHandle")
+K = TypeVar("K")
 
 
 class AsyncCambClient:
@@ -439,6 +440,18 @@ class AsyncCambClient:
         watch_timeout = self._context.watch_timeout
         return watch_timeout if isinstance(timeout, NotGiven) else check_timeout(timeout, "timeout")
 
+    def _track(self, items: Iterable[tuple[K, object]], timeout: float | NotGiven | None) -> TaskWatches[K]:
+        """The scheduler of a many-task call over ``(key, task)`` items, on this client's
+        request path, outage and hooks."""
+        requester = self._requester
+        return track(
+            items,
+            self._family,
+            timeout=self._deadline(timeout),
+            outage=requester.outage,
+            emit=requester.emit,
+        )
+
     def watch_many(
         self, tasks: Iterable[T], *, timeout: float | NotGiven | None = NOT_GIVEN
     ) -> TaskWatches[T]:
@@ -461,15 +474,7 @@ class AsyncCambClient:
                 (raised here, before any request).
         """
         check_tasks(tasks)
-        deadline = self._deadline(timeout)
-        requester = self._requester
-        return track(
-            ((task, task) for task in tasks),
-            self._family,
-            timeout=deadline,
-            outage=requester.outage,
-            emit=requester.emit,
-        )
+        return self._track(((task, task) for task in tasks), timeout)
 
     def as_completed(
         self, tasks: Iterable[T], *, timeout: float | NotGiven | None = NOT_GIVEN
@@ -482,13 +487,7 @@ class AsyncCambClient:
         return_exceptions=True)`` would give it. Takes what :meth:`watch_many` takes.
         """
         check_tasks(tasks)
-        watches = track(
-            ((task, task) for task in tasks),
-            self._family,
-            timeout=self._deadline(timeout),
-            outage=self._requester.outage,
-            emit=self._requester.emit,
-        )
+        watches = self._track(((task, task) for task in tasks), timeout)
         return Completed(watches, task_id_of, self._requester.api_key)
 
     async def wait_many(
@@ -499,13 +498,7 @@ class AsyncCambClient:
         at the deadline, the tasks still running get a ``WatchTimeoutError``."""
         check_tasks(tasks)
         given = list(tasks)
-        watches = track(
-            enumerate(given),
-            self._family,
-            timeout=self._deadline(timeout),
-            outage=self._requester.outage,
-            emit=self._requester.emit,
-        )
+        watches = self._track(enumerate(given), timeout)
         outcomes: dict[int, TaskStatus | Exception] = {}
         async with Completed(watches, lambda i: task_id_of(given[i]), self._requester.api_key) as ended:
             async for position, outcome in ended:

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from support import most_in_one_second, virtual_time_backend
 
-from camb_async import AsyncCambClient
+from camb_async import AsyncCambClient, TaskHandle
 from camb_async._budget import RequestBudget, parse_rate_limit_policy
 from camb_async.testing import Simulator
 
@@ -207,6 +207,24 @@ async def test_learning_probes_upward_while_busy() -> None:
         budget.answered(ok)
     assert budget.rate is not None
     assert budget.rate > first
+
+
+async def test_watch_many_under_a_budget_sees_every_end_within_the_budget() -> None:
+    """300 tasks of 20-40 s under a budget of 20 polls a second (their schedules ask for ~100):
+    every task's true end is seen, and the server never gets more than the budget."""
+    sim = Simulator(clock=anyio.current_time, durations=(20.0, 40.0), seed=3)
+    async with (
+        sim.asgi_http_client() as http,
+        AsyncCambClient("key", base_url=sim.asgi_url, http_client=http, max_requests_per_second=20) as client,
+    ):
+        handles = [
+            TaskHandle(family="tts", task_id=await client.tts.create(text="Hi", voice_id=1, language="en-us"))
+            for _ in range(300)
+        ]
+        outcomes = await client.wait_many(handles, timeout=None)
+    assert all(not isinstance(outcome, Exception) for outcome in outcomes)
+    polls = [r.at for r in sim.request_log if r.method == "GET"]
+    assert most_in_one_second(polls) <= 20
 
 
 # -- over real TCP ---------------------------------------------------------------------
