@@ -7,10 +7,11 @@ the last R send times holds even when the event loop wakes a request late.
 
 Without a given budget the client learns one from the server's rate limiting:
 a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
-outright; a 429 without one says only that the client went too fast, so the
-budget starts a little below what the server let through in the last second
-and then moves as TCP's congestion window does (down by a quarter on each new
-429, up by 5 % per busy second without one). Hand-written: rate-limiting
+outright; a 429 that names no wait (no ``Retry-After``: one that does pauses the
+client instead) says only that the client went too fast, so the budget starts a
+little below what the server let through in the last second and then moves as
+TCP's congestion window does (down by a quarter on each new 429 that meets the
+client at its budget, up by 5 % per busy second without one). Hand-written: rate-limiting
 libraries (aiolimiter, limits) pace or count, but neither learns from the
 server's answers, and this is ~100 lines on the SDK's own clock.
 """
@@ -129,15 +130,24 @@ class RequestBudget:
             self._ok_now += 1
             if self.rate is None:
                 return
-        policy = parse_rate_limit_policy(response.headers)
+        headers = response.headers
+        policy = parse_rate_limit_policy(headers)
         if policy is not None:
             self._set(policy, moment)
             self._told = True
-        elif response.status_code == 429 and moment - self._changed_at >= 1.0 and not self._told:
+        elif (
+            response.status_code == 429
+            and "retry-after" not in headers
+            and "retry-after-ms" not in headers
+            and moment - self._changed_at >= 1.0
+            and not self._told
+        ):
+            # A 429 that names a wait pauses the client (the request path); one that says
+            # nothing is all the client learns the server's rate from.
             if self.rate is None:
                 answered = self._ok_now + self._ok_last * (1.0 - (moment - int(moment)))
                 self._set(max(_LEAST, _FIRST_SHARE * answered), moment)
-            else:
+            elif self._busy:  # at the budget: it is too high (else the 429 says nothing of it)
                 self._set(max(_LEAST, self.rate * _DECREASE), moment)
 
     def _grow(self, moment: float) -> None:

@@ -193,6 +193,30 @@ async def test_a_given_budget_is_never_learned_over(sim: Simulator, http: httpx.
         assert state.budget.fixed
 
 
+async def test_a_429_naming_its_wait_teaches_no_budget() -> None:
+    """A 429 with Retry-After pauses the client; the budget stays unlearned."""
+    budget = RequestBudget()
+    request = httpx.Request("GET", "https://x/apis/tts/1")
+    for _ in range(20):
+        budget.answered(httpx.Response(200, request=request))
+    budget.answered(httpx.Response(429, headers={"retry-after": "1"}, request=request))
+    budget.answered(httpx.Response(429, headers={"retry-after-ms": "50"}, request=request))
+    assert budget.rate is None
+
+
+async def test_a_429_below_the_budget_does_not_lower_it() -> None:
+    """A stray 429 while the client sends well under its learned budget says nothing of the budget."""
+    budget = RequestBudget()
+    request = httpx.Request("GET", "https://x/apis/tts/1")
+    for _ in range(50):
+        budget.answered(httpx.Response(200, request=request))
+    budget.answered(httpx.Response(429, request=request))
+    learned = budget.rate
+    assert learned is not None
+    await anyio.sleep(1.5)  # no request waits for the budget meanwhile
+    budget.answered(httpx.Response(429, request=request))
+    assert budget.rate == learned
+
 async def test_learning_probes_upward_while_busy() -> None:
     """A learned budget grows 5 % after a busy second with no 429, never a given one."""
     budget = RequestBudget()
