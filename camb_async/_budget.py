@@ -10,8 +10,9 @@ a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
 outright; a 429 that names no wait (no ``Retry-After``: one that does pauses the
 client instead) says only that the client went too fast, so the budget starts a
 little below what the server let through in the last second and then moves as
-TCP's congestion window does (down by a quarter on each new 429 that meets the
-client at its budget, up by 5 % per busy second without one). Hand-written: rate-limiting
+TCP's congestion window does: up by half each busy second until a 429 meets the
+client at its budget (slow start), then down by a quarter on each such 429 and
+up by 5 % per busy second without one. Hand-written: rate-limiting
 libraries (aiolimiter, limits) pace or count, but neither learns from the
 server's answers, and this is ~100 lines on the SDK's own clock.
 """
@@ -35,8 +36,10 @@ _DECREASE = 0.75
 """What a learned budget is multiplied by on a 429 (at most once a second)."""
 _INCREASE = 1.05
 """What a learned budget is multiplied by after a second in which requests waited for it and no 429 came."""
+_FAST_INCREASE = 1.5
+"""... until the first 429 that meets the client at its budget (as TCP's slow start)."""
 _FIRST_SHARE = 0.9
-"""The share of the last second's answered requests a first headerless 429 sets the budget to."""
+"""The share of the last second's answers a first headerless 429 sets the budget to."""
 _LEAST = 1.0
 """The smallest budget learning sets, in requests per second."""
 _SLACK = 1e-6
@@ -51,13 +54,14 @@ class RequestBudget:
     """
 
     __slots__ = (
+        "_answers",
         "_busy",
-        "_changed_at",
+        "_found",
+        "_grown_at",
         "_holes",
+        "_limited_at",
+        "_lowered_at",
         "_next",
-        "_ok_last",
-        "_ok_now",
-        "_second",
         "_sent",
         "_told",
         "fixed",
@@ -70,10 +74,11 @@ class RequestBudget:
         self._next = 0.0  # the earliest moment the next request may leave
         self._holes: list[float] = []  # slots given back by cancelled requests (a heap)
         self._sent: collections.deque[float] = collections.deque()
-        self._changed_at = -math.inf  # when learning last moved the budget
-        self._second = 0  # the whole second _ok_now counts answers of
-        self._ok_now = 0  # answers other than 429 in that second
-        self._ok_last = 0  # ... and in the second before it
+        self._lowered_at = -math.inf  # when a 429 last lowered the budget
+        self._grown_at = -math.inf  # when it was last raised
+        self._limited_at = -math.inf  # when the last 429 that named no wait came
+        self._answers: collections.deque[float] = collections.deque()  # answers (not 429) in the last second
+        self._found = False  # whether a 429 has met the client at a learned budget: then grow slowly
         self._busy = False  # whether a request waited for the budget since the last increase
         self._told = False  # whether the server said the budget (RateLimit-Policy)
 
@@ -121,15 +126,13 @@ class RequestBudget:
             return
         moment = now()
         if response.status_code != 429:
-            second = int(moment)
-            if second != self._second:
-                self._ok_last = self._ok_now if second == self._second + 1 else 0
-                self._ok_now = 0
-                self._second = second
-                self._grow(moment)
-            self._ok_now += 1
+            answers = self._answers
+            answers.append(moment)
+            while answers[0] <= moment - 1.0:
+                answers.popleft()
             if self.rate is None:
                 return
+            self._grow(moment)
         headers = response.headers
         policy = parse_rate_limit_policy(headers)
         if policy is not None:
@@ -139,25 +142,42 @@ class RequestBudget:
             response.status_code == 429
             and "retry-after" not in headers
             and "retry-after-ms" not in headers
-            and moment - self._changed_at >= 1.0
             and not self._told
         ):
             # A 429 that names a wait pauses the client (the request path); one that says
             # nothing is all the client learns the server's rate from.
+            self._limited_at = moment
+            if moment - self._lowered_at < 1.0:
+                return  # one cut a second: the requests in flight still went at the old rate
             if self.rate is None:
-                answered = self._ok_now + self._ok_last * (1.0 - (moment - int(moment)))
-                self._set(max(_LEAST, _FIRST_SHARE * answered), moment)
+                # What got through in the last second: low after a first burst, but the
+                # budget then grows fast until a 429 meets the client at it.
+                self._lower(max(_LEAST, _FIRST_SHARE * len(self._answers)), moment)
             elif self._busy:  # at the budget: it is too high (else the 429 says nothing of it)
-                self._set(max(_LEAST, self.rate * _DECREASE), moment)
+                self._lower(max(_LEAST, self.rate * _DECREASE), moment)
+                self._found = True
 
     def _grow(self, moment: float) -> None:
-        """Probe upwards: a learned budget the client kept running into, with no 429 for a second."""
-        if self.rate is not None and self._busy and not self._told and moment - self._changed_at >= 1.0:
-            self._set(self.rate * _INCREASE, moment)
+        """Probe upwards, once a second: a learned budget the client keeps running into,
+        with no 429 for a second."""
+        if (
+            self._busy
+            and not self._told
+            and moment - self._limited_at >= 1.0
+            and moment - self._grown_at >= 1.0
+            and self.rate is not None
+        ):
+            self.rate *= _INCREASE if self._found else _FAST_INCREASE
+            self._grown_at = moment
+            self._busy = False
+
+    def _lower(self, rate: float, moment: float) -> None:
+        self.rate = rate
+        self._lowered_at = self._grown_at = moment
+        self._busy = False
 
     def _set(self, rate: float, moment: float) -> None:
         self.rate = rate
-        self._changed_at = moment
         self._busy = False
 
 

@@ -10,6 +10,8 @@ transports, httpx's pool and aiohttp (on asyncio: aiohttp runs nowhere else).
   comes back on the same port: each ends with its task's true final status.
 * 300 watches through nginx's ``limit_req`` at 100 requests a second: every
   429 is ridden out, and each watch still ends with its task's final status.
+* 1,000 watches asking several times that rate: the client learns a request
+  budget from the 429s and, once learned, gets most of the allowance through.
 * 50 creates while nginx goes down for a moment: none is sent twice; each
   returns a task id the simulator has, or raises a typed error.
 * nginx's HTML 502 page (the simulator down behind it) becomes an
@@ -21,6 +23,7 @@ transports, httpx's pool and aiohttp (on asyncio: aiohttp runs nowhere else).
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import statistics
 import time
@@ -37,6 +40,7 @@ from camb_async import (
     CambError,
     CreateOutcomeUnknownError,
     InternalServerError,
+    WatchTimeoutError,
 )
 from camb_async.testing import FaultPlan
 
@@ -67,6 +71,10 @@ DOWNTIME = 3.0
 RATE_COUNT = 300
 RATE = 100  # requests a second nginx lets through on /apis/ ...
 BURST = 20  # ... plus this many at once
+
+HERD = 1_000  # watches polling every 0.2 s: several times the proxy's rate ...
+HERD_SECONDS = 20.0  # ... for this long
+HERD_SETTLE = 8.0  # seconds before the budget counts as learned
 
 CREATES = 50
 
@@ -226,6 +234,45 @@ async def test_watches_ride_out_the_proxys_rate_limit(
         seconds=round(seconds, 1),
     )
     assert statuses["429"] > 0, "nginx never limited the rate: the test proved nothing"
+
+
+@pytest.mark.parametrize(("transport", "anyio_backend"), TRANSPORTS)
+async def test_a_herd_beyond_the_proxys_rate_limit_learns_its_allowance(
+    sim: Simulator, limited_proxy: Proxy, transport: Transport
+) -> None:
+    """1,000 watches asking several times nginx's 100 requests a second (429s without
+    Retry-After): the client learns a budget, and once learned gets most of the allowance
+    through with few 429s, instead of stopping and starting."""
+    task_ids = [sim.add_task([("PENDING", 0.0)]) for _ in range(HERD)]
+    async with AsyncCambClient(KEY, base_url=limited_proxy.url, transport=transport) as client:
+
+        async def watch(task_id: str) -> None:
+            with contextlib.suppress(WatchTimeoutError):
+                async for _ in client.watch(task_id, interval=0.2, timeout=HERD_SECONDS):
+                    pass
+
+        async with anyio.create_task_group() as group:
+            for task_id in task_ids:
+                group.start_soon(watch, task_id)
+        state = client._requester._pool.loop
+        learned = None if state is None else state.budget.rate
+    log = [(float(fields[0]), fields[1]) for fields in limited_proxy.access_log()]
+    start = log[0][0]
+    settled = [status for at, status in log if at >= start + HERD_SETTLE]
+    seconds = log[-1][0] - (start + HERD_SETTLE)
+    passed = settled.count("200") / seconds
+    limited = settled.count("429") / max(len(settled), 1)
+    FIGURES.add(
+        f"proxy herd {HERD} watches, limit {RATE} r/s ({transport})",
+        requests=len(log),
+        status_429=sum(1 for _, status in log if status == "429"),
+        learned_budget=None if learned is None else round(learned, 1),
+        passed_per_second_settled=round(passed, 1),
+        share_429_settled=round(limited, 3),
+    )
+    assert learned is not None, "no budget was learned"
+    assert passed >= 0.7 * RATE, passed
+    assert limited <= 0.1, limited
 
 
 @pytest.mark.parametrize(("transport", "anyio_backend"), TRANSPORTS)
