@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _report
+from . import _report, _transfer
 from ._clients import FAR_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -33,6 +33,7 @@ SMOKE = {
     "latency": 0.05,
     "interval": 0.2,
     "deadline": 60.0,
+    **_transfer.SMOKE,
 }
 
 
@@ -211,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
-    parser.add_argument("--scenario", choices=["status", "watch", "far", "all"], default="all")
+    parser.add_argument("--scenario", choices=["status", "watch", "far", "transfer", "all"], default="all")
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
     parser.add_argument("--concurrency", default="1,20,100", help="status: requests in flight")
     parser.add_argument("--calls", type=int, default=3000, help="status: calls per client and concurrency")
@@ -231,11 +232,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--deadline", type=float, default=900.0, help="watch: give up on a client after")
     parser.add_argument("--seed", type=int, default=2026, help="watch: seed of the task timelines")
     parser.add_argument("--output", type=pathlib.Path, help="write the tables into this Markdown file")
+    _transfer.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
     parts: list[str] = []
+    transfer = ""
     with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
         workdir = pathlib.Path(tmp)
         if args.scenario in ("status", "all"):
@@ -244,15 +247,21 @@ def main(argv: list[str] | None = None) -> None:
             parts.append(scenario_watch(args, workdir))
         if args.scenario in ("far", "all"):
             parts.append(scenario_far(args, workdir))
+        if args.scenario in ("transfer", "all"):
+            transfer = _transfer.scenario_transfer(args, workdir)
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")
         del shown[at : at + 2]
-    generated = _report.section("\n\n".join(parts), shlex.join(["python", "-m", "benchmarks", *shown]))
-    print(generated)
-    if args.output is not None:
-        _report.write_section(args.output, generated)
-        print(f"wrote {args.output}", file=sys.stderr)
+    command = shlex.join(["python", "-m", "benchmarks", *shown])
+    for name, body in ((None, "\n\n".join(parts)), (_transfer.SECTION, transfer)):
+        if not body:  # a section of scenarios that did not run keeps its tables
+            continue
+        generated = _report.section(body, command, name)
+        print(generated)
+        if args.output is not None:
+            _report.write_section(args.output, generated, name)
+            print(f"wrote {args.output}", file=sys.stderr)
 
 
 if __name__ == "__main__":
