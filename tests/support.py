@@ -226,8 +226,7 @@ def virtual_time_backend(name: str) -> tuple[str, dict[str, object]]:
         from trio.testing import MockClock
 
         return ("trio", {"clock": MockClock(autojump_threshold=0)})
-    import looptime
-
+    looptime = pytest.importorskip("looptime", reason="looptime runs on Python 3.11 and newer")
     return ("asyncio", {"loop_factory": looptime.new_event_loop})
 
 

@@ -217,6 +217,7 @@ async def test_a_429_below_the_budget_does_not_lower_it() -> None:
     budget.answered(httpx.Response(429, request=request))
     assert budget.rate == learned
 
+
 async def test_learning_probes_upward_while_busy() -> None:
     """A learned budget grows 5 % after a busy second with no 429, never a given one."""
     budget = RequestBudget()

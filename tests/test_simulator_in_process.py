@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 import anyio
 import httpx
-import looptime
 import pytest
 from trio.testing import MockClock
 
@@ -29,6 +28,7 @@ def anyio_backend(request: pytest.FixtureRequest) -> tuple[str, dict[str, object
     """Each test on trio and on asyncio, both on a virtual clock that jumps ahead when all wait."""
     if request.param == "trio":
         return ("trio", {"clock": MockClock(autojump_threshold=0)})
+    looptime = pytest.importorskip("looptime", reason="looptime runs on Python 3.11 and newer")
     return ("asyncio", {"loop_factory": looptime.new_event_loop})
 
 
