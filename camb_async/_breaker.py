@@ -88,7 +88,12 @@ class CircuitBreaker:
                 await changed.wait()
 
     def succeeded(self, probe: bool) -> None:
-        """An answer came back: the API is up."""
+        """An answer came back: the API is up, if the answer is to the probe. While the
+        breaker is open only probes are sent, so any other answer is to a request sent
+        before it opened (a busy event loop may read it late): old news, which leaves the
+        breaker open for the probe to decide."""
+        if self.is_open and not probe:
+            return
         self._failures = 0
         if probe:
             self._probing = False

@@ -67,6 +67,16 @@ async def test_open_breaker_lets_one_probe_at_a_time(caplog: pytest.LogCaptureFi
     assert "answers again" in caplog.text
 
 
+async def test_a_late_answer_to_a_request_sent_before_opening_leaves_it_open() -> None:
+    """While open only probes go; another answer is to a request sent before, read late: the
+    breaker stays open (releasing every waiter on it would send a herd at a downed API)."""
+    breaker = opened()
+    breaker.succeeded(False)
+    assert breaker.is_open
+    breaker.succeeded(True)
+    assert not breaker.is_open
+
+
 async def test_failed_probe_doubles_the_pause_up_to_the_maximum() -> None:
     """Each failed probe doubles the pause before the next one, up to max_pause."""
     breaker = opened(first_pause=0.01, max_pause=0.04)
