@@ -247,37 +247,23 @@ class Requester:
             breaker = state.breaker
             budget = state.budget
             try:
-                probe = breaker.is_open and await self._admit(state, breaker_wait, method, url)
+                probe = await self._clear_to_send(state, breaker_wait, method, url, slot=not transfer)
                 try:
-                    if transfer:
-                        await honour_pause(state)
-                        if budget.rate is not None:
-                            await budget.take()
-                        response = await state.http.request(method, url, follow_redirects=False, **options)
-                    else:
-                        # A free slot is taken without a checkpoint (an extra turn of the
-                        # event loop per request); the request itself checkpoints soon after.
-                        if not limiter.try_acquire():
-                            await limiter.acquire()
-                        try:
-                            await honour_pause(state)
-                            if budget.rate is not None:
-                                await budget.take()
-                            # Never follow a redirect, whatever the http_client says: httpx drops only
-                            # Authorization on a redirect to another host, so x-api-key would go along.
-                            sent = time.perf_counter()
-                            response = await state.http.request(
-                                method, url, follow_redirects=False, **options
-                            )
-                            limiter.observe(time.perf_counter() - sent)
-                        finally:
-                            limiter.release()
+                    # Never follow a redirect, whatever the http_client says: httpx drops only
+                    # Authorization on a redirect to another host, so x-api-key would go along.
+                    sent = time.perf_counter()
+                    response = await state.http.request(method, url, follow_redirects=False, **options)
+                    if not transfer:
+                        limiter.observe(time.perf_counter() - sent)
                 except self._transport_errors as exc:
                     breaker.failed(probe, exc)
                     raise
                 except BaseException:
                     breaker.abandoned(probe)
                     raise
+                finally:
+                    if not transfer:
+                        limiter.release()
                 self._answered(breaker, probe, response)
                 budget.answered(response)
                 return response
@@ -384,18 +370,16 @@ class Requester:
         with anyio.CancelScope() as scope:
             state.sending.add(scope)
             try:
-                await honour_pause(state)
                 request = state.http.build_request(method, url, **options)
                 request.headers["accept"] = "*/*"  # a file or audio, not only JSON
                 if not self._is_api_origin(request.url):
                     # Storage gets no key: not from the SDK's client defaults, nor from send options.
                     request.headers.pop("x-api-key", None)
+                    await honour_pause(state)
                     return await state.http.send(request, stream=True, follow_redirects=False)
                 breaker = state.breaker
-                probe = breaker.is_open and await self._admit(state, self._breaker_wait, method, url)
                 budget = state.budget
-                if budget.rate is not None:
-                    await budget.take()
+                probe = await self._clear_to_send(state, self._breaker_wait, method, url, slot=False)
                 try:
                     response = await state.http.send(request, stream=True, follow_redirects=False)
                 except self._transport_errors as exc:
@@ -451,6 +435,45 @@ class Requester:
             )
             error.before_first_contact = not self._pool.contacted
             raise error from state.breaker.last_error
+
+    async def _clear_to_send(
+        self, state: LoopState, breaker_wait: float | None, method: str, url: str, *, slot: bool
+    ) -> bool:
+        """Wait until a request may go: the circuit breaker admits it, a slot of the limit on
+        requests in flight is free (with ``slot``), the client's pause is over and the rate
+        budget allows it. Whether it goes as the breaker's probe.
+
+        The breaker is asked again last of all: a request admitted before an outage began
+        and then kept waiting must not go out once the breaker is open. Sent back, it gives
+        its slot up while it waits, so the probe never waits for one. A request that fails
+        here (cancelled, or waited its longest) gives back the probe it was made."""
+        breaker = state.breaker
+        limiter = state.limiter
+        probe = False
+        try:
+            while True:
+                if breaker.is_open and not probe:
+                    probe = await self._admit(state, breaker_wait, method, url)
+                # A free slot is taken without a checkpoint (an extra turn of the event
+                # loop per request); the request itself checkpoints soon after.
+                if slot and not limiter.try_acquire():
+                    await limiter.acquire()
+                try:
+                    await honour_pause(state)
+                    budget = state.budget
+                    if budget.rate is not None:
+                        await budget.take()
+                except BaseException:
+                    if slot:
+                        limiter.release()
+                    raise
+                if probe or not breaker.is_open:
+                    return probe
+                if slot:
+                    limiter.release()
+        except BaseException:
+            breaker.abandoned(probe)
+            raise
 
     def _answered(self, breaker: CircuitBreaker, probe: bool, response: httpx.Response) -> None:
         """An HTTP answer came: the API (or a gateway in front of it) is reachable."""

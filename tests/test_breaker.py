@@ -126,3 +126,38 @@ async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.R
     assert route.call_count == 6
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
     assert not caught.value.before_first_contact
+
+
+async def test_requests_queued_before_the_breaker_opened_are_not_sent_once_it_is(router: respx.Router) -> None:
+    """Requests admitted while the breaker was closed but still waiting for a slot when it
+    opens go back to wait on it: only a probe may reach a downed API."""
+    hung = anyio.Event()
+    sent: list[httpx.Request] = []
+
+    async def fail_when_released(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        await hung.wait()
+        raise FAILURE
+
+    router.get(url__regex=r".*/tts/t\d+$").mock(side_effect=fail_when_released)
+    errors: list[APIConnectionError] = []
+    options = {"max_retries": 0, "max_concurrent_requests": 5, "timeout": httpx.Timeout(5.0, read=0.2)}
+    async with make_client(router, **options) as camb:
+
+        async def status(index: int) -> None:
+            try:
+                await camb.status(f"t{index}")
+            except APIConnectionError as error:
+                errors.append(error)
+
+        async with anyio.create_task_group() as group:
+            for index in range(25):
+                group.start_soon(status, index)
+            with anyio.fail_after(2):
+                while len(sent) < 5:  # noqa: ASYNC110 (respx has no event for a call)
+                    await anyio.sleep(0.005)
+            assert camb._requester._loop_state().limiter.waiting == 20
+            hung.set()
+    assert len(sent) == 5
+    assert len(errors) == 25
+    assert sum("was not sent" in str(error) for error in errors) == 20
