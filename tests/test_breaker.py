@@ -128,7 +128,7 @@ async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.R
     assert not caught.value.before_first_contact
 
 
-async def test_requests_queued_before_the_breaker_opened_are_not_sent_once_it_is(router: respx.Router) -> None:
+async def test_queued_requests_are_not_sent_once_the_breaker_opened(router: respx.Router) -> None:
     """Requests admitted while the breaker was closed but still waiting for a slot when it
     opens go back to wait on it: only a probe may reach a downed API."""
     hung = anyio.Event()

@@ -32,13 +32,22 @@ async def test_one_429_pauses_every_watcher_of_the_client(sim: Simulator, anyio_
                     async for _ in client.watch(task_id, interval=0.02, timeout=0.5):
                         pass
 
-        with anyio.fail_after(15):
+        def polled_again() -> bool:
+            """Whether the 429'd task was polled again once its Retry-After had passed."""
+            log = sim.request_log
+            (limited,) = [r for r in log if r.fault == "429"]
+            return any(r.path == limited.path and r.at >= limited.at + PAUSE - 0.01 for r in log)
+
+        with anyio.fail_after(25):
             async with anyio.create_task_group() as group:
                 for task_id in task_ids:
                     group.start_soon(watch, task_id)
                 await anyio.sleep(1.5)  # the herd at full speed
                 sim.set_faults(FaultPlan(script=["429"], retry_after=PAUSE))
                 await anyio.sleep(PAUSE + 1.5)
+                # Its turn among 200 watchers may come later on a busy machine.
+                while not polled_again():  # noqa: ASYNC110 (the simulator's log has no event)
+                    await anyio.sleep(0.05)
                 group.cancel_scope.cancel()
     log = sim.request_log
     (limited,) = [r for r in log if r.fault == "429"]
@@ -68,5 +77,3 @@ async def test_one_429_pauses_every_watcher_of_the_client(sim: Simulator, anyio_
     # Without the pause the same watchers send many times that: the herd before and after it.
     assert before >= 3 * MAX_IN_FLIGHT, before
     assert after >= 3 * MAX_IN_FLIGHT, after
-    # The 429'd request itself went again once its Retry-After had passed.
-    assert any(r.path == limited.path and r.at >= t0 + PAUSE - 0.01 for r in log)
