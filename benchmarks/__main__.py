@@ -19,8 +19,8 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _report, _transfer
-from ._clients import FAR_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
+from . import _far, _report, _transfer
+from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
 SMOKE = {
@@ -100,16 +100,35 @@ def scenario_watch(args: argparse.Namespace, workdir: pathlib.Path) -> str:
 
 
 def scenario_far(args: argparse.Namespace, workdir: pathlib.Path) -> str:
-    """Scenario 3: many watches of a server whose every answer takes ``--latency`` seconds."""
-    return _watches(
+    """Scenario 3: many watches of a server whose every answer takes ``--latency`` seconds,
+    next to the same watches of a server that answers at once."""
+    return _far_side_by_side(
+        args, workdir, args.far_clients, "3. Many concurrent watches of a distant server"
+    )
+
+
+def scenario_far_http2(args: argparse.Namespace, workdir: pathlib.Path) -> str:
+    """Scenario 3 over HTTP/1.1 and HTTP/2, both served by hypercorn (``_hypercorn``)."""
+    return _far_side_by_side(
         args,
         workdir,
-        args.far_watches,
-        args.far_durations,
-        args.far_clients,
-        latency=args.latency,
-        title="3. Many concurrent watches of a distant server",
+        args.http2_clients,
+        "3b. A distant server over HTTP/2",
+        server="benchmarks._hypercorn",
     )
+
+
+def _far_side_by_side(
+    args: argparse.Namespace, workdir: pathlib.Path, clients: str, title: str, *, server: str | None = None
+) -> str:
+    low, high = (float(x) for x in _csv(args.far_durations))
+    runs = {
+        latency: _watch_rows(
+            args, workdir, args.far_watches, args.far_durations, clients, latency=latency, server=server
+        )
+        for latency in (0.0, args.latency)
+    }
+    return _far.tables(runs, low, high, args.interval, title=title, server=server)
 
 
 def _watches(
@@ -123,6 +142,23 @@ def _watches(
     title: str = "2. Many concurrent watches",
 ) -> str:
     low, high = (float(x) for x in _csv(durations))
+    rows = _watch_rows(args, workdir, watches, durations, clients, latency=latency)
+    return _report.watch_table(rows, low, high, args.interval, title=title, latency=latency)
+
+
+def _watch_rows(
+    args: argparse.Namespace,
+    workdir: pathlib.Path,
+    watches: str,
+    durations: str,
+    clients: str,
+    *,
+    latency: float,
+    server: str | None = None,
+) -> list[tuple[str, _report.WatchResult]]:
+    """Each client kind follows the same fresh tasks (each number of them) on a fresh server:
+    the simulator, or the module ``server`` names."""
+    low, high = (float(x) for x in _csv(durations))
     rng = random.Random(args.seed)
     rows: list[tuple[str, _report.WatchResult]] = []
     for count in (int(n) for n in _csv(watches)):
@@ -135,7 +171,8 @@ def _watches(
         ]
         for kind in _csv(clients):
             print(f"watch: {count:,} tasks, {kind}, latency {latency:g} s", file=sys.stderr, flush=True)
-            with SimulatorProcess() as sim:  # a fresh server per run: every client meets the same one
+            # A fresh server per run: every client meets the same one.
+            with SimulatorProcess(*(server,) if server else ()) as sim:
                 ids = sim.seed(timelines)
                 if latency:
                     sim.hold_answers(latency)
@@ -163,7 +200,7 @@ def _watches(
                     data = None
                 records = sim.records()
             rows.append((kind, _watch_result(ids, data, records, killed_after=limit)))
-    return _report.watch_table(rows, low, high, args.interval, title=title, latency=latency)
+    return rows
 
 
 def _watch_result(
@@ -212,7 +249,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
-    parser.add_argument("--scenario", choices=["status", "watch", "far", "transfer", "all"], default="all")
+    parser.add_argument(
+        "--scenario", choices=["status", "watch", "far", "far-http2", "transfer", "all"], default="all"
+    )
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
     parser.add_argument("--concurrency", default="1,20,100", help="status: requests in flight")
     parser.add_argument("--calls", type=int, default=3000, help="status: calls per client and concurrency")
@@ -226,6 +265,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--far-durations", default="5,30", help="far: tasks finish within LOW,HIGH s")
     parser.add_argument(
         "--latency", type=float, default=0.15, help="far: seconds the server holds each answer"
+    )
+    parser.add_argument(
+        "--http2-clients", default=",".join(HTTP2_CLIENTS), help="far-http2: client kinds (on hypercorn)"
     )
     parser.add_argument("--error-share", type=float, default=0.05, help="watch: share of tasks ending ERROR")
     parser.add_argument("--interval", type=float, default=5.0, help="watch: the seed loop's sleep")
@@ -247,6 +289,8 @@ def main(argv: list[str] | None = None) -> None:
             parts.append(scenario_watch(args, workdir))
         if args.scenario in ("far", "all"):
             parts.append(scenario_far(args, workdir))
+        if args.scenario in ("far-http2", "all"):
+            parts.append(scenario_far_http2(args, workdir))
         if args.scenario in ("transfer", "all"):
             transfer = _transfer.scenario_transfer(args, workdir)
     shown = list(argv)

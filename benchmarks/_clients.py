@@ -11,6 +11,9 @@ Client kinds:
 * ``sdk-aiohttp``: ``AsyncCambClient(transport="aiohttp")``.
 * ``sdk-fixed-limit`` (watch only): ``sdk`` with its adaptive limit on requests in flight
   pinned at 64, which is what the SDK did before the limit adapted.
+* ``sdk-http1`` / ``sdk-http2`` (watch only): ``sdk`` through an ``http_client=`` of the
+  SDK's pool limits speaking HTTP/1.1, or HTTP/2 only (h2c with prior knowledge; needs ``h2``
+  and a server that speaks it, ``benchmarks._hypercorn``).
 * ``httpx``: a raw ``httpx.AsyncClient`` with the pool the SDK creates (what ``sdk`` runs on).
 * ``httpx-aiohttp``: the same on ``httpx_aiohttp.AiohttpTransport`` (what ``sdk-aiohttp`` runs on).
 * ``aiohttp``: a raw ``aiohttp.ClientSession`` with as many connections.
@@ -55,6 +58,8 @@ API_KEY = "bench-key"
 STATUS_CLIENTS = ("sdk", "sdk-aiohttp", "httpx", "httpx-aiohttp", "aiohttp", "camb-sdk")
 WATCH_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp", "seed-camb-sdk", "seed-httpx")
 FAR_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp")
+HTTP2_CLIENTS = ("sdk-http1", "sdk-http2")
+FIXED_LIMIT = 64
 TERMINAL = frozenset({"SUCCESS", "ERROR", "TIMEOUT", "PAYMENT_REQUIRED"})
 
 # The pool the SDK creates for itself, given to the raw clients it is compared with.
@@ -181,12 +186,15 @@ async def run_watches(
 ) -> dict[str, Any]:
     """Follow every task to its end at once; record what each saw and when (``time.monotonic()``)."""
     seen: dict[str, tuple[str, float]] = {}
-    if kind in ("sdk", "sdk-aiohttp", "sdk-fixed-limit"):
+    if kind in ("sdk", "sdk-aiohttp", "sdk-fixed-limit", "sdk-http1", "sdk-http2"):
         transport: Literal["httpx", "aiohttp"] = "aiohttp" if kind == "sdk-aiohttp" else "httpx"
-        async with AsyncCambClient(API_KEY, base_url=base_url, transport=transport) as camb:
+        http = None
+        if kind in ("sdk-http1", "sdk-http2"):
+            http2 = kind == "sdk-http2"
+            http = httpx.AsyncClient(limits=SDK_LIMITS, timeout=DEFAULT_TIMEOUT, http1=not http2, http2=http2)
+        async with AsyncCambClient(API_KEY, base_url=base_url, transport=transport, http_client=http) as camb:
             if kind == "sdk-fixed-limit":
-                ceiling = DEFAULT_MAX_CONCURRENT_REQUESTS
-                camb._requester._loop_state().limiter = RequestLimiter(ceiling, minimum=ceiling)
+                camb._requester._loop_state().limiter = RequestLimiter(FIXED_LIMIT, minimum=FIXED_LIMIT)
 
             async def sdk_watch(task_id: str) -> None:
                 try:
@@ -196,6 +204,8 @@ async def run_watches(
                 seen[task_id] = (str(final), time.monotonic())
 
             result = await _follow(sdk_watch, task_ids, deadline)
+        if http is not None:
+            await http.aclose()
     else:
         async with open_client(kind, base_url) as status:
 

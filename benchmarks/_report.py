@@ -41,6 +41,8 @@ WATCH_LABELS = {
     "sdk": "camb-async `wait()`, default transport",
     "sdk-aiohttp": 'camb-async `wait()`, `transport="aiohttp"`',
     "sdk-fixed-limit": "camb-async `wait()`, default transport, limit fixed at 64",
+    "sdk-http1": "camb-async `wait()`, `http_client=` on HTTP/1.1",
+    "sdk-http2": "camb-async `wait()`, `http_client=` on HTTP/2 (h2c)",
     "seed-camb-sdk": "seed loop on camb-sdk",
     "seed-httpx": "seed loop on `httpx.AsyncClient()` (httpx defaults)",
 }

@@ -21,16 +21,21 @@ if TYPE_CHECKING:
 
 
 class SimulatorProcess:
-    """``python -m camb_async.testing`` on a free port of 127.0.0.1, for a ``with`` block."""
+    """``python -m camb_async.testing`` on a free port of 127.0.0.1, for a ``with`` block.
 
-    def __init__(self) -> None:
+    ``module`` names another server of the simulator to run instead, one that prints
+    the same first line (``benchmarks._hypercorn``).
+    """
+
+    def __init__(self, module: str = "camb_async.testing") -> None:
+        self._module = module
         self._process: subprocess.Popen[str] | None = None
         self.url = ""
         self._control: httpx.Client | None = None
 
     def __enter__(self) -> Self:
         process = subprocess.Popen(
-            [sys.executable, "-m", "camb_async.testing", "--port", "0"], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-m", self._module, "--port", "0"], stdout=subprocess.PIPE, text=True
         )
         self._process = process
         assert process.stdout is not None
@@ -49,7 +54,11 @@ class SimulatorProcess:
             self._control.close()
         if self._process is not None:
             self._process.terminate()
-            self._process.wait(timeout=10)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:  # hypercorn may hang on open HTTP/2 connections
+                self._process.kill()
+                self._process.wait(timeout=10)
             if self._process.stdout is not None:
                 self._process.stdout.close()
 

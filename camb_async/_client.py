@@ -93,10 +93,11 @@ class AsyncCambClient:
         max_retries: Retries of a failed request (see docs/retries.md).
         http_client: Your own ``httpx.AsyncClient`` (proxies, transport,
             event hooks); the SDK sends through it and does not close it.
-        max_concurrent_requests: The most requests in flight at once. Below
-            it the client adapts its limit to the round trip (from 16, never
-            under 4; see docs/polling.md). Keep it below your
-            ``http_client``'s ``max_connections``.
+        max_concurrent_requests: The most requests in flight at once (256).
+            Below it the client adapts its limit to the round trip: from 16,
+            never under 4, and at most 64 unless the round trip alone is long
+            (see docs/polling.md). Keep it below your ``http_client``'s
+            ``max_connections``.
         poll_schedule: Default waits between polls for ``watch()``/``wait()``.
         watch_timeout: Default overall deadline of ``watch()``/``wait()``, in
             seconds (600); ``None`` lets them run until the task finishes.

@@ -12,8 +12,9 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """Per request: 5 s to connect, 30 s for each read, write and pool wait."""
 DEFAULT_MAX_RETRIES = 2
 """Retries after the first try of a request (so up to 3 tries)."""
-DEFAULT_MAX_CONCURRENT_REQUESTS = 64
-"""The ceiling of a client's adaptive limit on requests in flight; more wait their turn in the client."""
+DEFAULT_MAX_CONCURRENT_REQUESTS = 256
+"""The hard ceiling of a client's adaptive limit on requests in flight; more wait their turn in
+the client. The limit stays under 64 unless the round trip alone is long (``_limiter``)."""
 DEFAULT_MAX_CONCURRENT_TRANSFERS = 8
 """Streamed transfers (downloads, tts.stream) at once per client, apart from the polls' limit."""
 DEFAULT_WATCH_TIMEOUT = 600.0

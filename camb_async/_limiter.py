@@ -14,8 +14,18 @@ shortest round trip seen lately (the request alone, with no waiting) and
 ``rtt`` the one just measured; ``limit * (1 - base / rtt)`` estimates how
 many of the requests in flight are waiting rather than being served. Few
 waiting: the limit grows, by about ``log10(limit)`` per round trip; many:
-it sheds half of the excess per round trip. It stays between ``minimum`` and ``maximum``
-(``max_concurrent_requests``), and grows only while it is actually used.
+it sheds half of the excess per round trip. Until the first time more than
+a few wait it grows as TCP's slow start does, doubling per round trip, so
+that a distant server's many slots are reached in a few round trips.
+
+It grows only while it is actually used, never falls below ``minimum``, and
+never rises above the ceiling: ``maximum`` (``max_concurrent_requests``),
+and below that :data:`NEAR_CEILING` unless the round trip alone is long.
+By Little's law a client needs ``rate * base`` requests in flight to send
+``rate`` requests a second; the ceiling is what :data:`TARGET_RATE` needs at
+``base``: 64 up to a 32 ms round trip, 300 at 150 ms. A distance costs
+latency then, not throughput, while a near server keeps the small pool that
+costs httpx least.
 """
 
 from __future__ import annotations
@@ -25,12 +35,20 @@ from collections import deque
 
 import anyio
 
-__all__ = ["RequestLimiter"]
+__all__ = ["NEAR_CEILING", "TARGET_RATE", "RequestLimiter"]
+
+NEAR_CEILING = 64
+"""The ceiling of the limit while the shortest round trip is short (under 32 ms)."""
+TARGET_RATE = 2_000.0
+"""Requests a second the ceiling allows for at the shortest round trip (about
+what one client's event loop sends at most): ``TARGET_RATE * base`` in flight."""
 
 _EPOCH = 500
-"""Round trips over which the shortest one is remembered: ``base`` is the
-shortest of the current and the previous epoch, so it follows a server that
-has become slower for good within two epochs."""
+"""Answers over which the shortest round trip is remembered, and at least
+:data:`_EPOCH_ROUND_TRIPS` round trips' worth of them (``limit`` answers each):
+``base`` is the shortest of the current and the previous epoch, so it follows a
+server that has become slower for good within two epochs."""
+_EPOCH_ROUND_TRIPS = 8
 
 
 class _Waiter:
@@ -45,12 +63,24 @@ class RequestLimiter:
     """Slots for requests in flight, first come first served, under an adaptive limit.
 
     Args:
-        maximum: The limit never exceeds this (``max_concurrent_requests``).
+        maximum: The limit never exceeds this (``max_concurrent_requests``), nor,
+            unless the shortest round trip is long, :data:`NEAR_CEILING`.
         minimum: ... nor falls below this (or ``maximum``, if smaller).
         initial: The limit before the first round trip is measured.
     """
 
-    __slots__ = ("_base", "_epoch_min", "_samples", "_waiters", "in_flight", "limit", "maximum", "minimum")
+    __slots__ = (
+        "_base",
+        "_ceiling",
+        "_epoch_min",
+        "_samples",
+        "_starting",
+        "_waiters",
+        "in_flight",
+        "limit",
+        "maximum",
+        "minimum",
+    )
 
     def __init__(self, maximum: int, *, minimum: int = 4, initial: int = 16) -> None:
         self.maximum: int = maximum
@@ -61,6 +91,8 @@ class RequestLimiter:
         self._base = math.inf
         self._epoch_min = math.inf
         self._samples = 0
+        self._ceiling = float(min(maximum, max(NEAR_CEILING, self.minimum)))
+        self._starting = True  # slow start: until more than a few requests wait
 
     @property
     def waiting(self) -> int:
@@ -95,6 +127,12 @@ class RequestLimiter:
         self.in_flight -= 1
         self._wake()
 
+    @property
+    def ceiling(self) -> float:
+        """The most the limit may be now: :data:`NEAR_CEILING`, or more while the
+        shortest round trip is long, and never more than ``maximum``."""
+        return self._ceiling
+
     def observe(self, rtt: float) -> None:
         """Move the limit after a request that took ``rtt`` seconds to be answered."""
         if not rtt > 0.0:  # a clock that did not move says nothing
@@ -102,20 +140,28 @@ class RequestLimiter:
         self._epoch_min = min(self._epoch_min, rtt)
         self._samples += 1
         base = min(self._base, self._epoch_min)
-        if self._samples >= _EPOCH:
+        if self._samples >= _EPOCH and self._samples >= _EPOCH_ROUND_TRIPS * self.limit:
             self._base, self._epoch_min, self._samples = self._epoch_min, math.inf, 0
+        ceiling = self._ceiling = min(self.maximum, max(NEAR_CEILING, self.minimum, TARGET_RATE * base))
         limit = self.limit
         scale = max(1.0, math.log10(limit))
         queued = limit * (1.0 - base / rtt)
         # One answer is 1/limit of a round trip's worth, so these steps add up, per
-        # round trip, to `scale` up (as Vegas grows), or to half of the excess of
-        # waiting requests down (faster than Vegas: waiting costs CPU here).
+        # round trip, to `scale` up (as Vegas grows; slow start: the whole limit, so it
+        # doubles), or to half of the excess of waiting requests down (faster than
+        # Vegas: waiting costs CPU here).
         if queued > 6.0 * scale:
+            self._starting = False
             step = max(scale, (queued - 6.0 * scale) / 2.0)
-            self.limit = max(float(self.minimum), limit - step / limit)
-        elif queued < 3.0 * scale and self.in_flight >= limit / 2:
-            self.limit = min(float(self.maximum), limit + scale / limit)
-            self._wake()
+            self.limit = min(ceiling, max(float(self.minimum), limit - step / limit))
+        elif queued < 3.0 * scale:
+            if self.in_flight >= limit / 2:
+                self.limit = min(ceiling, limit + (1.0 if self._starting else scale / limit))
+                self._wake()
+        else:
+            self._starting = False
+            if limit > ceiling:
+                self.limit = ceiling
 
     def _wake(self) -> None:
         waiters = self._waiters

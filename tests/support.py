@@ -8,7 +8,7 @@ import socket
 import socketserver
 import struct
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
+
+
+def httpcore_pools(client: AsyncCambClient) -> list[Any]:
+    """The httpcore connection pools behind ``client``'s httpx client (the SDK's own
+    client splits its connections over several; a user's ``httpx.AsyncClient`` has one)."""
+    transport = cast("Any", client._requester._pool.http)._transport
+    inner = getattr(transport, "pools", [transport])  # ShardedTransport, or httpx.AsyncHTTPTransport
+    return [shard._pool for shard in inner]
 
 
 @contextlib.asynccontextmanager

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 import pytest
+from support import httpcore_pools
 
 from camb_async import (
     AsyncCambClient,
@@ -34,8 +35,10 @@ KEY = "sk-test-SECRET-never-shown"
 
 def _pool_is_idle(client: AsyncCambClient) -> bool:
     """Whether httpcore's pool behind the client holds no request and no busy connection."""
-    pool = cast("Any", client._requester._pool.http)._transport._pool  # httpcore's AsyncConnectionPool
-    return not pool._requests and all(c.is_idle() or c.is_closed() for c in pool.connections)
+    return all(
+        not pool._requests and all(c.is_idle() or c.is_closed() for c in pool.connections)
+        for pool in httpcore_pools(client)
+    )
 
 
 async def test_watch_yields_each_transition_then_ends(

@@ -6,7 +6,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from camb_async._limiter import _EPOCH, RequestLimiter
+from camb_async._limiter import _EPOCH, NEAR_CEILING, TARGET_RATE, RequestLimiter
 
 pytestmark = pytest.mark.anyio
 
@@ -178,6 +178,69 @@ def test_the_limit_holds_where_a_few_requests_wait() -> None:
     # 40 * (1 - 0.100 / rtt) = 7 requests waiting: between 4.8 and 9.6.
     answers(limiter, 0.100 / (1 - 7 / 40), 200)
     assert limiter.limit == 40
+
+
+def test_the_limit_doubles_per_round_trip_until_requests_wait() -> None:
+    """Slow start: 16 answers of a round trip at 16 in flight make 32, and so on: 256 after
+    four round trips' worth of answers."""
+    limiter = RequestLimiter(256)
+    answers(limiter, 0.150, 16)
+    assert limiter.limit == 32
+    answers(limiter, 0.150, 32 + 64 + 128)
+    assert limiter.limit == 256
+
+
+def test_once_requests_wait_the_limit_grows_by_about_log10_per_round_trip() -> None:
+    limiter = RequestLimiter(256, initial=40)
+    limiter.observe(0.100)
+    answers(limiter, 0.100 / (1 - 7 / 40), 1)  # 7 waiting: more than a few
+    answers(limiter, 0.100, 40)  # one round trip's worth of answers, none waiting
+    assert 41 < limiter.limit < 43  # log10(40) = 1.6 more, not 40
+
+
+def test_a_short_round_trip_keeps_the_limit_under_the_near_ceiling() -> None:
+    """Under 32 ms, more in flight would only wait longer: 64, whatever the maximum."""
+    limiter = RequestLimiter(1_000)
+    answers(limiter, 0.010, 2_000)
+    assert limiter.limit == NEAR_CEILING == limiter.ceiling
+
+
+def test_a_long_round_trip_raises_the_ceiling_by_littles_law() -> None:
+    """At 150 ms, 2,000 requests a second need 300 in flight."""
+    limiter = RequestLimiter(1_000)
+    answers(limiter, 0.150, 2_000)
+    assert limiter.limit == limiter.ceiling == pytest.approx(TARGET_RATE * 0.150)
+
+
+def test_the_maximum_is_a_hard_ceiling_however_long_the_round_trip() -> None:
+    limiter = RequestLimiter(100)
+    answers(limiter, 1.0, 2_000)
+    assert limiter.limit == limiter.ceiling == 100
+
+
+def test_round_trips_that_grow_with_load_bring_a_high_limit_down() -> None:
+    """The server, not the distance, is slow: the round trip doubles, half of the 300 in flight
+    only wait, and the limit sheds half of the excess of waiting ones per round trip."""
+    limiter = RequestLimiter(1_000)
+    answers(limiter, 0.150, 2_000)
+    answers(limiter, 0.300, 300)
+    assert limiter.limit < 240
+    answers(limiter, 0.300, 600)
+    assert limiter.limit < 120
+
+
+def test_a_server_that_comes_near_brings_the_limit_under_the_near_ceiling() -> None:
+    limiter = RequestLimiter(1_000)
+    answers(limiter, 0.150, 2_000)
+    answers(limiter, 0.005, 1)
+    assert limiter.ceiling == NEAR_CEILING
+    assert limiter.limit <= NEAR_CEILING
+
+
+def test_a_minimum_above_the_near_ceiling_holds() -> None:
+    limiter = RequestLimiter(128, minimum=128)
+    answers(limiter, 0.001, 100)
+    assert limiter.limit == 128
 
 
 def test_the_limit_does_not_grow_while_it_is_not_used() -> None:

@@ -21,6 +21,7 @@ import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support import httpcore_pools
 
 from camb_async import (
     APIConnectionError,
@@ -527,8 +528,9 @@ class socket_port:
 
 
 def _ssl_context(client: AsyncCambClient) -> ssl.SSLContext:
-    transport = cast("Any", client._requester._pool.http)._transport  # httpx.AsyncHTTPTransport
-    return cast("ssl.SSLContext", transport._pool._ssl_context)  # httpcore.AsyncConnectionPool
+    contexts = {id(pool._ssl_context): pool._ssl_context for pool in httpcore_pools(client)}
+    assert len(contexts) == 1  # every pool shares one
+    return cast("ssl.SSLContext", next(iter(contexts.values())))
 
 
 async def test_sdk_created_http_client_verifies_tls() -> None:

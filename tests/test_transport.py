@@ -23,10 +23,19 @@ from camb_async import (
     CreateOutcomeUnknownError,
 )
 from camb_async._retry import was_never_sent
-from camb_async._transport import HttpClientBuilder, Transport, running_on_asyncio, true_transport_error
+from camb_async._transport import (
+    SHARD_CONNECTIONS,
+    HttpClientBuilder,
+    ShardedTransport,
+    Transport,
+    running_on_asyncio,
+    true_transport_error,
+)
 from camb_async.testing import set_testing
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from camb_async.testing import Simulator
 
 pytestmark = pytest.mark.anyio
@@ -103,16 +112,123 @@ async def test_without_sniffio_the_loop_is_asyncio(monkeypatch: pytest.MonkeyPat
 
 async def test_default_transport_is_httpx_with_the_sdk_limits_and_timeout() -> None:
     """transport="httpx" builds a plain httpx.AsyncClient with a pooled connection per request
-    in flight (64 polls and 8 transfers) and 8 spare, and the default timeout."""
+    in flight (64 polls and 8 transfers) and 8 spare, in pools of 8, and the default timeout."""
     builder = HttpClientBuilder("httpx", timeout=DEFAULT_TIMEOUT, in_flight=72)
     async with builder.build({"x-api-key": "k"}) as http:
         assert type(http) is httpx.AsyncClient
         assert http.timeout == DEFAULT_TIMEOUT
         assert http.headers["x-api-key"] == "k"
         transport = cast("Any", http)._transport
-        assert type(transport) is httpx.AsyncHTTPTransport
-        assert transport._pool._max_connections == 80
-        assert transport._pool._max_keepalive_connections == 80
+        assert type(transport) is ShardedTransport
+        assert len(transport.pools) == 80 // SHARD_CONNECTIONS
+        for pool in transport.pools:
+            assert type(pool) is httpx.AsyncHTTPTransport
+            assert pool._pool._max_connections == SHARD_CONNECTIONS
+            assert pool._pool._max_keepalive_connections == SHARD_CONNECTIONS
+            assert pool._pool._keepalive_expiry == 30.0
+
+
+async def test_the_default_pool_has_room_for_the_default_ceiling() -> None:
+    """256 requests and 8 transfers in flight, and 8 spare: 272 connections in 34 pools."""
+    with respx.mock(base_url=BASE_URL) as mock:
+        mock.get("/tts/abc").respond(200, json={"status": "PENDING"})
+        async with AsyncCambClient(API_KEY, base_url=BASE_URL) as client:
+            await client.status("abc")
+            transport = _transport_of(client)
+            assert isinstance(transport, ShardedTransport)
+            assert len(transport.pools) * SHARD_CONNECTIONS == 256 + 8 + 8
+            assert client._requester._loop_state().limiter.maximum == 256
+
+
+async def test_every_pool_verifies_tls_with_one_shared_context() -> None:
+    transport = ShardedTransport(httpx.Limits(max_connections=20))
+    contexts = {id(cast("Any", pool)._pool._ssl_context) for pool in transport.pools}
+    context: ssl.SSLContext = cast("Any", transport.pools[0])._pool._ssl_context
+    assert len(contexts) == 1
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname
+    await transport.aclose()
+
+
+# -- the sharded pool -----------------------------------------------------------------------
+
+
+class _Body(httpx.AsyncByteStream):
+    """A body read from the network, as a real pool's is (not loaded when the response is made)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b"x" * 10
+
+
+class _Pool(httpx.MockTransport):
+    """A stand-in for one of ShardedTransport's pools: answers 200, or fails to connect."""
+
+    def __init__(self, *, fail: bool = False) -> None:
+        super().__init__(self._answer)
+        self.fail = fail
+        self.requests = 0
+        self.closed = False
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        self.requests += 1
+        if self.fail:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, stream=_Body())
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def _sharded(pools: int) -> tuple[ShardedTransport, list[_Pool]]:
+    transport = ShardedTransport(httpx.Limits(max_connections=pools * SHARD_CONNECTIONS))
+    stand_ins = [_Pool() for _ in range(pools)]
+    cast("Any", transport)._pools = stand_ins
+    return transport, stand_ins
+
+
+async def test_a_request_goes_to_the_first_pool_with_fewest_in_flight_until_its_response_is_closed() -> None:
+    transport, pools = _sharded(3)
+    async with httpx.AsyncClient(transport=transport) as http:
+        first = await http.send(http.build_request("GET", "http://api/a"), stream=True)
+        second = await http.send(http.build_request("GET", "http://api/b"), stream=True)
+        assert transport.loads == [1, 1, 0]
+        await first.aclose()
+        assert transport.loads == [0, 1, 0]
+        third = await http.send(http.build_request("GET", "http://api/c"), stream=True)
+        assert transport.loads == [1, 1, 0]
+        assert await third.aread() == b"x" * 10  # the body comes through whole
+        await third.aclose()
+        await third.aclose()  # closed twice: counted off once
+        await second.aclose()
+        assert transport.loads == [0, 0, 0]
+        assert [pool.requests for pool in pools] == [2, 1, 0]
+    assert all(pool.closed for pool in pools)
+
+
+async def test_a_request_that_fails_takes_nothing_from_its_pool() -> None:
+    transport, pools = _sharded(2)
+    pools[0].fail = True
+    async with httpx.AsyncClient(transport=transport) as http:
+        with pytest.raises(httpx.ConnectError):
+            await http.get("http://api/a")
+        assert transport.loads == [0, 0]
+        pools[0].fail = False
+        assert (await http.get("http://api/b")).status_code == 200
+        assert transport.loads == [0, 0]
+    assert [pool.requests for pool in pools] == [2, 0]
+
+
+@pytest.mark.integration
+async def test_many_requests_over_the_sharded_pool_leave_nothing_counted(simulator: Simulator) -> None:
+    """Over real TCP, more requests at once than one pool holds: all answered, none left counted."""
+    task_id = simulator.add_task([("PENDING", 0)])
+    async with AsyncCambClient(API_KEY, base_url=simulator.url) as client:
+        async with anyio.create_task_group() as group:
+            for _ in range(3 * SHARD_CONNECTIONS):
+                group.start_soon(client.status, task_id)
+        transport = _transport_of(client)
+        assert isinstance(transport, ShardedTransport)
+        assert transport.loads == [0] * len(transport.pools)
 
 
 async def test_sdk_client_is_created_on_first_request_and_sends_through_httpx() -> None:
@@ -123,7 +239,7 @@ async def test_sdk_client_is_created_on_first_request_and_sends_through_httpx() 
             assert client._requester._pool.http is None
             status = await client.status("abc")
             assert status.status == "PENDING"
-            assert type(_transport_of(client)) is httpx.AsyncHTTPTransport
+            assert type(_transport_of(client)) is ShardedTransport
             http = _http_of(client)
         assert route.call_count == 1
         assert route.calls.last.request.extensions["timeout"] == DEFAULT_TIMEOUT.as_dict()
@@ -172,10 +288,10 @@ async def test_aiohttp_transport_over_tcp(
     fallbacks = [r for r in caplog.records if "needs asyncio" in r.getMessage()]
     if anyio_backend == "asyncio":
         assert isinstance(transport, AiohttpTransport)
-        assert transport.limits.max_connections == 80
+        assert transport.limits.max_connections == 256 + 8 + 8
         assert not fallbacks
     else:
-        assert type(transport) is httpx.AsyncHTTPTransport
+        assert type(transport) is ShardedTransport
         assert len(fallbacks) == 1
         assert fallbacks[0].levelno == logging.INFO
 

@@ -15,6 +15,7 @@ from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
+from support import httpcore_pools
 
 from camb_async import (
     APIConnectionError,
@@ -162,13 +163,13 @@ def http_of(client: AsyncCambClient) -> httpx.AsyncClient:
 
 def pool_state(client: AsyncCambClient) -> dict[str, int]:
     """What httpcore's pool behind ``client`` holds, and what the client's own limiter lends out."""
-    pool = cast("Any", http_of(client))._transport._pool  # httpcore.AsyncConnectionPool
-    connections = list(pool.connections)
+    pools = httpcore_pools(client)
+    connections = [connection for pool in pools for connection in pool.connections]
     state = client._requester._pool.loop
     return {
         "connections": len(connections),
         "busy": sum(1 for c in connections if not (c.is_idle() or c.is_closed())),
-        "queued": len(pool._requests),
+        "queued": sum(len(pool._requests) for pool in pools),
         "borrowed": 0 if state is None else state.limiter.in_flight,
         "sending": 0 if state is None else len(state.sending),
     }
