@@ -26,7 +26,7 @@ from ._server import SimulatorProcess
 SMOKE = {
     "calls": 100,
     "rounds": 1,
-    "watches": "20",
+    "watches": "20,40",
     "durations": "0.2,1.0",
     "far_watches": "20",
     "far_durations": "0.2,1.0",
