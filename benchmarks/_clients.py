@@ -15,7 +15,8 @@ Client kinds:
   SDK's pool limits speaking HTTP/1.1, or HTTP/2 only (h2c with prior knowledge; needs ``h2``
   and a server that speaks it, ``benchmarks._hypercorn``).
 * ``httpx``: a raw ``httpx.AsyncClient`` with the pool the SDK creates (what ``sdk`` runs on).
-* ``httpx-aiohttp``: the same on ``httpx_aiohttp.AiohttpTransport`` (what ``sdk-aiohttp`` runs on).
+* ``httpx-aiohttp``: the same on ``httpx_aiohttp.AiohttpTransport`` (what ``sdk-aiohttp`` ran on
+  before it had a transport of its own, ``camb_async._aiohttp``).
 * ``aiohttp``: a raw ``aiohttp.ClientSession`` with as many connections.
 * ``camb-sdk``: the official SDK, ``camb.client.AsyncCambAI``, as configured out of the box.
 * ``seed-camb-sdk`` / ``seed-httpx``: the documented loop (get, stop on a terminal status,

@@ -124,8 +124,8 @@ class AsyncCambClient:
             a little below what the server let through (see docs/retries.md).
         transport: What the HTTP client the SDK creates sends through:
             ``"httpx"`` (httpx's own pool, the default) or ``"aiohttp"``
-            (``httpx-aiohttp``'s ``AiohttpTransport``, several times cheaper
-            in CPU per request; install ``camb-async[aiohttp]``). aiohttp
+            (an httpx transport over ``aiohttp``, several times cheaper in
+            CPU per request; install ``camb-async[aiohttp]``). aiohttp
             runs only on asyncio: under trio the client uses httpx's pool.
             The HTTP client is created on first use, inside the event loop.
         on_event: A function, or a sequence of them, called with each event

@@ -252,7 +252,11 @@ class Requester:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.
                     sent = time.perf_counter()
-                    response = await state.http.request(method, url, follow_redirects=False, **options)
+                    bare = state.bare
+                    if bare is not None and not options:
+                        response = await bare(method, url)
+                    else:
+                        response = await state.http.request(method, url, follow_redirects=False, **options)
                     if not transfer:
                         limiter.observe(time.perf_counter() - sent)
                 except self._transport_errors as exc:

@@ -19,20 +19,22 @@ if TYPE_CHECKING:
 
     import httpx
 
-    from ._transport import HttpClientBuilder
+    from ._transport import BareSend, HttpClientBuilder
 
 __all__ = ["Lifecycle", "LoopState", "Pool", "honour_pause"]
 
 
 class LoopState:
     """What a client keeps per event loop: the loop's token, the HTTP client it
-    sends through, the limiter on requests in flight, the slots of streamed
+    sends through (and its short way for bare requests, ``BareSend``, when it has
+    one), the limiter on requests in flight, the slots of streamed
     transfers, the circuit breaker, the request budget, the moment a rate limit
     lets requests go again, and the cancel scopes of requests being sent (so
     aclose() can end them)."""
 
     __slots__ = (
         "_current_token",
+        "bare",
         "breaker",
         "budget",
         "drained",
@@ -50,6 +52,7 @@ class LoopState:
         max_concurrent_requests: int,
         max_transfers: int,
         max_requests_per_second: float | None = None,
+        bare: BareSend | None = None,
     ) -> None:
         # On asyncio the loop itself is the token, and asking for it is ~20 times
         # cheaper than anyio's generic current_token(); this runs on every request.
@@ -58,6 +61,7 @@ class LoopState:
         )
         self.token: object = self._current_token()
         self.http: httpx.AsyncClient = http
+        self.bare: BareSend | None = bare
         self.limiter: RequestLimiter = RequestLimiter(max_concurrent_requests)
         self.transfers: anyio.Semaphore = anyio.Semaphore(max_transfers)
         self.breaker: CircuitBreaker = CircuitBreaker()
@@ -139,5 +143,6 @@ class Pool:
         if self.http is None:
             assert self.builder is not None
             self.http = self.builder.build(headers)
-        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate)
+        bare = None if self.builder is None else self.builder.bare_sender(self.http)
+        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare)
         return self.loop

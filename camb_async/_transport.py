@@ -1,10 +1,10 @@
 """Building the ``httpx.AsyncClient`` the SDK owns, on the transport the caller chose.
 
 ``transport="httpx"`` is httpx's own pool (httpcore). ``transport="aiohttp"``
-sends through aiohttp via ``httpx_aiohttp`` (the ``camb-async[aiohttp]``
-extra): the same httpx API above it, with a much cheaper pool and HTTP/1.1
-parser below it. aiohttp only runs on asyncio, so under trio the SDK falls
-back to httpx's own transport.
+sends through aiohttp (``_aiohttp``; the ``camb-async[aiohttp]`` extra): the
+same httpx API above it, with a much cheaper pool and HTTP/1.1 parser below
+it, and a short way past httpx's pipeline for status polls. aiohttp only runs
+on asyncio, so under trio the SDK falls back to httpx's own transport.
 
 On httpx's transport the SDK splits the pool into pools of a few connections
 each (:class:`ShardedTransport`): httpcore's pool does work for every
@@ -20,7 +20,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from typing import TYPE_CHECKING, Literal, cast
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Literal, TypeAlias, cast
 
 import httpx
 
@@ -30,15 +31,18 @@ from ._exceptions import CambError
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
+    from ._aiohttp import AiohttpClient
     from ._types import TimeoutTypes
 
 __all__ = [
     "TRANSPORTS",
+    "BareSend",
     "HttpClientBuilder",
     "ShardedTransport",
     "Transport",
     "as_httpx_error",
     "error_classes",
+    "httpx_class_of_aiohttp_error",
     "running_on_asyncio",
     "true_transport_error",
 ]
@@ -47,6 +51,10 @@ log = logging.getLogger("camb_async")
 
 Transport = Literal["httpx", "aiohttp"]
 TRANSPORTS: tuple[Transport, ...] = ("httpx", "aiohttp")
+
+BareSend: TypeAlias = Callable[[str, str], Awaitable[httpx.Response]]
+"""``send(method, url)``: a request with no body and no per-call options, sent with the
+client's own headers and timeout, never redirected; its answer comes with its body read."""
 
 _INSTALL_HINT = "pip install 'camb-async[aiohttp]'"
 
@@ -70,7 +78,7 @@ class HttpClientBuilder:
 
     Raises:
         ValueError: ``transport`` is not one of :data:`TRANSPORTS`.
-        CambError: ``transport="aiohttp"`` but ``httpx-aiohttp`` is not
+        CambError: ``transport="aiohttp"`` but ``aiohttp`` is not
             installed (also an ``ImportError``).
     """
 
@@ -92,13 +100,23 @@ class HttpClientBuilder:
         request; call it from inside that loop."""
         if self._transport == "aiohttp":
             if running_on_asyncio():
-                # Its transport (AiohttpTransport) gets the same limits; it opens its
-                # aiohttp.ClientSession on the first request, inside this loop.
-                return _aiohttp_client_class()(headers=headers, timeout=self._timeout, limits=self._limits)
+                # Its transport gets the same limits; it opens its aiohttp.ClientSession
+                # on the first request, inside this loop.
+                return _aiohttp_client_class()(
+                    headers=headers, timeout=httpx.Timeout(self._timeout), limits=self._limits
+                )
             log.info("transport='aiohttp' needs asyncio; on this event loop the SDK uses httpx's transport")
         return httpx.AsyncClient(
             headers=headers, timeout=self._timeout, transport=ShardedTransport(self._limits)
         )
+
+    def bare_sender(self, http: httpx.AsyncClient) -> BareSend | None:
+        """The short way for bare requests of a client this builder built, if it has one
+        (``AiohttpClient.send_bare``); ``None`` sends them all through ``http.request``."""
+        if self._transport != "aiohttp" or not running_on_asyncio():
+            return None
+        client_class = _aiohttp_client_class()
+        return http.send_bare if isinstance(http, client_class) else None
 
 
 SHARD_CONNECTIONS = 8
@@ -190,15 +208,13 @@ class _CountedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-def _aiohttp_client_class() -> type[httpx.AsyncClient]:
-    """httpx_aiohttp's client class (an ``httpx.AsyncClient`` on ``AiohttpTransport``)."""
+def _aiohttp_client_class() -> type[AiohttpClient]:
+    """The SDK's client class on aiohttp (``_aiohttp.AiohttpClient``); aiohttp is an extra."""
     try:
-        from httpx_aiohttp import HttpxAiohttpClient
+        from ._aiohttp import AiohttpClient
     except ImportError as exc:
-        raise _MissingExtraError(
-            f"transport='aiohttp' needs the httpx-aiohttp and aiohttp packages: {_INSTALL_HINT}"
-        ) from exc
-    return HttpxAiohttpClient
+        raise _MissingExtraError(f"transport='aiohttp' needs the aiohttp package: {_INSTALL_HINT}") from exc
+    return AiohttpClient
 
 
 def error_classes(http: object) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
@@ -231,20 +247,21 @@ def as_httpx_error(exc: BaseException) -> httpx.HTTPError:
 def true_transport_error(exc: BaseException) -> httpx.HTTPError:
     """``exc`` as the httpx error class that says what really happened.
 
-    httpx-aiohttp (0.2) relabels aiohttp's ``ServerDisconnectedError``,
-    ``ClientOSError`` (a reset) and ``ClientConnectorError`` (refused) all as
-    ``httpx.ConnectTimeout``, which reads as "timed out before sending": a create
-    would be sent again after the server may have it, and a refused connection
-    would read as a timeout. The aiohttp error it chains as the cause says what
-    happened; any other error is returned as it is. This runs only on failures,
-    and covers an ``http_client`` of the caller's on httpx-aiohttp too; an
-    httpx2 error comes back as httpx's of the same name (``as_httpx_error``).
+    httpx-aiohttp (0.2), which a caller's ``http_client`` may run on, relabels
+    aiohttp's ``ServerDisconnectedError``, ``ClientOSError`` (a reset) and
+    ``ClientConnectorError`` (refused) all as ``httpx.ConnectTimeout``, which reads
+    as "timed out before sending": a create would be sent again after the server
+    may have it, and a refused connection would read as a timeout. The aiohttp
+    error it chains as the cause says what happened; any other error is returned
+    as it is. This runs only on failures. The SDK's own aiohttp transport
+    (``_aiohttp``) raises the right class already. An httpx2 error comes back as
+    httpx's of the same name (``as_httpx_error``).
     """
     exc = as_httpx_error(exc)
     cause = exc.__cause__
     if cause is None or not type(cause).__module__.startswith("aiohttp"):
         return exc
-    cls = _httpx_class_of_aiohttp_error(cause)
+    cls = httpx_class_of_aiohttp_error(cause)
     if cls is None or type(exc) is cls:
         return exc
     fixed = cls(str(exc) or type(cause).__name__)
@@ -254,7 +271,7 @@ def true_transport_error(exc: BaseException) -> httpx.HTTPError:
     return fixed
 
 
-def _httpx_class_of_aiohttp_error(cause: BaseException) -> type[httpx.HTTPError] | None:
+def httpx_class_of_aiohttp_error(cause: BaseException) -> type[httpx.HTTPError] | None:
     """The httpx error class for an aiohttp error, as httpcore would have raised it.
 
     Only an error raised while connecting means the request never left: a refused,

@@ -8,6 +8,7 @@ import socket
 import socketserver
 import struct
 import threading
+import time
 from typing import TYPE_CHECKING, Any, cast
 
 import httpx
@@ -105,6 +106,68 @@ class HangUpServer:
                 conn.close()
 
         return Handler
+
+
+class AnswerServer:
+    """A TCP server on 127.0.0.1 that answers each HTTP request with the next of ``answers``
+    (raw HTTP/1.1 bytes; the last one again once they run out), after ``delay`` seconds,
+    on connections kept open. It records each request's head (``heads``).
+
+    Use it as a context manager; ``url`` is a base URL for the client.
+    """
+
+    def __init__(self, answers: list[bytes], *, delay: float = 0.0) -> None:
+        self.answers = answers
+        self.delay = delay
+        self.heads: list[bytes] = []
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="answer-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/apis"
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    def _handler(self) -> type[socketserver.BaseRequestHandler]:
+        server = self
+
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                conn: socket.socket = self.request
+                data = b""
+                while True:
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(65536)
+                        if not chunk:
+                            return
+                        data += chunk
+                    head, _, data = data.partition(b"\r\n\r\n")
+                    server.heads.append(head)
+                    time.sleep(server.delay)
+                    answer = server.answers[min(len(server.heads), len(server.answers)) - 1]
+                    try:
+                        conn.sendall(answer)
+                    except OSError:
+                        return
+
+        return Handler
+
+
+def answer(status: str, body: bytes = b"", *headers: str) -> bytes:
+    """A raw HTTP/1.1 answer with a ``Content-Length`` (unless ``headers`` say chunked)."""
+    lines = [f"HTTP/1.1 {status}", *headers]
+    if not any(h.lower().startswith("transfer-encoding:") for h in headers):
+        lines.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def refused_url() -> str:

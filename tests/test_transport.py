@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import ssl
 import sys
@@ -11,8 +12,7 @@ import anyio
 import httpx
 import pytest
 import respx
-from httpx_aiohttp import AiohttpTransport
-from support import API_KEY, BASE_URL, HangUpServer, refused_url
+from support import API_KEY, BASE_URL, AnswerServer, HangUpServer, answer, refused_url
 
 from camb_async import (
     DEFAULT_TIMEOUT,
@@ -22,6 +22,7 @@ from camb_async import (
     CambError,
     CreateOutcomeUnknownError,
 )
+from camb_async._aiohttp import URL_CACHE_SIZE, WHOLE_BODY_LIMIT, AiohttpClient, AiohttpTransport
 from camb_async._retry import was_never_sent
 from camb_async._transport import (
     SHARD_CONNECTIONS,
@@ -70,8 +71,9 @@ async def test_http_client_with_aiohttp_transport_is_refused() -> None:
 
 
 def test_missing_aiohttp_extra_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without httpx-aiohttp, construction raises a CambError (also an ImportError) naming the extra."""
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)  # makes `import httpx_aiohttp` fail
+    """Without aiohttp, construction raises a CambError (also an ImportError) naming the extra."""
+    monkeypatch.setitem(sys.modules, "aiohttp", None)  # makes `import aiohttp` fail
+    monkeypatch.delitem(sys.modules, "camb_async._aiohttp", raising=False)
     with pytest.raises(CambError, match=r"pip install 'camb-async\[aiohttp\]'") as caught:
         AsyncCambClient(API_KEY, base_url=BASE_URL, transport="aiohttp")
     assert isinstance(caught.value, ImportError)
@@ -79,8 +81,9 @@ def test_missing_aiohttp_extra_fails_at_construction(monkeypatch: pytest.MonkeyP
 
 
 def test_missing_extra_does_not_matter_for_the_default_transport(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The default transport never imports httpx-aiohttp."""
-    monkeypatch.setitem(sys.modules, "httpx_aiohttp", None)
+    """The default transport never imports aiohttp."""
+    monkeypatch.setitem(sys.modules, "aiohttp", None)
+    monkeypatch.delitem(sys.modules, "camb_async._aiohttp", raising=False)
     client = AsyncCambClient(API_KEY, base_url=BASE_URL)
     assert client._requester._pool.http is None
     client._requester.lifecycle.close()  # never used: nothing to close, no ResourceWarning
@@ -272,7 +275,7 @@ async def test_aiohttp_transport_verifies_tls() -> None:
 async def test_aiohttp_transport_over_tcp(
     simulator: Simulator, anyio_backend: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """On asyncio the client sends through AiohttpTransport; on trio it falls back to httpx's, saying so once."""
+    """On asyncio the client sends through the SDK's AiohttpTransport; on trio it falls back to httpx's, saying so once."""
     caplog.set_level(logging.DEBUG, logger="camb_async")
     task_id = simulator.add_task([("PENDING", 0), ("SUCCESS", 0.2)])
     async with AsyncCambClient(API_KEY, base_url=simulator.url, transport="aiohttp") as client:
@@ -305,9 +308,8 @@ async def test_aiohttp_session_is_closed_by_aclose(simulator: Simulator) -> None
     await client.status(task_id)
     transport = _transport_of(client)
     assert isinstance(transport, AiohttpTransport)
-    session = transport.client
+    session = transport.session
     assert session is not None
-    assert not callable(session)
     assert not session.closed
     await client.aclose()
     assert session.closed
@@ -404,3 +406,242 @@ def test_errors_without_an_aiohttp_cause_are_kept() -> None:
     chained = httpx.ConnectError("refused")
     chained.__cause__ = OSError(111, "refused")
     assert true_transport_error(chained) is chained
+
+
+# -- the SDK's own aiohttp transport and its short way for status polls ---------------------
+
+_PENDING = answer("200 OK", b'{"status": "PENDING"}', "Content-Type: application/json")
+
+
+def _count_bare(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record each request that takes AiohttpClient.send_bare's short way past httpx's pipeline."""
+    bare: list[str] = []
+    original = AiohttpTransport.handle_async_request
+
+    async def spy(self: AiohttpTransport, request: httpx.Request) -> httpx.Response:
+        if "camb-bare" in request.extensions:
+            bare.append(request.url.path)
+        return await original(self, request)
+
+    send_bare = AiohttpClient.send_bare
+
+    async def marked(self: AiohttpClient, method: str, url: str) -> httpx.Response:
+        request_class = httpx.Request
+
+        def tagging(*args: Any, **kwargs: Any) -> httpx.Request:
+            request = request_class(*args, **kwargs)
+            request.extensions["camb-bare"] = True
+            return request
+
+        monkeypatch.setattr(httpx, "Request", tagging)
+        try:
+            return await send_bare(self, method, url)
+        finally:
+            monkeypatch.setattr(httpx, "Request", request_class)
+
+    monkeypatch.setattr(AiohttpTransport, "handle_async_request", spy)
+    monkeypatch.setattr(AiohttpClient, "send_bare", marked)
+    return bare
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_status_polls_go_straight_to_the_transport_with_the_client_headers(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A status poll skips httpx's pipeline, yet sends what it would have (the key, the
+    SDK's user agent, Host), comes back read and timed, and logs httpx's line."""
+    caplog.set_level(logging.INFO, logger="httpx")
+    bare = _count_bare(monkeypatch)
+    with AnswerServer([_PENDING]) as server:
+        async with AsyncCambClient(API_KEY, base_url=server.url, transport="aiohttp") as client:
+            first = await client.status("abc")
+            second = await client.status("abc")
+    assert first.status == second.status == "PENDING"
+    assert bare == ["/apis/tts/abc"] * 2
+    head = server.heads[0].lower()
+    assert head.startswith(b"get /apis/tts/abc http/1.1\r\n")
+    assert f"x-api-key: {API_KEY}".lower().encode() in head
+    assert b"user-agent: camb-async/" in head
+    assert b"accept: application/json" in head
+    assert f"host: {httpx.URL(server.url).netloc.decode()}".encode() in head
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert lines == [f'HTTP Request: GET {server.url}/tts/abc "HTTP/1.1 200 OK"'] * 2
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_redirect_is_never_followed_and_the_key_stays_home() -> None:
+    """A 302 to another host is an error answer: the transport never follows it."""
+    moved = answer("302 Found", b"", "Location: http://127.0.0.2:9/elsewhere")
+    with AnswerServer([moved]) as server, set_testing():
+        async with AsyncCambClient(
+            API_KEY, base_url=server.url, transport="aiohttp", max_retries=0
+        ) as client:
+            with pytest.raises(CambError):
+                await client.status("abc")
+    assert len(server.heads) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_cookie_set_by_the_server_is_kept_and_sent_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An answer's Set-Cookie goes into the client's jar; from then on polls take httpx's way,
+    which sends the cookie (a load balancer's stickiness keeps working)."""
+    bare = _count_bare(monkeypatch)
+    sticky = answer(
+        "200 OK", b'{"status": "PENDING"}', "Content-Type: application/json", "Set-Cookie: lb=node-2; Path=/"
+    )
+    with AnswerServer([sticky, _PENDING]) as server:
+        async with AsyncCambClient(API_KEY, base_url=server.url, transport="aiohttp") as client:
+            await client.status("abc")
+            await client.status("abc")
+    assert bare == ["/apis/tts/abc"]
+    assert b"cookie: lb=node-2" not in server.heads[0].lower()
+    assert b"cookie: lb=node-2" in server.heads[1].lower()
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_compressed_and_chunked_answers_are_read() -> None:
+    """httpx decodes a gzip body above the transport; a chunked one (no length) is streamed."""
+    import gzip
+
+    body = b'{"status": "SUCCESS", "run_id": 7}'
+    zipped = answer("200 OK", gzip.compress(body), "Content-Type: application/json", "Content-Encoding: gzip")
+    chunked = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + f"{len(body):x}\r\n".encode()
+        + body
+        + b"\r\n0\r\n\r\n"
+    )
+    with AnswerServer([zipped, chunked]) as server:
+        async with AsyncCambClient(API_KEY, base_url=server.url, transport="aiohttp") as client:
+            assert (await client.status("abc")).run_id == 7
+            assert (await client.status("abc")).run_id == 7
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_read_timeout_applies_and_counts_as_maybe_sent() -> None:
+    """The client's read timeout bounds the wait for an answer; it is an httpx.ReadTimeout
+    chained to aiohttp's error, so a create that timed out is not sent again."""
+    with AnswerServer([_PENDING], delay=1.0) as server, set_testing():
+        timeout = httpx.Timeout(5.0, read=0.2)
+        async with AsyncCambClient(
+            API_KEY, base_url=server.url, transport="aiohttp", timeout=timeout
+        ) as client:
+            with anyio.fail_after(10), pytest.raises(CreateOutcomeUnknownError) as caught:
+                await client.tts.create(text="hello", voice_id=1, language=1)
+    assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
+    assert type(caught.value.__cause__.__cause__).__module__.startswith("aiohttp")
+    assert len(server.heads) == 1
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_small_answers_are_read_whole_and_large_ones_streamed() -> None:
+    """An answer up to WHOLE_BODY_LIMIT comes to httpx read; a larger one as it arrives,
+    and closing one unread frees its connection for the next request."""
+    small = b"a" * WHOLE_BODY_LIMIT
+    large = b"b" * (WHOLE_BODY_LIMIT + 1)
+    answers = [
+        answer("200 OK", small),
+        answer("200 OK", large),
+        answer("200 OK", large),
+        answer("200 OK", small),
+    ]
+    with AnswerServer(answers) as server:
+        transport = AiohttpTransport(httpx.Limits(max_connections=1))
+        with anyio.fail_after(10):  # a connection never freed would leave the fourth waiting
+            async with transport:
+                first = await transport.handle_async_request(httpx.Request("GET", server.url))
+                assert type(first.stream).__name__ == "_Read"
+                assert await first.aread() == small
+                second = await transport.handle_async_request(httpx.Request("GET", server.url))
+                assert type(second.stream).__name__ == "_Streamed"
+                assert b"".join([chunk async for chunk in second.aiter_bytes()]) == large
+                third = await transport.handle_async_request(httpx.Request("GET", server.url))
+                await third.aclose()  # unread: its connection is closed, not pooled
+                async with httpx.AsyncClient(transport=transport) as http:
+                    fourth = await http.get(server.url)
+                assert fourth.content == small
+                assert fourth.elapsed.total_seconds() >= 0
+    assert len(server.heads) == 4
+
+
+def test_aiohttp_errors_are_raised_as_the_httpx_class_of_what_happened() -> None:
+    """The SDK's transport maps aiohttp's errors itself, chained and with the request."""
+    import aiohttp
+    from aiohttp.client_reqrep import ConnectionKey
+
+    from camb_async._aiohttp import _as_httpx_error
+
+    key = ConnectionKey("h", 1, False, True, None, None, None)
+    request = httpx.Request("GET", "https://camb.test/apis/tts/abc")
+    expected: list[tuple[BaseException, type[httpx.HTTPError]]] = [
+        (aiohttp.ClientConnectorError(key, OSError(111, "refused")), httpx.ConnectError),
+        (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout),
+        (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
+        (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
+        (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
+        (aiohttp.ClientPayloadError("cut"), httpx.ReadError),
+        (aiohttp.InvalidURL("nope://x"), httpx.UnsupportedProtocol),
+        (aiohttp.ClientError("other"), httpx.ReadError),
+        (asyncio.TimeoutError(), httpx.ReadTimeout),
+    ]
+    for cause, cls in expected:
+        error = _as_httpx_error(cause, request)
+        assert type(error) is cls, cause
+        assert error.request is request
+        assert true_transport_error(error) is error
+
+
+async def test_the_url_cache_keeps_at_most_its_size() -> None:
+    """send_bare keeps parsed URLs for the next poll, the oldest going first past URL_CACHE_SIZE."""
+    http = AiohttpClient(headers={}, timeout=DEFAULT_TIMEOUT, limits=httpx.Limits())
+    urls = [f"http://camb.test/apis/tts/{n}" for n in range(URL_CACHE_SIZE + 1)]
+    parsed = [http._url(url) for url in urls]
+    assert http._url(urls[-1]) is parsed[-1]
+    assert len(http._urls) == URL_CACHE_SIZE
+    assert urls[0] not in http._urls
+    assert all(str(p) == u and host == "camb.test" for (p, host), u in zip(parsed, urls, strict=True))
+    await http.aclose()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_with_options_and_callers_clients_take_httpx_way(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the SDK's own aiohttp client has the short way, and only for calls with no options:
+    a client from with_options() (per-call headers or timeout) and a caller's http_client
+    go through httpx.AsyncClient.request."""
+    bare = _count_bare(monkeypatch)
+    with AnswerServer([_PENDING]) as server:
+        async with AsyncCambClient(API_KEY, base_url=server.url, transport="aiohttp") as client:
+            await client.with_options(timeout=3.0).status("abc")
+            await client.status("abc")
+        async with (
+            httpx.AsyncClient() as http,
+            AsyncCambClient(API_KEY, base_url=server.url, http_client=http) as own,
+        ):
+            await own.status("abc")
+            assert own._requester._loop_state().bare is None
+    assert bare == ["/apis/tts/abc"]
+    assert len(server.heads) == 3
+
+
+async def test_a_bare_request_is_the_one_httpx_would_build() -> None:
+    """send_bare's request has the URL, headers (Host; Content-Length on a POST), empty body
+    and timeout that the client's build_request gives the same call."""
+    http = AiohttpClient(
+        headers={"x-api-key": API_KEY}, timeout=httpx.Timeout(7.0, read=3.0), limits=httpx.Limits()
+    )
+    for method in ("GET", "DELETE", "POST", "PUT"):
+        for url in (f"{BASE_URL}/tts/abc", "https://camb.test:8443/apis/tts/abc?x=1"):
+            bare = http._bare_request(method, url)
+            built = http.build_request(method, url)
+            assert bare.method == built.method
+            assert bare.url == built.url
+            assert sorted(bare.headers.multi_items()) == sorted(built.headers.multi_items()), (method, url)
+            assert bare.content == built.content == b""
+            assert bare.extensions["timeout"] == built.extensions["timeout"]
+    await http.aclose()

@@ -1,0 +1,332 @@
+"""``transport="aiohttp"``: the SDK's own ``httpx.AsyncClient`` sending through aiohttp.
+
+This replaces httpx-aiohttp's transport and client class for the client the
+SDK builds. Through theirs a status call cost about 3.5 times a raw
+``aiohttp.ClientSession``'s CPU (docs/benchmarks.md): converting between the
+two libraries' objects on every request, and httpx's pipeline above the
+transport, cost more than aiohttp's whole exchange. Here:
+
+* :class:`AiohttpTransport` hands aiohttp the request's headers as the pairs
+  they already are, reuses one ``aiohttp.ClientTimeout`` per distinct httpx
+  timeout, reads a small answer whole in one call and gives httpx the bytes,
+  and raises the httpx error class of what happened (only an error while
+  connecting means the request was never sent; see
+  ``_transport.true_transport_error``).
+* :class:`AiohttpClient` is an ``httpx.AsyncClient`` on that transport, also
+  for proxies from the environment, with a short way for status polls past
+  httpx's pipeline (:meth:`AiohttpClient.send_bare`).
+
+Users never see either: they configure the client through ``AsyncCambClient``'s
+options, and their own ``http_client=`` always goes through httpx's pipeline.
+
+aiohttp has no write timeout: ``connect``, ``read`` and ``pool`` of httpx's
+timeout apply (``pool`` as aiohttp's ``connect``, which covers waiting for a
+connection and opening it), ``write`` does not, as with httpx-aiohttp.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import httpx
+
+from ._transport import httpx_class_of_aiohttp_error
+
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import AsyncIterator, Iterator
+
+__all__ = ["URL_CACHE_SIZE", "WHOLE_BODY_LIMIT", "AiohttpClient", "AiohttpTransport"]
+
+WHOLE_BODY_LIMIT = 64 * 1024
+"""An answer with a ``Content-Length`` up to this is read whole before httpx gets it."""
+
+URL_CACHE_SIZE = 1024
+"""The most parsed URLs :meth:`AiohttpClient.send_bare` keeps (the oldest goes first)."""
+
+_CHUNK_SIZE = 64 * 1024
+_httpx_log = logging.getLogger("httpx")
+_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)  # aiohttp's timeouts are asyncio's
+_HTTP11 = b"HTTP/1.1"
+_TIMEOUTS_KEPT = 64
+_NO_BODY = httpx.ByteStream(b"")
+_SENDS_LENGTH = frozenset({"POST", "PUT", "PATCH"})
+
+
+class AiohttpTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that sends through one ``aiohttp.ClientSession``.
+
+    The session (and its connection pool) opens on the first request, inside
+    the running event loop. Redirects are never followed here, and bodies are
+    never decompressed here: httpx does both above the transport, as over its
+    own pool.
+
+    Args:
+        limits: ``max_connections`` is the pool's size (``None``: no limit);
+            ``keepalive_expiry`` how long an idle connection stays open.
+        verify: The SSL context that verifies servers (httpx's default when ``None``).
+        proxy: A proxy for every request through this transport.
+    """
+
+    __slots__ = ("_limits", "_proxy", "_session", "_timeouts", "ssl_context")
+
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        *,
+        verify: ssl.SSLContext | None = None,
+        proxy: httpx.Proxy | None = None,
+    ) -> None:
+        self.ssl_context: ssl.SSLContext = verify if verify is not None else httpx.create_ssl_context()
+        self._limits = limits
+        self._proxy = proxy
+        self._session: aiohttp.ClientSession | None = None
+        self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+
+    @property
+    def session(self) -> aiohttp.ClientSession | None:
+        """The aiohttp session, once the first request has opened it."""
+        return self._session
+
+    @property
+    def limits(self) -> httpx.Limits:
+        """The pool's limits."""
+        return self._limits
+
+    def _open(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self._limits.max_connections or 0,
+            keepalive_timeout=self._limits.keepalive_expiry or 0,
+            ssl=self.ssl_context,
+        )
+        self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
+        return self._session
+
+    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        given: dict[str, float | None] = request.extensions.get("timeout") or {}
+        key = (given.get("connect"), given.get("read"), given.get("pool"))
+        timeout = self._timeouts.get(key)
+        if timeout is None:
+            connect, read, pool = key
+            timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect, sock_read=read, connect=pool)
+            if len(self._timeouts) < _TIMEOUTS_KEPT:
+                self._timeouts[key] = timeout
+        return timeout
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        session = self._session or self._open()
+        data: Any
+        try:
+            data = request.content or None
+            headers = request.headers.multi_items()
+        except httpx.RequestNotRead:  # a streamed body (multipart): aiohttp reads it as it sends
+            data = request.stream
+            headers = [(k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"]
+        proxy = self._proxy
+        try:
+            answer = await session.request(
+                request.method,
+                str(request.url),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                compress=None,
+                timeout=self._timeout(request),
+                server_hostname=request.extensions.get("sni_hostname"),
+                proxy=None if proxy is None else str(proxy.url),
+                proxy_auth=None if proxy is None or proxy.auth is None else aiohttp.BasicAuth(*proxy.auth),
+                proxy_headers=None if proxy is None else proxy.headers,
+            )
+        except _ERRORS as exc:
+            raise _as_httpx_error(exc, request) from exc
+        length = answer.content_length
+        if length is None or length > WHOLE_BODY_LIMIT:
+            stream: httpx.AsyncByteStream = _Streamed(answer, request)
+        else:
+            try:
+                stream = _Read(await answer.read())
+            except BaseException as exc:
+                answer.close()
+                if isinstance(exc, _ERRORS):
+                    raise _as_httpx_error(exc, request) from exc
+                raise
+        extensions: dict[str, Any] = {"http_version": _HTTP11}
+        if answer.reason:
+            extensions["reason_phrase"] = answer.reason.encode("latin-1", "replace")
+        return httpx.Response(
+            answer.status, headers=answer.raw_headers, stream=stream, request=request, extensions=extensions
+        )
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+
+class _Read(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A body already read whole: httpx may read it with or without ``await``."""
+
+    __slots__ = ("_body",)
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._body:
+            yield self._body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._body:
+            yield self._body
+
+
+class _Streamed(httpx.AsyncByteStream):
+    """A body read as it arrives; closing it gives the connection back (or drops it, if unread)."""
+
+    __slots__ = ("_answer", "_request")
+
+    def __init__(self, answer: aiohttp.ClientResponse, request: httpx.Request) -> None:
+        self._answer = answer
+        self._request = request
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._answer.content.iter_chunked(_CHUNK_SIZE):
+                yield chunk
+        except _ERRORS as exc:
+            raise _as_httpx_error(exc, self._request) from exc
+
+    async def aclose(self) -> None:
+        self._answer.release()
+
+
+def _as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.TransportError:
+    """The httpx error of an aiohttp error, as httpcore would have raised it (see
+    ``_transport.httpx_class_of_aiohttp_error``); only errors while connecting read as
+    never sent."""
+    cls: type[httpx.TransportError] = httpx.ReadError
+    if isinstance(exc, (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError)):
+        cls = httpx.UnsupportedProtocol
+    elif isinstance(exc, aiohttp.ClientHttpProxyError):  # the proxy refused the tunnel
+        cls = httpx.ProxyError
+    else:
+        found = httpx_class_of_aiohttp_error(exc)
+        if found is not None and issubclass(found, httpx.TransportError):
+            cls = found
+        elif isinstance(exc, asyncio.TimeoutError):
+            cls = httpx.ReadTimeout
+    return cls(str(exc) or type(exc).__name__, request=request)
+
+
+class AiohttpClient(httpx.AsyncClient):
+    """An ``httpx.AsyncClient`` on :class:`AiohttpTransport`, for proxies from the environment too.
+
+    :meth:`send_bare` is its short way for the SDK's most frequent request, a
+    status poll: a request with no body and no per-call options.
+    """
+
+    def __init__(self, *, headers: dict[str, str], timeout: httpx.Timeout, limits: httpx.Limits) -> None:
+        self._direct: AiohttpTransport | None = None
+        self._proxied = False
+        self._timeout_of: tuple[httpx.Timeout, dict[str, float | None]] | None = None
+        self._urls: dict[str, tuple[httpx.URL, str]] = {}
+        super().__init__(headers=headers, timeout=timeout, limits=limits)
+
+    def _init_transport(self, *args: Any, **kwargs: Any) -> AiohttpTransport:
+        self._direct = AiohttpTransport(kwargs["limits"])
+        return self._direct
+
+    def _init_proxy_transport(self, proxy: httpx.Proxy, *args: Any, **kwargs: Any) -> AiohttpTransport:
+        self._proxied = True
+        return AiohttpTransport(kwargs["limits"], proxy=proxy)
+
+    async def send_bare(self, method: str, url: str) -> httpx.Response:
+        """``await self.request(method, url, follow_redirects=False)``, with its body read, for
+        CPU's sake done here rather than by ``httpx.AsyncClient``'s pipeline.
+
+        That pipeline (merging the URL, headers and cookies with the client's, the
+        auth and redirect generators, event hooks, the cookie jar's parsing of every
+        answer) costs more CPU than aiohttp's whole exchange of a status call. With
+        none of it configured it does nothing here but that cost, so the request
+        goes straight to the transport: the client's headers and timeout, the
+        cookie jar only when an answer sets a cookie, and httpx's log line. A client
+        with cookies, auth, event hooks or proxies takes httpx's way.
+        """
+        direct = self._direct
+        if (
+            direct is None
+            or self.is_closed
+            or self._proxied
+            or self.auth is not None
+            or self.cookies
+            or self.event_hooks["request"]
+            or self.event_hooks["response"]
+        ):
+            return await self.request(method, url, follow_redirects=False)
+        request = self._bare_request(method, url)
+        start = time.perf_counter()
+        response = await direct.handle_async_request(request)
+        try:
+            if isinstance(response.stream, _Read):
+                response.read()  # in memory already: no need for httpx's async read
+            else:
+                await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+        response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
+        if "set-cookie" in response.headers:
+            self.cookies.extract_cookies(response)
+        if _httpx_log.isEnabledFor(logging.INFO):
+            _httpx_log.info(
+                'HTTP Request: %s %s "%s %d %s"',
+                method,
+                request.url,
+                response.http_version,
+                response.status_code,
+                response.reason_phrase,
+            )
+        return response
+
+    def _bare_request(self, method: str, url: str) -> httpx.Request:
+        """The request ``build_request(method, url)`` makes on this client, with no body, built
+        with less work: the URL parsed once (``_url``), and the headers httpx's preparation of a
+        request adds (Host; ``Content-Length: 0`` on POST, PUT, PATCH) set here."""
+        parsed, host = self._url(url)
+        request = httpx.Request(
+            method,
+            parsed,
+            headers=self.headers,
+            stream=_NO_BODY,
+            extensions={"timeout": self._timeout_dict()},
+        )
+        headers = request.headers
+        if "host" not in headers:
+            headers["Host"] = host
+        if method in _SENDS_LENGTH:
+            headers["Content-Length"] = "0"
+        request.read()
+        return request
+
+    def _url(self, url: str) -> tuple[httpx.URL, str]:
+        """``httpx.URL(url)`` and its Host header, kept for the next time: a watch asks for one
+        URL again and again, and httpx's URL parsing costs a fifth of a status call's CPU."""
+        urls = self._urls
+        parsed = urls.get(url)
+        if parsed is None:
+            if len(urls) >= URL_CACHE_SIZE:
+                del urls[next(iter(urls))]
+            url_ = httpx.URL(url)
+            parsed = urls[url] = (url_, url_.netloc.decode("ascii"))
+        return parsed
+
+    def _timeout_dict(self) -> dict[str, float | None]:
+        timeout = self.timeout
+        cached = self._timeout_of
+        if cached is None or cached[0] is not timeout:
+            cached = self._timeout_of = (timeout, timeout.as_dict())
+        return cached[1]
