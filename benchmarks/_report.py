@@ -138,7 +138,6 @@ def status_tables(results: dict[str, StatusResult], concurrency: list[int], call
     ratios = [
         ("camb-async / raw httpx", "sdk", "httpx", "<= 1.15x at c=1 and c=100"),
         ("camb-async aiohttp / raw httpx + AiohttpTransport", "sdk-aiohttp", "httpx-aiohttp", "<= 1.15x"),
-        ("camb-async aiohttp / raw aiohttp", "sdk-aiohttp", "aiohttp", "<= 2.0x at c=100"),
         ("camb-async aiohttp / camb-sdk", "sdk-aiohttp", "camb-sdk", "<= 0.25x at c=100"),
         ("camb-async aiohttp / raw aiohttp", "sdk-aiohttp", "aiohttp", "<= 2.0x at c=100 (a moonshot)"),
     ]
