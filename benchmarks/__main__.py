@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _far, _report, _transfer
+from . import _far, _ratelimit, _report, _transfer
 from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -34,6 +34,7 @@ SMOKE = {
     "interval": 0.2,
     "deadline": 60.0,
     **_transfer.SMOKE,
+    **_ratelimit.SMOKE,
 }
 
 
@@ -250,7 +251,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
     parser.add_argument(
-        "--scenario", choices=["status", "watch", "far", "far-http2", "transfer", "all"], default="all"
+        "--scenario",
+        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "all"],
+        default="all",
     )
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
     parser.add_argument("--concurrency", default="1,20,100", help="status: requests in flight")
@@ -275,12 +278,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2026, help="watch: seed of the task timelines")
     parser.add_argument("--output", type=pathlib.Path, help="write the tables into this Markdown file")
     _transfer.add_arguments(parser)
+    _ratelimit.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
     parts: list[str] = []
-    transfer = ""
+    transfer = ratelimit = ""
     with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
         workdir = pathlib.Path(tmp)
         if args.scenario in ("status", "all"):
@@ -293,12 +297,15 @@ def main(argv: list[str] | None = None) -> None:
             parts.append(scenario_far_http2(args, workdir))
         if args.scenario in ("transfer", "all"):
             transfer = _transfer.scenario_transfer(args, workdir)
+        if args.scenario in ("ratelimit", "all"):
+            ratelimit = _ratelimit.scenario_ratelimit(args, workdir)
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")
         del shown[at : at + 2]
     command = shlex.join(["python", "-m", "benchmarks", *shown])
-    for name, body in ((None, "\n\n".join(parts)), (_transfer.SECTION, transfer)):
+    sections = ((None, "\n\n".join(parts)), (_transfer.SECTION, transfer), (_ratelimit.SECTION, ratelimit))
+    for name, body in sections:
         if not body:  # a section of scenarios that did not run keeps its tables
             continue
         generated = _report.section(body, command, name)

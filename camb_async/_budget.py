@@ -5,6 +5,15 @@ requests leave at least ``1/R`` seconds apart (so a leaky-bucket limiter such as
 nginx's ``limit_req`` sees a steady stream, not bursts), and a sliding log of
 the last R send times holds even when the event loop wakes a request late.
 
+Requests waiting for their turn get it by priority, not first come: each turn
+goes to the request first in line at that moment. A poll's priority
+(``PRIORITY``, set by the poll loops) grows with its task's chance to have
+finished since it was last seen running (``_learning.poll_priority``), and
+with the time it has waited; every other request (creates, results,
+downloads) comes before every poll. Under a budget a request takes its slot
+of the limit on requests in flight (``_limiter``) with its turn, so the line
+holds every waiting request, not only the few holding a slot.
+
 Without a given budget the client learns one from the server's rate limiting:
 a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
 outright; a 429 that names no wait (no ``Retry-After``: one that does pauses the
@@ -14,23 +23,40 @@ TCP's congestion window does: up by half each busy second until a 429 meets the
 client at its budget (slow start), then down by a quarter on each such 429 and
 up by 5 % per busy second without one. Hand-written: rate-limiting
 libraries (aiolimiter, limits) pace or count, but neither learns from the
-server's answers, and this is ~100 lines on the SDK's own clock.
+server's answers nor serves its waiters by a priority that changes as they wait.
 """
 
 from __future__ import annotations
 
 import collections
+import contextvars
 import heapq
+import itertools
 import math
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
+
+import anyio
 
 from ._clock import now, sleep
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
 
-__all__ = ["RequestBudget", "parse_rate_limit_policy"]
+    from ._limiter import RequestLimiter
+
+__all__ = ["PRIORITY", "Priority", "RequestBudget", "parse_rate_limit_policy"]
+
+Priority: TypeAlias = "Callable[[float], float]"
+"""A waiting request's priority at a moment of the event loop's clock (higher goes first)."""
+
+PRIORITY: contextvars.ContextVar[Priority | None] = contextvars.ContextVar(
+    "camb_async_priority", default=None
+)
+"""The priority of the requests made in this context: set by the poll loops around each
+poll (``_polling``); ``None``, the highest, for every other request."""
 
 _DECREASE = 0.75
 """What a learned budget is multiplied by on a 429 (at most once a second)."""
@@ -44,6 +70,32 @@ _LEAST = 1.0
 """The smallest budget learning sets, in requests per second."""
 _SLACK = 1e-6
 """Seconds a request waiting for the window to move sleeps past its end (clock rounding)."""
+_REKEY = 0.25
+"""How often, in seconds, the waiting requests' priorities are redrawn (they grow as they wait)."""
+
+
+class _Waiter:
+    """A request waiting for its turn: its priority (``None``: the highest), its place in
+    line, the limiter it wants a slot of, and whether it got its turn."""
+
+    __slots__ = ("granted", "left", "order", "priority", "since", "slots", "turn", "woken")
+
+    def __init__(
+        self, priority: Priority | None, order: int, slots: RequestLimiter | None, since: float
+    ) -> None:
+        self.priority = priority
+        self.order = order
+        self.slots = slots
+        self.since = since  # when it began to wait
+        self.granted = False
+        self.left = False  # cancelled: skipped when its turn would come
+        self.turn = 0.0  # when it got its turn
+        self.woken: anyio.Event | None = None
+
+    def key(self, moment: float) -> tuple[float, int]:
+        """Its place in the queue at ``moment``: highest priority first, then first come."""
+        priority = self.priority
+        return (-math.inf if priority is None else -priority(moment), self.order)
 
 
 class RequestBudget:
@@ -58,10 +110,13 @@ class RequestBudget:
         "_busy",
         "_found",
         "_grown_at",
-        "_holes",
+        "_keeper",
+        "_keyed_at",
         "_limited_at",
         "_lowered_at",
         "_next",
+        "_order",
+        "_queue",
         "_sent",
         "_told",
         "fixed",
@@ -71,9 +126,12 @@ class RequestBudget:
     def __init__(self, rate: float | None = None) -> None:
         self.rate: float | None = rate
         self.fixed: bool = rate is not None  # given by the user: never learned over
-        self._next = 0.0  # the earliest moment the next request may leave
-        self._holes: list[float] = []  # slots given back by cancelled requests (a heap)
+        self._next = 0.0  # the earliest moment the next turn may be given
         self._sent: collections.deque[float] = collections.deque()
+        self._queue: list[tuple[tuple[float, int], _Waiter]] = []  # a heap, keyed at `_keyed_at` or later
+        self._keyed_at = -math.inf
+        self._keeper: _Waiter | None = None  # the waiter keeping time for the queue
+        self._order = itertools.count()
         self._lowered_at = -math.inf  # when a 429 last lowered the budget
         self._grown_at = -math.inf  # when it was last raised
         self._limited_at = -math.inf  # when the last 429 that named no wait came
@@ -82,43 +140,139 @@ class RequestBudget:
         self._busy = False  # whether a request waited for the budget since the last increase
         self._told = False  # whether the server said the budget (RateLimit-Policy)
 
-    async def take(self) -> None:
-        """Wait for this request's turn under the budget (at once when there is none)."""
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for their turn."""
+        return sum(not waiter.left for _, waiter in self._queue)
+
+    async def take(self, priority: Priority | None = None, slots: RequestLimiter | None = None) -> None:
+        """Wait for this request's turn under the budget (at once when there is none), and
+        with ``slots`` for a slot of that limiter too, which it then holds.
+
+        Waiting requests get their turns highest ``priority`` first (``None`` is above
+        every number; equals go first come, first served), each turn going to the highest
+        at the moment it comes: a priority may grow as it waits. A turn comes when the
+        pacing and the sliding log allow one and, for a request that wants a slot, a slot
+        is free. A request cancelled while waiting leaves the line, holding nothing."""
         rate = self.rate
         if rate is None:
+            if slots is not None:
+                await slots.acquire()
             return
         moment = now()
-        holes = self._holes
-        while holes and holes[0] < moment:
-            heapq.heappop(holes)  # a slot given back whose time passed unused
-        if holes:
-            at = heapq.heappop(holes)
-        else:
-            at = max(moment, self._next)
-            self._next = at + 1.0 / rate
-        if at > moment:
-            self._busy = True
-            try:
-                await sleep(at - moment)
-            except BaseException:
-                # Cancelled while waiting (a watch's deadline, say): give the slot back, or
-                # slots lost this way would push every later request further out.
-                heapq.heappush(holes, at)
-                raise
-        # The sliding log: whatever the pacing, never more than `rate` sends in one second.
+        queue = self._queue
+        while queue and queue[0][1].left:
+            heapq.heappop(queue)
+        if not queue and self._until_free(moment, rate) <= 0.0 and (slots is None or slots.try_acquire()):
+            self._spend(moment, moment, rate)
+            return
+        waiter = _Waiter(priority, next(self._order), slots, moment)
+        heapq.heappush(queue, (waiter.key(moment), waiter))
+        self._busy = True
+        try:
+            while not waiter.granted:
+                if self._keeper is None:
+                    await self._keep(waiter)
+                else:
+                    waiter.woken = anyio.Event()
+                    await waiter.woken.wait()
+        except BaseException:
+            self._leave(waiter)
+            raise
+        self._pass_on()
+
+    def _until_free(self, moment: float, rate: float) -> float:
+        """Seconds from ``moment`` until the pacing and the sliding log allow the next send."""
         sent = self._sent
-        most = max(1, math.floor(rate))
-        while True:
-            moment = now()
-            while sent and sent[0] <= moment - 1.0:
-                sent.popleft()
-            if len(sent) < most:
-                break
-            self._busy = True
+        while sent and sent[0] <= moment - 1.0:
+            sent.popleft()
+        wait = self._next - moment
+        if wait <= _SLACK:
+            wait = 0.0  # due, but for a clock's rounding (a virtual clock's sleep can fall short)
+        if len(sent) >= max(1, math.floor(rate)):
             # A microsecond past the end of the window: a clock landing on its very end (a
             # virtual one) must not sleep rounding errors forever.
-            await sleep(max(sent[0] + 1.0 - moment, 0.0) + _SLACK)
-        sent.append(moment)
+            wait = max(wait, sent[0] + 1.0 - moment + _SLACK)
+        return wait
+
+    def _spend(self, due: float, moment: float, rate: float) -> None:
+        """Give at ``moment`` the turn that was due at ``due``: the next is due ``1/rate``
+        after it, so a turn given late does not push the later ones back (the sliding log
+        still holds them to ``rate`` a second)."""
+        self._next = due + 1.0 / rate
+        self._sent.append(moment)
+
+    async def _keep(self, me: _Waiter) -> None:
+        """Hand out the turns as they come, each to the waiter first in line at that moment,
+        until ``me`` has one. One waiter keeps time for all the others, which sleep on an
+        event: a thousand waiters set one timer, not a thousand."""
+        self._keeper = me
+        try:
+            while not me.granted:
+                rate = self.rate
+                moment = now()
+                if rate is not None:
+                    wait = self._until_free(moment, rate)
+                    if wait > 0.0:
+                        await sleep(wait)
+                        continue
+                first = self._first(moment)
+                slots = first.slots
+                if slots is not None and not slots.try_acquire():
+                    # The slot goes to whoever is first once one is free: the line may change.
+                    await slots.acquire()
+                    moment = now()
+                    self._next = max(self._next, moment)  # no burst of turns missed meanwhile
+                    first = self._first(moment)
+                    if first.slots is None:
+                        slots.release()
+                self._grant(first, moment, rate)
+        finally:
+            self._keeper = None
+
+    def _first(self, moment: float) -> _Waiter:
+        """The waiter first in line at ``moment`` (the keys are redrawn every ``_REKEY`` s)."""
+        queue = self._queue
+        if moment - self._keyed_at >= _REKEY:
+            queue[:] = [(waiter.key(moment), waiter) for _, waiter in queue if not waiter.left]
+            heapq.heapify(queue)
+            self._keyed_at = moment
+        while queue[0][1].left:
+            heapq.heappop(queue)
+        return queue[0][1]
+
+    def _grant(self, waiter: _Waiter, moment: float, rate: float | None) -> None:
+        heapq.heappop(self._queue)  # `waiter`, which _first() just found at the top
+        waiter.granted = True
+        waiter.turn = moment
+        if rate is not None:
+            self._spend(max(self._next, waiter.since), moment, rate)
+        if waiter.woken is not None:
+            waiter.woken.set()
+
+    def _pass_on(self) -> None:
+        """Wake a waiter to keep time in the keeper's place, if there is none and any waits."""
+        if self._keeper is not None:
+            return
+        for _, waiter in self._queue:
+            if not waiter.left:
+                if waiter.woken is not None:
+                    waiter.woken.set()
+                return
+
+    def _leave(self, waiter: _Waiter) -> None:
+        """A waiter cancelled: out of the line; a turn (and slot) it got and cannot use go back."""
+        if not waiter.granted:
+            waiter.left = True
+            self._pass_on()
+            return
+        if waiter.slots is not None:
+            waiter.slots.release()
+        try:
+            self._sent.remove(waiter.turn)
+        except ValueError:  # already out of the sliding log's second
+            return
+        self._next = min(self._next, max(waiter.turn, now()))
 
     def answered(self, response: httpx.Response) -> None:
         """Learn from an answer: a 429, or the policy headers of any answer."""

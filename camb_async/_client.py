@@ -122,6 +122,11 @@ class AsyncCambClient:
             (the default) learns a budget from the server's rate limiting:
             from a ``RateLimit-Policy`` header, or, from 429s without one,
             a little below what the server let through (see docs/retries.md).
+            Requests waiting for the budget go by priority: every request
+            that is not a watch's poll first, then the polls whose tasks most
+            likely finished since they were last seen running, from the
+            durations the client learns per family (with or without
+            ``learn_durations``).
         transport: What the HTTP client the SDK creates sends through:
             ``"httpx"`` (httpx's own pool, the default) or ``"aiohttp"``
             (an httpx transport over ``aiohttp``, several times cheaper in
@@ -228,7 +233,8 @@ class AsyncCambClient:
                 requester=requester,
                 schedule=poll_schedule or PollSchedule(),
                 watch_timeout=watch_limit,
-                durations=DurationModel() if learn_durations else None,
+                durations=DurationModel(),
+                learn_schedules=learn_durations,
                 max_outage=outage_limit,
             )
         )
@@ -315,6 +321,7 @@ class AsyncCambClient:
                     else check_timeout(watch_timeout, "watch_timeout")
                 ),
                 durations=context.durations,
+                learn_schedules=context.learn_schedules,
                 max_outage=(
                     context.max_outage if isinstance(max_outage, NotGiven) else _outage_limit(max_outage)
                 ),

@@ -18,14 +18,18 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 import anyio
 
+from ._budget import PRIORITY
 from ._clock import is_testing, now, sleep
 from ._events import observed, watch_changed, watch_ended, watch_started
 from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
+from ._learning import poll_priority
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
+    from ._budget import Priority
     from ._events import Emitter, WatchRef
+    from ._learning import Survival
     from ._models import TaskStatus
 
 __all__ = [
@@ -145,8 +149,10 @@ class Follow:
     """Following one task: what was seen, and when to poll next.
 
     No I/O and no clock of its own: ``watch_status`` (one task) and
-    ``watch_tasks`` (many on one schedule) call :meth:`seen` with each answer
-    and :meth:`failed` with each transient error, and sleep what they return.
+    ``TaskWatches`` (many on one schedule) call :meth:`seen` with each answer
+    and :meth:`failed` with each transient error, and sleep what they return;
+    :meth:`priority` ranks its next poll among those waiting for the client's
+    request budget (``survival`` gives its family's durations, when known).
     ``failed`` keeps the schedule while backing off, so a watch rides out an
     outage (the client's circuit breaker keeps it from hammering the API), up
     to ``max_outage`` seconds of failures (``None``: up to the deadline).
@@ -161,6 +167,7 @@ class Follow:
         "_running",
         "_schedule",
         "_since",
+        "_survival",
         "deadline",
         "last",
         "last_error",
@@ -179,6 +186,7 @@ class Follow:
         first: Curve | None = None,
         on_finish: Callable[[float, float], None] | None = None,
         max_outage: float | None = None,
+        survival: Callable[[], Survival | None] | None = None,
     ) -> None:
         self.task_id = task_id
         self.started = started
@@ -189,13 +197,15 @@ class Follow:
         self._schedule = schedule
         self._curve: Curve = schedule if first is None else first
         self._on_finish = on_finish
-        # first poll, poll that saw `last`, last poll that saw the task running
+        self._survival = survival
+        # first poll began, poll that saw `last` began, last answer that saw the task running
         self._began = self._since = self._running = 0.0
         self._failing_since: float | None = None
         self._failures = 0
 
-    def seen(self, status: TaskStatus, poll_began: float) -> bool:
-        """Take the answer of the poll that began at ``poll_began``; whether it is a change to report."""
+    def seen(self, status: TaskStatus, poll_began: float, answered: float) -> bool:
+        """Take the answer, come at ``answered``, of the poll that began at ``poll_began``;
+        whether it is a change to report."""
         self.last_error = None
         self._failing_since = None
         last = self.last
@@ -208,10 +218,18 @@ class Follow:
             self.last = status
             self._since = poll_began
             if status.is_terminal and self._on_finish is not None and poll_began > self._began:
-                self._on_finish(self._running - self._began, poll_began - self._began)
+                self._on_finish(self._running - self._began, answered - self._began)
         if not status.is_terminal:
-            self._running = poll_began
+            self._running = answered
         return changed
+
+    def priority(self, moment: float) -> float:
+        """Its next poll's priority at ``moment`` (``poll_priority``): its task was last seen
+        running at the last answer (or taken to run when the watch began)."""
+        origin = self._began if self.last is not None else self.started
+        seen = self._running if self.last is not None else origin
+        survival = None if self._survival is None else self._survival()
+        return poll_priority(survival, seen - origin, moment - origin)
 
     def wait_after(self, poll_began: float) -> float:
         """The (jittered) wait after a poll that began at ``poll_began`` and saw no end."""
@@ -264,6 +282,16 @@ def is_transient(error: Exception) -> bool:
     return isinstance(error, ResponseValidationError)
 
 
+async def ranked(fetch: Callable[[], Awaitable[TaskStatus]], priority: Priority) -> TaskStatus:
+    """``fetch()``, its requests ranked by ``priority`` while they wait for the client's
+    request budget (``PRIORITY``; reset after, so the caller's other requests keep theirs)."""
+    token = PRIORITY.set(priority)
+    try:
+        return await fetch()
+    finally:
+        PRIORITY.reset(token)
+
+
 async def watch_status(
     fetch: Callable[[], Awaitable[TaskStatus]],
     *,
@@ -274,6 +302,7 @@ async def watch_status(
     on_finish: Callable[[float, float], None] | None = None,
     max_outage: float | None = None,
     outage: Callable[[], Exception | None] = lambda: None,
+    survival: Callable[[], Survival | None] | None = None,
 ) -> AsyncGenerator[TaskStatus, None]:
     """Poll ``fetch`` until a terminal status; yield the first status and each change.
 
@@ -286,8 +315,10 @@ async def watch_status(
     the deadline); any other error ends the watch at once.
 
     When a task seen running finishes, ``on_finish(running, finished)`` gets
-    the starts of the last poll that saw it running and of the poll that saw
-    it finished, in seconds after the first poll began.
+    the moments the last answer that saw it running and the answer that saw it
+    finished came, in seconds after the first poll began. Each poll waits for
+    the client's request budget with the priority ``Follow.priority`` gives it,
+    from ``survival`` (its family's durations, when known).
 
     Raises :class:`WatchTimeoutError` once ``timeout`` seconds have passed
     since the first poll began without a terminal status; ``outage()`` names
@@ -302,6 +333,7 @@ async def watch_status(
         first=first,
         on_finish=on_finish,
         max_outage=max_outage,
+        survival=survival,
     )
     deadline = follow.deadline
 
@@ -314,7 +346,7 @@ async def watch_status(
     while True:
         poll_began = now()
         try:
-            status = await before_deadline(fetch())
+            status = await before_deadline(ranked(fetch, follow.priority))
         except WatchTimeoutError:
             raise
         except Exception as error:
@@ -322,7 +354,7 @@ async def watch_status(
                 raise
             wait = follow.failed(error, poll_began, now())
         else:
-            if follow.seen(status, poll_began):
+            if follow.seen(status, poll_began, now()):
                 yield status
                 if status.is_terminal:
                     return
@@ -465,7 +497,7 @@ class TaskWatches(Generic[K]):
         follow = tracked.follow
         began = now()
         try:
-            status = await tracked.fetch()
+            status = await ranked(tracked.fetch, follow.priority)
         except Exception as error:  # noqa: BLE001 (a poll's error is its task's outcome, handed back)
             self._flying.discard(tracked)
             if not is_transient(error):
@@ -483,7 +515,7 @@ class TaskWatches(Generic[K]):
             return
         self._flying.discard(tracked)
         previous = follow.last
-        if follow.seen(status, began):
+        if follow.seen(status, began, now()):
             self._ready.append((tracked.key, status))
             if self._observed and tracked.watch is not None:
                 watch_changed(self._emit, tracked.watch, status, previous)

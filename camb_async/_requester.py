@@ -26,6 +26,7 @@ import httpx
 import pydantic
 
 from ._breaker import BreakerOpenError, CircuitBreaker
+from ._budget import PRIORITY
 from ._capture import record
 from ._clock import sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
@@ -443,9 +444,15 @@ class Requester:
     async def _clear_to_send(
         self, state: LoopState, breaker_wait: float | None, method: str, url: str, *, slot: bool
     ) -> bool:
-        """Wait until a request may go: the circuit breaker admits it, a slot of the limit on
-        requests in flight is free (with ``slot``), the client's pause is over and the rate
-        budget allows it. Whether it goes as the breaker's probe.
+        """Wait until a request may go: the circuit breaker admits it, the client's pause is
+        over, the rate budget gives it a turn and a slot of the limit on requests in flight
+        is free (with ``slot``). Whether it goes as the breaker's probe.
+
+        Under a rate budget the budget hands out the slots with the turns, in the order of
+        the requests' priorities (``PRIORITY``: a poll's chance to find its task finished;
+        any other request first): were the slot waited for first, the thousands of polls
+        beyond the limit would wait for it first come, first served, and the budget would
+        have only the few holding a slot to order.
 
         The breaker is asked again last of all: a request admitted before an outage began
         and then kept waiting must not go out once the breaker is open. Sent back, it gives
@@ -453,24 +460,27 @@ class Requester:
         here (cancelled, or waited its longest) gives back the probe it was made."""
         breaker = state.breaker
         limiter = state.limiter
+        budget = state.budget
+        slots = limiter if slot else None
         probe = False
         try:
             while True:
                 if breaker.is_open and not probe:
                     probe = await self._admit(state, breaker_wait, method, url)
-                # A free slot is taken without a checkpoint (an extra turn of the event
-                # loop per request); the request itself checkpoints soon after.
-                if slot and not limiter.try_acquire():
-                    await limiter.acquire()
-                try:
+                if budget.rate is not None:
                     await honour_pause(state)
-                    budget = state.budget
-                    if budget.rate is not None:
-                        await budget.take()
-                except BaseException:
-                    if slot:
-                        limiter.release()
-                    raise
+                    await budget.take(PRIORITY.get(), slots)
+                else:
+                    # A free slot is taken without a checkpoint (an extra turn of the event
+                    # loop per request); the request itself checkpoints soon after.
+                    if slot and not limiter.try_acquire():
+                        await limiter.acquire()
+                    try:
+                        await honour_pause(state)
+                    except BaseException:
+                        if slot:
+                            limiter.release()
+                        raise
                 if probe or not breaker.is_open:
                     return probe
                 if slot:

@@ -16,11 +16,12 @@ import pytest
 from support import most_in_one_second, virtual_time_backend
 
 from camb_async import AsyncCambClient, TaskHandle
-from camb_async._budget import RequestBudget, parse_rate_limit_policy
+from camb_async._budget import PRIORITY, RequestBudget, parse_rate_limit_policy
+from camb_async._limiter import RequestLimiter
 from camb_async.testing import Simulator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
 pytestmark = pytest.mark.anyio
 
@@ -283,3 +284,157 @@ async def test_requests_cancelled_while_waiting_give_their_slots_back() -> None:
         await budget.take()
     # Without the slots given back these would wait behind 50 lost ones: 5 s.
     assert anyio.current_time() - started <= 3 / 10 + 0.01
+
+
+# -- priorities ------------------------------------------------------------------------
+
+
+def constant(value: float) -> Callable[[float], float]:
+    return lambda moment: value
+
+
+async def test_waiting_requests_go_highest_priority_first_then_first_come() -> None:
+    """Turns go by priority, not by arrival: any other request (no priority) above every poll,
+    then the polls from the highest priority down, equals in the order they came."""
+    budget = RequestBudget(10)
+    start = anyio.current_time()
+    await budget.take()  # the first turn: the others have to wait
+    order: list[tuple[str, float]] = []
+
+    async def request(name: str, priority: Callable[[float], float] | None) -> None:
+        await budget.take(priority)
+        order.append((name, anyio.current_time() - start))
+
+    async with anyio.create_task_group() as group:
+        for name, priority in [
+            ("low", constant(1.0)),
+            ("high", constant(5.0)),
+            ("mid", constant(3.0)),
+            ("mid, later", constant(3.0)),
+            ("create", None),
+        ]:
+            group.start_soon(request, name, priority)
+            await anyio.sleep(0.001)  # a known order of arrival
+    assert [name for name, _ in order] == ["create", "high", "mid", "mid, later", "low"]
+    assert [at for _, at in order] == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5], abs=1e-3)  # paced all the same
+
+
+async def test_a_waiting_poll_gains_priority_until_it_goes() -> None:
+    """A priority grows as its poll waits: a poll that starts below a steady stream of fresh
+    polls goes once it has waited its way above them (within one redraw of the priorities
+    and one turn), not when the stream ends."""
+    budget = RequestBudget(10)
+    start = anyio.current_time()
+    fresh: list[float] = []
+    waited = 0.0
+
+    async def stream() -> None:
+        while True:
+            await budget.take(constant(1.0))
+            fresh.append(anyio.current_time() - start)
+
+    async with anyio.create_task_group() as group:
+        for _ in range(4):  # four always waiting at 1.0
+            group.start_soon(stream)
+        await anyio.sleep(0.001)
+        with anyio.fail_after(5):
+            await budget.take(lambda moment: moment - start)  # 0 at first, above 1.0 after 1 s
+        waited = anyio.current_time() - start
+        group.cancel_scope.cancel()
+    assert 1.0 < waited <= 1.0 + 0.25 + 0.1 + 1e-3
+    assert len(fresh) >= 9  # the stream had every turn until then
+
+
+async def test_other_requests_wait_behind_no_poll(sim: Simulator, http: httpx.AsyncClient) -> None:
+    """Under a budget, a create waits for no poll: it goes at the next turn, ahead of the
+    thirty polls that were there first."""
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 30)
+    async with client_of(sim, http, max_requests_per_second=10) as client:
+
+        async def poll(task_id: str) -> None:
+            PRIORITY.set(constant(1.0))  # as the poll loops do, in this task's own context
+            await client.status(task_id)
+
+        async with anyio.create_task_group() as group:
+            for task_id in task_ids:
+                group.start_soon(poll, task_id)
+            await anyio.sleep(0.05)
+            await client.tts.create(text="Hi", voice_id=1, language="en-us")
+    methods = [record.method for record in sim.request_log]
+    assert methods[:3] == ["GET", "POST", "GET"]  # the first poll went at once, before any wait
+
+
+async def test_polls_beyond_the_limit_on_requests_in_flight_wait_for_the_budget_by_priority(
+    sim: Simulator, http: httpx.AsyncClient
+) -> None:
+    """Under a budget the budget is waited for before a slot of the limit on requests in
+    flight, so it orders every waiting poll, not only the four holding a slot."""
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 40)
+    async with client_of(sim, http, max_requests_per_second=10, max_concurrent_requests=4) as client:
+
+        async def poll(task_id: str, priority: float) -> None:
+            PRIORITY.set(constant(priority))
+            await client.status(task_id)
+
+        async with anyio.create_task_group() as group:
+            for n, task_id in enumerate(task_ids):
+                group.start_soon(poll, task_id, float(n))  # the later, the higher
+                await anyio.sleep(0.001)
+    polled = [record.path.rsplit("/", 1)[-1] for record in sim.request_log]
+    assert polled == [task_ids[0], *reversed(task_ids[1:])]
+
+
+async def test_the_timekeeper_cancelled_passes_the_keeping_on() -> None:
+    """One waiter keeps time for the others; cancelled, it leaves the line and another takes
+    over: the rest still get their turns on time, and it gets none."""
+    budget = RequestBudget(10)
+    start = anyio.current_time()
+    await budget.take()
+    turns: list[float] = []
+    keeper = anyio.CancelScope()
+
+    async def keeping() -> None:
+        with keeper:
+            await budget.take(constant(5.0))
+            turns.append(-1.0)
+
+    async def request() -> None:
+        await budget.take(constant(1.0))
+        turns.append(anyio.current_time() - start)
+
+    with anyio.fail_after(5):  # a line nobody keeps time for stalls
+        async with anyio.create_task_group() as group:
+            group.start_soon(keeping)  # the first to wait: it keeps the time
+            await anyio.sleep(0.001)
+            for _ in range(3):
+                group.start_soon(request)
+            await anyio.sleep(0.05)
+            assert budget.waiting == 4
+            keeper.cancel()
+    assert turns == pytest.approx([0.1, 0.2, 0.3], abs=1e-3)
+    assert budget.waiting == 0
+
+
+async def test_a_waiting_poll_holds_no_slot_of_the_limit_on_requests_in_flight() -> None:
+    """Under a budget a request takes its slot with its turn: the polls waiting for turns hold
+    none, so a request that comes first in line never waits behind them for a slot."""
+    budget = RequestBudget(10)
+    limiter = RequestLimiter(4, minimum=4, initial=4)
+    await budget.take(None, limiter)
+    assert limiter.in_flight == 1
+    async with anyio.create_task_group() as group:
+        for _ in range(20):
+            group.start_soon(budget.take, constant(1.0), limiter)
+        await anyio.sleep(0.05)
+        assert limiter.in_flight == 1
+        assert budget.waiting == 20
+        for _ in range(3):
+            await anyio.sleep(0.1)
+        assert limiter.in_flight == 4  # one turn each 0.1 s, each with its slot
+        await anyio.sleep(0.1)
+        assert limiter.in_flight == 4  # the next turn waits for a slot
+        assert limiter.waiting == 1  # only the timekeeper waits for it, for whoever is first then
+        for _ in range(17):
+            limiter.release()
+            await anyio.sleep(0.1)
+    assert budget.waiting == 0

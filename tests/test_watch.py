@@ -33,7 +33,9 @@ from camb_async import (
     TaskTimedOutError,
     WatchTimeoutError,
 )
-from camb_async._learning import DurationModel, LearnedSchedule
+from camb_async._budget import PRIORITY
+from camb_async._learning import FLOOR, REMEMBER, DurationModel, LearnedSchedule, Survival, poll_priority
+from camb_async._polling import Follow
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -872,6 +874,22 @@ async def test_client_does_not_learn_by_default(
         clock.waits.clear()
 
 
+async def test_client_learns_durations_to_rank_polls_even_when_schedules_stay(
+    client: AsyncCambClient, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without learn_durations=True the schedules stay as they are, but the client still learns
+    each family's durations: they rank its polls under a request budget."""
+    clock = VirtualClock(monkeypatch)
+    assert client.tts._context.durations.survival("tts") is None
+    await teach(client, router, clock)
+    router.get("/tts/new").mock(side_effect=finishing_at(clock, 20.0))
+    await client.wait("new")
+    assert clock.waits[0] == pytest.approx(1.4)
+    curve = client.tts._context.durations.survival("tts")
+    assert curve is not None
+    assert 0.0 < curve.share(18.0) < curve.share(15.0) < 1.0  # they ended between 18 and 21 s
+
+
 async def test_learned_schedule_is_dropped_after_a_change(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1042,3 +1060,125 @@ async def test_a_first_poll_that_fails_is_tried_again_on_the_schedule(
     async with make_client(router, max_retries=0) as camb:
         await camb.wait("abc")
     assert clock.waits[0] == pytest.approx(1.4)
+
+
+# -- ranking polls for the request budget ----------------------------------------------
+
+
+def test_survival_falls_through_the_past_ends_and_never_reaches_zero() -> None:
+    """The share still running: 1 at age 0, down a straight line through each past end, then
+    a tail falling as 1/age; the hazard is -ln of the chance to run on."""
+    curve = Survival([40.0, 10.0, 30.0, 20.0])
+    assert curve.share(0.0) == 1.0
+    assert curve.share(10.0) == pytest.approx(3.5 / 4)
+    assert curve.share(25.0) == pytest.approx((2.5 / 4 + 1.5 / 4) / 2)
+    assert curve.share(40.0) == pytest.approx(0.5 / 4)
+    assert curve.share(80.0) == pytest.approx(0.5 / 4 / 2)
+    assert curve.share(1e9) > 0.0
+    assert curve.hazard(10.0, 40.0) == pytest.approx(math.log(7.0))
+    assert curve.hazard(5.0, 5.0) == 0.0
+
+
+def test_poll_priority_ranks_where_tasks_end_first_and_grows_as_it_waits() -> None:
+    """Without known durations the priority orders by the time since the task was seen running
+    (round robin); with them, a poll where past tasks ended outranks one that waited as long
+    where none did; either grows without bound as it waits."""
+    assert poll_priority(None, 10.0, 13.0) == pytest.approx(9.0 / FLOOR)
+    assert poll_priority(None, 50.0, 54.0) > poll_priority(None, 2.0, 5.0)
+    curve = Survival([20.0 + n / 5 for n in range(100)])  # ends from 20 to 40 s
+    busy = poll_priority(curve, 30.0, 33.0)
+    assert busy > poll_priority(curve, 5.0, 8.0) * 5  # no task ended before 20 s
+    assert busy > poll_priority(curve, 50.0, 53.0) * 3  # past every end: only the tail
+    assert poll_priority(curve, 5.0, 5.0 + 30.0) > busy  # the young poll, after waiting long enough
+    waits = [poll_priority(curve, 5.0, 5.0 + waited) for waited in (1.0, 10.0, 30.0, 100.0)]
+    assert waits == sorted(waits)
+
+
+def test_duration_model_draws_survival_from_a_longer_memory_than_the_schedule() -> None:
+    """The schedule reads the last `keep` finishes, the survival curve the last REMEMBER, and
+    neither exists below `least`; the curve is redrawn once enough new finishes came."""
+    model = DurationModel(keep=4, least=2)
+    model.record("tts", 1.0, 3.0)
+    assert model.survival("tts") is None
+    for n in range(REMEMBER + 10):
+        model.record("tts", float(n), float(n) + 2.0)
+    learned = model.schedule("tts", PollSchedule())
+    assert learned is not None
+    assert len(learned.marks) == model.samples("tts") == 4
+    curve = model.survival("tts")
+    assert curve is not None
+    assert curve.share(REMEMBER / 2 + 10.0) == pytest.approx(0.5, abs=0.01)  # ends 11 to REMEMBER + 10 s
+    assert model.survival("tts") is curve  # nothing new
+    for _ in range(REMEMBER // 32):
+        model.record("tts", 0.0, 1.0)
+    assert model.survival("tts") is not curve
+
+
+def test_follow_ranks_its_poll_from_the_last_answer_that_saw_the_task_running() -> None:
+    """A watch's next poll ranks by the time since the last answer that saw its task running
+    (not since that poll began: it may have waited long for the budget), from when it began."""
+    follow = Follow("abc", PollSchedule(), started=100.0, timeout=None)
+    assert follow.priority(100.0) == 0.0
+    assert follow.priority(110.0) == pytest.approx(100.0 / FLOOR)  # taken to run when the watch began
+    follow.seen(TaskStatus(status="PENDING"), 110.0, 112.0)
+    assert follow.priority(115.0) == pytest.approx(9.0 / FLOOR)
+    known = Follow("abc", PollSchedule(), started=100.0, timeout=None, survival=lambda: Survival([5.0] * 20))
+    known.seen(TaskStatus(status="PENDING"), 100.0, 101.0)
+    assert known.priority(104.0) > follow.priority(104.0 + 10.0)  # tasks of its family end at 5 s
+
+
+async def test_each_poll_waits_with_its_watchs_priority_and_nothing_else_does(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    """Polls wait for the budget with their own watch's priority; the context variable is set
+    only around each poll, so a create made between two polls, on the watch's own task,
+    ranks above every poll, as does anything after the watch."""
+    polls: dict[str, list[object]] = {"abc": [], "def": []}
+    creates: list[object] = []
+
+    def poll(request: httpx.Request) -> httpx.Response:
+        seen = polls[request.url.path.rsplit("/", 1)[-1]]
+        seen.append(getattr(PRIORITY.get(), "__self__", None))
+        return answer("PENDING" if len(seen) < 3 else "SUCCESS")
+
+    def create(request: httpx.Request) -> httpx.Response:
+        creates.append(PRIORITY.get())
+        return httpx.Response(200, json={"task_id": "new"})
+
+    router.get(url__regex=r".*/tts/(abc|def)$").mock(side_effect=poll)
+    router.post("/tts").mock(side_effect=create)
+
+    async def follow(task_id: str) -> None:
+        async for _ in client.tts.watch(task_id):
+            await client.tts.create(text="Hi", voice_id=1, language="en-us")
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(follow, "abc")
+        group.start_soon(follow, "def")
+    assert PRIORITY.get() is None
+    assert creates == [None] * 4  # PENDING and SUCCESS of each watch
+    for task_id, seen in polls.items():
+        assert len(seen) == 3
+        assert len(set(map(id, seen))) == 1  # one follow each, its own
+        assert isinstance(seen[0], Follow)
+        assert seen[0].task_id == task_id
+
+
+async def test_many_task_polls_wait_with_their_tasks_priorities(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    """A many-task watch ranks each poll by its own task's follow."""
+    seen: dict[str, object] = {}
+
+    def poll(request: httpx.Request) -> httpx.Response:
+        task_id = request.url.path.rsplit("/", 1)[-1]
+        seen[task_id] = getattr(PRIORITY.get(), "__self__", None)
+        return answer("SUCCESS", run_id=1)
+
+    router.get(url__regex=r".*/tts/t\d$").mock(side_effect=poll)
+    await client.wait_many(["t1", "t2"])
+    assert PRIORITY.get() is None
+    assert {task_id: getattr(follow, "task_id", None) for task_id, follow in seen.items()} == {
+        "t1": "t1",
+        "t2": "t2",
+    }

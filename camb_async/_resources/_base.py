@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import httpx
 
     from .._events import WatchRef
-    from .._learning import DurationModel
+    from .._learning import DurationModel, Survival
     from .._polling import Curve, PollSchedule
     from .._requester import Requester
 
@@ -58,12 +58,17 @@ class Endpoints:
 
 @dataclasses.dataclass(frozen=True)
 class FamilyContext:
-    """What every family of one client shares: the request path and the poll options."""
+    """What every family of one client shares: the request path and the poll options.
+
+    ``durations`` learns, per family, when past watches' tasks finished: always, to rank
+    polls waiting for the request budget; with ``learn_schedules`` also to reshape the
+    schedules of new watches (``learn_durations=True``)."""
 
     requester: Requester
     schedule: PollSchedule
     watch_timeout: float | None
-    durations: DurationModel | None
+    durations: DurationModel
+    learn_schedules: bool = False
     max_outage: float | None = None
 
 
@@ -147,7 +152,7 @@ class TaskResource:
             else check_timeout(timeout, "timeout")
         )
         ref = new_watch(task_id, self.endpoints.family)
-        fetch, schedule, first, on_finish = self._poll_plan(task_id, interval, ref)
+        fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, interval, ref)
         statuses = watch_status(
             fetch,
             task_id=task_id,
@@ -157,6 +162,7 @@ class TaskResource:
             on_finish=on_finish,
             max_outage=self._context.max_outage,
             outage=self._requester.outage,
+            survival=survival,
         )
         emit = self._requester.emit
         return reported(statuses, emit, ref) if observed(emit) else statuses
@@ -164,17 +170,22 @@ class TaskResource:
     def _poll_plan(
         self, task_id: str, interval: float | None, watch: WatchRef
     ) -> tuple[
-        Callable[[], Awaitable[TaskStatus]], PollSchedule, Curve | None, Callable[[float, float], None] | None
+        Callable[[], Awaitable[TaskStatus]],
+        PollSchedule,
+        Curve | None,
+        Callable[[float, float], None],
+        Callable[[], Survival | None],
     ]:
         """How to follow ``task_id`` as ``watch``: its poll (whose events name the watch), its
-        schedule, a learned first curve and what learns from its end. Checks ``task_id`` and
-        ``interval`` (before any request)."""
+        schedule, a learned first curve, what learns from its end and what ranks its polls.
+        Checks ``task_id`` and ``interval`` (before any request)."""
         context = self._context
         path = self._status_path(task_id)
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
         durations = context.durations
         family = self.endpoints.family
-        learned = durations.schedule(family, schedule) if durations and interval is None else None
+        learn = context.learn_schedules and interval is None
+        learned = durations.schedule(family, schedule) if learn else None
         fetch = functools.partial(
             self._requester.request,
             "GET",
@@ -183,13 +194,13 @@ class TaskResource:
             breaker_wait=context.max_outage,
             watch=watch,
         )
-        on_finish = None if durations is None else functools.partial(durations.record, family)
-        return fetch, schedule, learned, on_finish
+        on_finish = functools.partial(durations.record, family)
+        return fetch, schedule, learned, on_finish, functools.partial(durations.survival, family)
 
     def _tracked(self, task_id: str, key: K) -> Tracked[K]:
         """``task_id`` followed by a many-task watch, handed back as ``key``."""
         ref = new_watch(task_id, self.endpoints.family)
-        fetch, schedule, first, on_finish = self._poll_plan(task_id, None, ref)
+        fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, None, ref)
         follow = Follow(
             task_id,
             schedule,
@@ -198,6 +209,7 @@ class TaskResource:
             first=first,
             on_finish=on_finish,
             max_outage=self._context.max_outage,
+            survival=survival,
         )
         return Tracked(key, fetch, follow, ref)
 
