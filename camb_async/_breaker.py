@@ -3,7 +3,9 @@
 Without it, 10,000 watches riding out an outage would each retry on their own
 schedule, thousands of connection attempts a second at a server that is not
 there. The breaker counts consecutive failures of any request of the client
-(no answer at all, or a 502/503/504 from a gateway); at ``threshold`` it
+(no answer at all, or a 502/503/504 from a gateway; a request that waited out
+its read timeout is not counted: it paced itself, and a server that answers
+others is up); at ``threshold`` it
 opens: from then on a single request at a time goes out as a probe, after a
 pause that starts at ``first_pause`` and doubles (with jitter) up to
 ``max_pause`` while probes fail, so the client makes at most about two

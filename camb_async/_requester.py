@@ -261,7 +261,7 @@ class Requester:
                     if not transfer:
                         limiter.observe(time.perf_counter() - sent)
                 except self._transport_errors as exc:
-                    breaker.failed(probe, exc)
+                    _unanswered(breaker, probe, exc)
                     raise
                 except BaseException:
                     breaker.abandoned(probe)
@@ -388,7 +388,7 @@ class Requester:
                 try:
                     response = await state.http.send(request, stream=True, follow_redirects=False)
                 except self._transport_errors as exc:
-                    breaker.failed(probe, exc)
+                    _unanswered(breaker, probe, exc)
                     raise
                 except BaseException:
                     breaker.abandoned(probe)
@@ -605,6 +605,18 @@ class Requester:
                     "the client is closed, but its connections belong to the event loop it was "
                     "first used on and could not be closed from this one; call aclose() on that loop"
                 ) from exc
+
+
+_SLOW_FAILURES = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)
+
+
+def _unanswered(breaker: CircuitBreaker, probe: bool, exc: Exception) -> None:
+    """Tell the breaker a request got no answer, unless it waited out a read, write or pool
+    timeout: such a request paced itself, and a server that answers others is up (counting
+    them, a few slow answers in a row would shut out a working API). A probe's failure
+    always counts: the breaker opened, and a probe left hanging does not say it is up."""
+    if probe or not isinstance(true_transport_error(exc), _SLOW_FAILURES):
+        breaker.failed(probe, exc)
 
 
 def _pauses_client(response: httpx.Response, state: LoopState) -> bool:

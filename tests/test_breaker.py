@@ -207,3 +207,25 @@ async def test_requests_waiting_for_the_budget_are_not_sent_once_the_breaker_ope
     assert len(sent) == 5
     assert len(errors) == 25
     assert sum("was not sent" in str(error) for error in errors) == 20
+
+
+@pytest.mark.parametrize(
+    ("failure", "opens"),
+    [
+        pytest.param(httpx.ReadTimeout("slow"), False, id="read-timeout"),
+        pytest.param(httpx.ConnectTimeout("no route"), True, id="connect-timeout"),
+        pytest.param(httpx.ReadError("reset"), True, id="reset"),
+    ],
+)
+async def test_only_fast_failures_open_the_breaker(
+    router: respx.Router, failure: httpx.TransportError, opens: bool
+) -> None:
+    """Requests that waited out their read timeout paced themselves, and a server that
+    answers others is up: five of them in a row leave the breaker closed; five refused,
+    reset or unconnected requests open it."""
+    router.get("/tts/abc").mock(side_effect=[failure] * 5)
+    async with make_client(router, max_retries=0) as camb:
+        for _ in range(5):
+            with pytest.raises(APIConnectionError):
+                await camb.status("abc")
+        assert camb._requester._loop_state().breaker.is_open is opens
