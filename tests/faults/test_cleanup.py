@@ -12,7 +12,7 @@ import anyio
 import httpx
 import pytest
 
-from camb_async import APITimeoutError, AsyncCambClient, CambError, ClientClosedError, WatchTimeoutError
+from camb_async import AsyncCambClient, CambError, ClientClosedError, WatchTimeoutError
 from camb_async.testing import FaultPlan, Simulator
 
 from .harness import KEY, assert_no_leak, check_error_is_clean, http_of, pool_state
@@ -42,7 +42,7 @@ async def test_cancel_break_and_aclose_at_random_moments(sim: Simulator, anyio_b
     rng = random.Random(2024)
     task_ids = [sim.add_task([("PENDING", 0.0), ("SUCCESS", rng.uniform(0.1, 2.0))]) for _ in range(WATCHERS)]
     sim.set_faults(STALLING)
-    ended = dict.fromkeys(["cancelled", "break", "aclose", "deadline", "finished", "typed error"], 0)
+    ended = dict.fromkeys(["cancelled", "break", "aclose", "deadline", "finished"], 0)
     tasks_before = _running_tasks(anyio_backend)
     async with AsyncCambClient(KEY, base_url=sim.url, timeout=TIMEOUT) as client:
 
@@ -54,15 +54,13 @@ async def test_cancel_break_and_aclose_at_random_moments(sim: Simulator, anyio_b
             ended["cancelled"] += 1
 
         async def broken(task_id: str, after: float) -> None:
-            try:
-                async with aclosing(client.watch(task_id, interval=0.05)) as statuses:
-                    async for _ in statuses:
-                        await anyio.sleep(after)
-                        break
-                ended["break"] += 1
-            except APITimeoutError as exc:  # the first poll stalled max_retries + 1 times in a row
-                check_error_is_clean(exc)
-                ended["typed error"] += 1
+            # Its first status may come only after several stalls in a row (a watch rides
+            # them out), each a read timeout of 3 s and a retry.
+            async with aclosing(client.watch(task_id, interval=0.05)) as statuses:
+                async for _ in statuses:
+                    await anyio.sleep(after)
+                    break
+            ended["break"] += 1
 
         async def closed(task_id: str, after: float) -> None:
             watch = client.watch(task_id, interval=0.05)
@@ -81,7 +79,9 @@ async def test_cancel_break_and_aclose_at_random_moments(sim: Simulator, anyio_b
                 ended["deadline"] += 1
 
         modes = [cancelled, broken, closed, deadline]
-        with anyio.fail_after(20):
+        # Of 75 broken-out watches, one meets 5 stalls in a row (about 19 s) in about one run
+        # in six; 8 in a row (about 31 s) in one run in 200.
+        with anyio.fail_after(45):
             async with anyio.create_task_group() as group:
                 for i, task_id in enumerate(task_ids):
                     group.start_soon(modes[i % 4], task_id, rng.uniform(0.01, 1.0))
