@@ -46,20 +46,22 @@ async def make_client(router: respx.Router, **options: Any) -> AsyncGenerator[As
         yield camb
 
 
-class HangUpServer:
-    """A TCP server on 127.0.0.1 that reads each HTTP request whole, counts it, and
-    closes the connection without a byte of answer: the server had the request, the
-    client never learns what became of it. ``reset=True`` closes with a TCP reset.
+class _LocalServer:
+    """A threaded TCP server on 127.0.0.1 whose ``_handle(conn)`` serves each connection.
+    Use it as a context manager; ``url`` is a base URL for the client."""
 
-    Use it as a context manager; ``url`` is a base URL for the client.
-    """
+    def __init__(self) -> None:
+        local = self
 
-    def __init__(self, *, reset: bool = False) -> None:
-        self.reset = reset
-        self.requests: list[bytes] = []
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler())
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                local._handle(self.request)
+
+        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="hang-up-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name=type(self).__name__, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -74,92 +76,81 @@ class HangUpServer:
         self._server.server_close()
         self._thread.join(5)
 
-    def _handler(self) -> type[socketserver.BaseRequestHandler]:
-        server = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                conn: socket.socket = self.request
-                data = b""
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, _, body = data.partition(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":", 1)[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                while len(body) < length:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    body += chunk
-                server.requests.append(head.split(b"\r\n", 1)[0])
-                if server.reset:
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                conn.close()
-
-        return Handler
+    def _handle(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
 
-class AnswerServer:
-    """A TCP server on 127.0.0.1 that answers each HTTP request with the next of ``answers``
-    (raw HTTP/1.1 bytes; the last one again once they run out), after ``delay`` seconds,
-    on connections kept open. It records each request's head (``heads``).
+def _read_head(conn: socket.socket, data: bytes) -> tuple[bytes, bytes] | None:
+    """Read from ``conn`` (after ``data``, already read) up to the end of a request's head:
+    the head and what came after it, or ``None`` if the client closed first."""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(65536)
+        if not chunk:
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head, rest
 
-    Use it as a context manager; ``url`` is a base URL for the client.
-    """
+
+class HangUpServer(_LocalServer):
+    """Reads each HTTP request whole, counts it, and closes the connection without a byte of
+    answer: the server had the request, the client never learns what became of it.
+    ``reset=True`` closes with a TCP reset."""
+
+    def __init__(self, *, reset: bool = False) -> None:
+        self.reset = reset
+        self.requests: list[bytes] = []
+        super().__init__()
+
+    def _handle(self, conn: socket.socket) -> None:
+        read = _read_head(conn, b"")
+        if read is None:
+            return
+        head, body = read
+        length = next(
+            (
+                int(line.split(b":", 1)[1])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            ),
+            0,
+        )
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        self.requests.append(head.split(b"\r\n", 1)[0])
+        if self.reset:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        conn.close()
+
+
+class AnswerServer(_LocalServer):
+    """Answers each HTTP request with the next of ``answers`` (raw HTTP/1.1 bytes; the last
+    one again once they run out), after ``delay`` seconds, on connections kept open. It
+    records each request's head (``heads``)."""
 
     def __init__(self, answers: list[bytes], *, delay: float = 0.0) -> None:
         self.answers = answers
         self.delay = delay
         self.heads: list[bytes] = []
-        self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="answer-server", daemon=True)
+        super().__init__()
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/apis"
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(5)
-
-    def _handler(self) -> type[socketserver.BaseRequestHandler]:
-        server = self
-
-        class Handler(socketserver.BaseRequestHandler):
-            def handle(self) -> None:
-                conn: socket.socket = self.request
-                data = b""
-                while True:
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            return
-                        data += chunk
-                    head, _, data = data.partition(b"\r\n\r\n")
-                    server.heads.append(head)
-                    time.sleep(server.delay)
-                    answer = server.answers[min(len(server.heads), len(server.answers)) - 1]
-                    try:
-                        conn.sendall(answer)
-                    except OSError:
-                        return
-
-        return Handler
+    def _handle(self, conn: socket.socket) -> None:
+        data = b""
+        while True:
+            read = _read_head(conn, data)
+            if read is None:
+                return
+            head, data = read
+            self.heads.append(head)
+            time.sleep(self.delay)
+            answer = self.answers[min(len(self.heads), len(self.answers)) - 1]
+            try:
+                conn.sendall(answer)
+            except OSError:
+                return
 
 
 def answer(status: str, body: bytes = b"", *headers: str) -> bytes:
