@@ -16,8 +16,8 @@ holds every waiting request, not only the few holding a slot.
 
 Without a given budget the client learns one from the server's rate limiting:
 a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
-outright; a 429 that names no wait (no ``Retry-After``: one that does pauses the
-client instead) says only that the client went too fast, so the budget starts a
+outright; a 429 that names no wait (no ``Retry-After``, no exhausted
+``X-RateLimit-*`` with its reset: one that does pauses the client instead) says only that the client went too fast, so the budget starts a
 little below what the server let through in the last second and then moves as
 TCP's congestion window does: up by half each busy second until a 429 meets the
 client at its budget (slow start), then down by a quarter on each such 429 and
@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, TypeAlias
 import anyio
 
 from ._clock import now, sleep
+from ._retry import parse_retry_after
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -292,12 +293,7 @@ class RequestBudget:
         if policy is not None:
             self._set(policy, moment)
             self._told = True
-        elif (
-            response.status_code == 429
-            and "retry-after" not in headers
-            and "retry-after-ms" not in headers
-            and not self._told
-        ):
+        elif response.status_code == 429 and not self._told and parse_retry_after(headers) is None:
             # A 429 that names a wait pauses the client (the request path); one that says
             # nothing is all the client learns the server's rate from.
             self._limited_at = moment

@@ -32,7 +32,7 @@ from ._clock import sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
 from ._exceptions import APIConnectionError, CambError, ClientClosedError, make_status_error
 from ._failures import cause_unless_it_shows_the_key, status_error, transport_error, unreadable
-from ._retry import retry_delay, should_retry_exception, should_retry_response
+from ._retry import parse_retry_after, retry_delay, should_retry_exception, should_retry_response
 from ._state import Lifecycle, LoopState, Pool, honour_pause
 from ._transport import error_classes, true_transport_error
 from ._types import NOT_GIVEN, NotGiven
@@ -627,8 +627,7 @@ def _pauses_client(response: httpx.Response, state: LoopState) -> bool:
         return True
     if response.status_code != 429:
         return False
-    waits = "retry-after" in response.headers or "retry-after-ms" in response.headers
-    return waits or state.budget.fixed
+    return parse_retry_after(response.headers) is not None or state.budget.fixed
 
 
 def _query_value(value: str | int | bool) -> str | int:

@@ -12,8 +12,11 @@ Policy (the Stainless SDKs' semantics, with Fern's retry-header bugs fixed):
   same answer.
 * A server's ``x-should-retry: true|false`` overrides the status rule.
 * The wait honours ``retry-after-ms``, then ``Retry-After`` in seconds, then
-  ``Retry-After`` as an HTTP-date, clamped to ``[0, MAX_RETRY_AFTER]``; without
-  them it is exponential backoff with jitter.
+  ``Retry-After`` as an HTTP-date, then, on an answer that says no request is left
+  (``X-RateLimit-Remaining: 0``), the moment ``X-RateLimit-Reset`` names (seconds
+  from now, a Unix time, or a duration such as ``6m0s``; also the ``-requests``
+  forms), clamped to ``[0, MAX_RETRY_AFTER]``; without them it is exponential
+  backoff with jitter.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import datetime
 import email.utils
 import math
 import random
+import re
 import time
 
 import httpx
@@ -91,8 +95,38 @@ def parse_retry_after(headers: httpx.Headers, *, now: float | None = None) -> fl
         if seconds is None and value:
             seconds = _http_date_delay(value, time.time() if now is None else now)
     if seconds is None:
+        seconds = _rate_limit_reset(headers, time.time() if now is None else now)
+    if seconds is None:
         return None
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+_EPOCH_FROM = 1e9
+"""An ``X-RateLimit-Reset`` at least this large is a Unix time (GitHub's), not seconds from now."""
+_DURATION = re.compile(
+    r"(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?"
+)
+
+
+def _rate_limit_reset(headers: httpx.Headers, now: float) -> float | None:
+    """Seconds until ``X-RateLimit-Reset`` (or ``X-RateLimit-Reset-Requests``), when the same
+    answer says no request is left (``X-RateLimit-Remaining[-Requests]: 0``); else ``None``.
+    Several APIs send these headers, each its own way: seconds from now, a Unix time, or a
+    duration such as ``1s`` or ``6m0s``; all three are read."""
+    for suffix in ("", "-requests"):
+        if _number(headers.get(f"x-ratelimit-remaining{suffix}"), scale=1.0) != 0.0:
+            continue
+        value = headers.get(f"x-ratelimit-reset{suffix}")
+        if not value:
+            continue
+        number = _number(value, scale=1.0)
+        if number is not None:
+            return number - now if number >= _EPOCH_FROM else number
+        match = _DURATION.fullmatch(value.strip())
+        if match and any(match.groups()):
+            hours, minutes, secs, millis = (float(part) if part else 0.0 for part in match.groups())
+            return hours * 3600.0 + minutes * 60.0 + secs + millis / 1000.0
+    return None
 
 
 def backoff_delay(retries_done: int) -> float:

@@ -984,10 +984,18 @@ async def test_aclose_on_its_own_loop_lets_other_runtime_errors_through(
     await real_aclose()
 
 
+@pytest.mark.parametrize(
+    "limited",
+    [
+        pytest.param({"Retry-After": "1"}, id="retry-after"),
+        pytest.param({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"}, id="x-ratelimit-reset"),
+    ],
+)
 async def test_rate_limit_pauses_other_requests_of_the_client(
-    client: AsyncCambClient, router: respx.Router
+    client: AsyncCambClient, router: respx.Router, limited: dict[str, str]
 ) -> None:
-    """A 429 with Retry-After holds back the client's other requests until the pause ends."""
+    """A 429 that names its wait (Retry-After, or an exhausted X-RateLimit's reset) holds back
+    the client's other requests until the pause ends."""
     sent: dict[str, list[float]] = {"a": [], "b": []}
     first_sent = anyio.Event()
 
@@ -995,7 +1003,7 @@ async def test_rate_limit_pauses_other_requests_of_the_client(
         sent["a"].append(anyio.current_time())
         if len(sent["a"]) == 1:
             first_sent.set()
-            return httpx.Response(429, headers={"Retry-After": "1"})
+            return httpx.Response(429, headers=limited)
         return ok()
 
     def answer_b(request: httpx.Request) -> httpx.Response:

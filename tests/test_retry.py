@@ -132,6 +132,47 @@ def test_parse_retry_after_ms_beats_http_date() -> None:
     assert parse_retry_after(headers, now=NOW) == 0.1
 
 
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        pytest.param({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"}, 7.0, id="seconds"),
+        pytest.param(
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(int(NOW) + 12)}, 12.0, id="unix-time"
+        ),
+        pytest.param(
+            {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "1m4.5s"},
+            64.5,
+            id="duration",
+        ),
+        pytest.param(
+            {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "250ms"}, 0.25, id="ms"
+        ),
+        pytest.param(
+            {"Retry-After": "3", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "7"},
+            3.0,
+            id="retry-after-first",
+        ),
+    ],
+)
+def test_an_exhausted_rate_limit_waits_until_its_reset(headers: dict[str, str], expected: float) -> None:
+    """With no Retry-After, an answer that says no request is left waits until the reset it
+    names: seconds from now, a Unix time, or a duration (clamped as Retry-After is)."""
+    assert parse_retry_after(httpx.Headers(headers), now=NOW) == pytest.approx(min(expected, MAX_RETRY_AFTER))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"X-RateLimit-Remaining": "3", "X-RateLimit-Reset": "7"}, id="requests-left"),
+        pytest.param({"X-RateLimit-Reset": "7"}, id="no-remaining"),
+        pytest.param({"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "soon"}, id="garbage"),
+        pytest.param({"X-RateLimit-Remaining": "0"}, id="no-reset"),
+    ],
+)
+def test_a_rate_limit_with_requests_left_or_no_reset_names_no_wait(headers: dict[str, str]) -> None:
+    assert parse_retry_after(httpx.Headers(headers), now=NOW) is None
+
+
 # -- backoff -----------------------------------------------------------------------
 
 
