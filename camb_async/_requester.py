@@ -7,7 +7,8 @@
 left this machine. Polls and other small calls share the adaptive limit on
 requests in flight (``_limiter``); streams take a slot of their own, apart
 from it, so that long transfers never starve polls and never count as slow
-round trips.
+round trips. When each request may go (circuit breaker, limits, pause, request
+budget) is ``_admission``'s to say.
 
 Every path out is a parsed value, an open response, or a ``CambError``; a
 cancellation is never caught.
@@ -25,12 +26,10 @@ import anyio
 import httpx
 import pydantic
 
-from ._breaker import BreakerOpenError, CircuitBreaker
-from ._budget import PRIORITY
-from ._capture import record
+from ._admission import answered, clear_to_send, unanswered
 from ._clock import sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
-from ._exceptions import APIConnectionError, CambError, ClientClosedError, make_status_error
+from ._exceptions import CambError, ClientClosedError, make_status_error
 from ._failures import cause_unless_it_shows_the_key, status_error, transport_error, unreadable
 from ._retry import parse_retry_after, retry_delay, should_retry_exception, should_retry_response
 from ._state import Lifecycle, LoopState, Pool, honour_pause
@@ -248,7 +247,7 @@ class Requester:
             breaker = state.breaker
             budget = state.budget
             try:
-                probe = await self._clear_to_send(state, breaker_wait, method, url, slot=not transfer)
+                probe = await clear_to_send(self._pool, state, breaker_wait, method, url, slot=not transfer)
                 try:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.
@@ -261,7 +260,7 @@ class Requester:
                     if not transfer:
                         limiter.observe(time.perf_counter() - sent)
                 except self._transport_errors as exc:
-                    _unanswered(breaker, probe, exc)
+                    unanswered(breaker, probe, exc)
                     raise
                 except BaseException:
                     breaker.abandoned(probe)
@@ -269,7 +268,7 @@ class Requester:
                 finally:
                     if not transfer:
                         limiter.release()
-                self._answered(breaker, probe, response)
+                answered(self._pool, breaker, probe, response)
                 budget.answered(response)
                 return response
             finally:
@@ -384,16 +383,16 @@ class Requester:
                     return await state.http.send(request, stream=True, follow_redirects=False)
                 breaker = state.breaker
                 budget = state.budget
-                probe = await self._clear_to_send(state, self._breaker_wait, method, url, slot=False)
+                probe = await clear_to_send(self._pool, state, self._breaker_wait, method, url, slot=False)
                 try:
                     response = await state.http.send(request, stream=True, follow_redirects=False)
                 except self._transport_errors as exc:
-                    _unanswered(breaker, probe, exc)
+                    unanswered(breaker, probe, exc)
                     raise
                 except BaseException:
                     breaker.abandoned(probe)
                     raise
-                self._answered(breaker, probe, response)
+                answered(self._pool, breaker, probe, response)
                 budget.answered(response)
                 return response
             finally:
@@ -427,79 +426,6 @@ class Requester:
         if isinstance(last, self.http_errors):
             return self.transport_error(true_transport_error(last), "GET", self.base_url, idempotent=True)
         return None
-
-    async def _admit(self, state: LoopState, max_wait: float | None, method: str, url: str) -> bool:
-        """Wait for the open circuit breaker; whether this request goes as its probe."""
-        try:
-            return await state.breaker.admit(max_wait)
-        except BreakerOpenError:
-            error = APIConnectionError(
-                f"{method} {httpx.URL(url).path} was not sent: the API has not answered this client's "
-                f"last requests (circuit breaker open for over {max_wait:g} s)",
-                request=httpx.Request(method, url),
-            )
-            error.before_first_contact = not self._pool.contacted
-            raise error from state.breaker.last_error
-
-    async def _clear_to_send(
-        self, state: LoopState, breaker_wait: float | None, method: str, url: str, *, slot: bool
-    ) -> bool:
-        """Wait until a request may go: the circuit breaker admits it, the client's pause is
-        over, the rate budget gives it a turn and a slot of the limit on requests in flight
-        is free (with ``slot``). Whether it goes as the breaker's probe.
-
-        Under a rate budget the budget hands out the slots with the turns, in the order of
-        the requests' priorities (``PRIORITY``: a poll's chance to find its task finished;
-        any other request first): were the slot waited for first, the thousands of polls
-        beyond the limit would wait for it first come, first served, and the budget would
-        have only the few holding a slot to order.
-
-        The breaker is asked again last of all: a request admitted before an outage began
-        and then kept waiting must not go out once the breaker is open. Sent back, it gives
-        its slot up while it waits, so the probe never waits for one. A request that fails
-        here (cancelled, or waited its longest) gives back the probe it was made."""
-        breaker = state.breaker
-        limiter = state.limiter
-        budget = state.budget
-        slots = limiter if slot else None
-        probe = False
-        try:
-            while True:
-                if breaker.is_open and not probe:
-                    probe = await self._admit(state, breaker_wait, method, url)
-                if budget.rate is not None:
-                    await honour_pause(state)
-                    await budget.take(PRIORITY.get(), slots)
-                else:
-                    # A free slot is taken without a checkpoint (an extra turn of the event
-                    # loop per request); the request itself checkpoints soon after.
-                    if slot and not limiter.try_acquire():
-                        await limiter.acquire()
-                    try:
-                        await honour_pause(state)
-                    except BaseException:
-                        if slot:
-                            limiter.release()
-                        raise
-                if probe or not breaker.is_open:
-                    return probe
-                if slot:
-                    limiter.release()
-        except BaseException:
-            breaker.abandoned(probe)
-            raise
-
-    def _answered(self, breaker: CircuitBreaker, probe: bool, response: httpx.Response) -> None:
-        """An HTTP answer came: the API (or a gateway in front of it) is reachable."""
-        self._pool.contacted = True
-        record(response)
-        if response.status_code in (502, 503, 504):
-            breaker.failed(
-                probe,
-                httpx.HTTPStatusError(str(response.status_code), request=response.request, response=response),
-            )
-        else:
-            breaker.succeeded(probe)
 
     @staticmethod
     def _sent(state: LoopState, scope: anyio.CancelScope) -> None:
@@ -605,18 +531,6 @@ class Requester:
                     "the client is closed, but its connections belong to the event loop it was "
                     "first used on and could not be closed from this one; call aclose() on that loop"
                 ) from exc
-
-
-_SLOW_FAILURES = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)
-
-
-def _unanswered(breaker: CircuitBreaker, probe: bool, exc: Exception) -> None:
-    """Tell the breaker a request got no answer, unless it waited out a read, write or pool
-    timeout: such a request paced itself, and a server that answers others is up (counting
-    them, a few slow answers in a row would shut out a working API). A probe's failure
-    always counts: the breaker opened, and a probe left hanging does not say it is up."""
-    if probe or not isinstance(true_transport_error(exc), _SLOW_FAILURES):
-        breaker.failed(probe, exc)
 
 
 def _pauses_client(response: httpx.Response, state: LoopState) -> bool:
