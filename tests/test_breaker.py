@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import anyio
 import httpx
 import pytest
-from support import make_client
 
-from camb_async import APIConnectionError
 from camb_async._breaker import BreakerOpenError, CircuitBreaker
-
-if TYPE_CHECKING:
-    import respx
 
 pytestmark = pytest.mark.anyio
 
@@ -105,96 +99,3 @@ async def test_an_abandoned_probe_lets_another_probe() -> None:
     breaker.abandoned(True)
     with anyio.fail_after(1):
         assert await breaker.admit(None) is True
-
-
-async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.Router) -> None:
-    """Once the API stopped answering, a request other than a poll waits on the breaker at most
-    its read timeout, then raises an APIConnectionError saying it was not sent."""
-    route = router.get("/tts/abc").mock(
-        side_effect=[httpx.Response(200, json={"status": "PENDING"})] + [FAILURE] * 5
-    )
-    async with make_client(router, max_retries=0, timeout=httpx.Timeout(5.0, read=0.1)) as camb:
-        await camb.status("abc")
-        for _ in range(5):
-            with pytest.raises(APIConnectionError):
-                await camb.status("abc")
-        state = camb._requester._loop_state()
-        assert state.breaker.is_open
-        state.breaker._next_probe = anyio.current_time() + 10  # no probe during this test
-        with anyio.fail_after(2), pytest.raises(APIConnectionError, match="was not sent") as caught:
-            await camb.status("abc")
-    assert route.call_count == 6
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
-    assert not caught.value.before_first_contact
-
-
-@pytest.mark.parametrize("budget", [None, 1000], ids=["no-budget", "budget"])
-async def test_queued_requests_are_not_sent_once_the_breaker_opened(
-    router: respx.Router, budget: int | None
-) -> None:
-    """Requests admitted while the breaker was closed but still waiting when it opens (for a
-    slot; under a request budget, for their turn and the slot that comes with it) go back
-    to wait on it, giving their slots up: only a probe may reach a downed API."""
-    hung = anyio.Event()
-    sent: list[httpx.Request] = []
-
-    async def fail_when_released(request: httpx.Request) -> httpx.Response:
-        sent.append(request)
-        await hung.wait()
-        raise FAILURE
-
-    router.get(url__regex=r".*/tts/t\d+$").mock(side_effect=fail_when_released)
-    errors: list[APIConnectionError] = []
-    options = {
-        "max_retries": 0,
-        "max_concurrent_requests": 5,
-        "timeout": httpx.Timeout(5.0, read=0.2),
-        "max_requests_per_second": budget,
-    }
-    async with make_client(router, **options) as camb:
-        state = camb._requester._loop_state()
-
-        async def status(index: int) -> None:
-            try:
-                await camb.status(f"t{index}")
-            except APIConnectionError as error:
-                errors.append(error)
-
-        async with anyio.create_task_group() as group:
-            for index in range(25):
-                group.start_soon(status, index)
-            with anyio.fail_after(2):
-                while len(sent) < 5:  # noqa: ASYNC110 (respx has no event for a call)
-                    await anyio.sleep(0.005)
-            if budget is None:
-                assert state.limiter.waiting == 20
-            else:
-                assert state.budget.waiting == 20
-                assert state.limiter.waiting <= 1  # at most the budget's timekeeper, for the next in line
-            hung.set()
-        assert state.limiter.in_flight == 0
-    assert len(sent) == 5
-    assert len(errors) == 25
-    assert sum("was not sent" in str(error) for error in errors) == 20
-
-
-@pytest.mark.parametrize(
-    ("failure", "opens"),
-    [
-        pytest.param(httpx.ReadTimeout("slow"), False, id="read-timeout"),
-        pytest.param(httpx.ConnectTimeout("no route"), True, id="connect-timeout"),
-        pytest.param(httpx.ReadError("reset"), True, id="reset"),
-    ],
-)
-async def test_only_fast_failures_open_the_breaker(
-    router: respx.Router, failure: httpx.TransportError, opens: bool
-) -> None:
-    """Requests that waited out their read timeout paced themselves, and a server that
-    answers others is up: five of them in a row leave the breaker closed; five refused,
-    reset or unconnected requests open it."""
-    router.get("/tts/abc").mock(side_effect=[failure] * 5)
-    async with make_client(router, max_retries=0) as camb:
-        for _ in range(5):
-            with pytest.raises(APIConnectionError):
-                await camb.status("abc")
-        assert camb._requester._loop_state().breaker.is_open is opens
