@@ -37,11 +37,14 @@ async def clear_to_send(
     over, the rate budget gives it a turn and a slot of the limit on requests in flight
     is free (with ``slot``). Whether it goes as the breaker's probe.
 
-    Under a rate budget the budget hands out the slots with the turns, in the order of
-    the requests' priorities (``PRIORITY``: a poll's chance to find its task finished;
-    any other request first): were the slot waited for first, the thousands of polls
-    beyond the limit would wait for it first come, first served, and the budget would
-    have only the few holding a slot to order.
+    Under a budget the user gave, the budget hands out the slots with the turns, in the
+    order of the requests' priorities (``PRIORITY``: a poll's chance to find its task
+    finished; any other request first): were the slot waited for first, the thousands of
+    polls beyond the limit would wait for it first come, first served, and the budget
+    would have only the few holding a slot to order. A budget the client learns from 429s
+    is waited for after the slot, by the requests holding one: it follows what the server
+    lets through, and ordering every waiting poll against it starved it behind nginx's
+    ``limit_req`` (the fault suite's herd test).
 
     The breaker is asked again last of all: a request admitted before an outage began
     and then kept waiting must not go out once the breaker is open. Sent back, it gives
@@ -56,7 +59,7 @@ async def clear_to_send(
         while True:
             if breaker.is_open and not probe:
                 probe = await _admit(pool, state, breaker_wait, method, url)
-            if budget.rate is not None:
+            if budget.rate is not None and budget.fixed:
                 await honour_pause(state)
                 await budget.take(PRIORITY.get(), slots)
             else:
@@ -66,6 +69,8 @@ async def clear_to_send(
                     await limiter.acquire()
                 try:
                     await honour_pause(state)
+                    if budget.rate is not None:
+                        await budget.take(PRIORITY.get())
                 except BaseException:
                     if slot:
                         limiter.release()
