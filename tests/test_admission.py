@@ -84,6 +84,13 @@ async def test_queued_requests_are_not_sent_once_the_breaker_opened(
             else:
                 assert state.budget.waiting == 20
                 assert state.limiter.waiting <= 1  # at most the budget's timekeeper, for the next in line
+            # The breaker opens before the hung requests fail: opened by their failures, a
+            # slot freed by the first could let a waiter go before the fifth opened it (trio
+            # runs woken tasks in random order).
+            for _ in range(state.breaker.threshold):
+                state.breaker.failed(False, FAILURE)
+            assert state.breaker.is_open
+            state.breaker._next_probe = anyio.current_time() + 10  # no probe during this test
             hung.set()
         assert state.limiter.in_flight == 0
     assert len(sent) == 5
