@@ -47,7 +47,7 @@ WHOLE_BODY_LIMIT = 64 * 1024
 """An answer with a ``Content-Length`` up to this is read whole before httpx gets it."""
 
 URL_CACHE_SIZE = 1024
-"""The most parsed URLs :meth:`AiohttpClient.send_bare` keeps (the oldest goes first)."""
+"""The most requests :meth:`AiohttpClient.send_bare` keeps prepared (the oldest goes first)."""
 
 _CHUNK_SIZE = 64 * 1024
 _httpx_log = logging.getLogger("httpx")
@@ -56,6 +56,7 @@ _HTTP11 = b"HTTP/1.1"
 _TIMEOUTS_KEPT = 64
 _NO_BODY = httpx.ByteStream(b"")
 _SENDS_LENGTH = frozenset({"POST", "PUT", "PATCH"})
+_Prepared = tuple[httpx.URL, httpx.Headers, list[tuple[str, str]]]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -119,7 +120,6 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        session = self._session or self._open()
         data: Any
         try:
             data = request.content or None
@@ -127,6 +127,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except httpx.RequestNotRead:  # a streamed body (multipart): aiohttp reads it as it sends
             data = request.stream
             headers = [(k, v) for k, v in request.headers.multi_items() if k != "transfer-encoding"]
+        return await self.send(request, headers, data)
+
+    async def send(self, request: httpx.Request, headers: list[tuple[str, str]], data: Any) -> httpx.Response:
+        """Send ``request`` with ``headers`` (its headers as text pairs) and body ``data``."""
+        session = self._session or self._open()
         proxy = self._proxy
         try:
             answer = await session.request(
@@ -170,18 +175,18 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 class _Read(httpx.SyncByteStream, httpx.AsyncByteStream):
     """A body already read whole: httpx may read it with or without ``await``."""
 
-    __slots__ = ("_body",)
+    __slots__ = ("body",)
 
     def __init__(self, body: bytes) -> None:
-        self._body = body
+        self.body = body
 
     def __iter__(self) -> Iterator[bytes]:
-        if self._body:
-            yield self._body
+        if self.body:
+            yield self.body
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._body:
-            yield self._body
+        if self.body:
+            yield self.body
 
 
 class _Streamed(httpx.AsyncByteStream):
@@ -233,7 +238,7 @@ class AiohttpClient(httpx.AsyncClient):
         self._direct: AiohttpTransport | None = None
         self._proxied = False
         self._timeout_of: tuple[httpx.Timeout, dict[str, float | None]] | None = None
-        self._urls: dict[str, tuple[httpx.URL, str]] = {}
+        self._urls: dict[tuple[str, str], _Prepared] = {}
         super().__init__(headers=headers, timeout=timeout, limits=limits)
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> AiohttpTransport:
@@ -267,12 +272,17 @@ class AiohttpClient(httpx.AsyncClient):
             or self.event_hooks["response"]
         ):
             return await self.request(method, url, follow_redirects=False)
-        request = self._bare_request(method, url)
+        parsed, headers, pairs = self._prepared(method, url)
+        request = httpx.Request(
+            method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
+        )
+        request.read()
         start = time.perf_counter()
-        response = await direct.handle_async_request(request)
+        response = await direct.send(request, pairs, None)
+        stream = response.stream
         try:
-            if isinstance(response.stream, _Read):
-                response.read()  # in memory already: no need for httpx's async read
+            if isinstance(stream, _Read):
+                _read_whole(response, stream.body)
             else:
                 await response.aread()
         except BaseException:
@@ -293,36 +303,36 @@ class AiohttpClient(httpx.AsyncClient):
         return response
 
     def _bare_request(self, method: str, url: str) -> httpx.Request:
-        """The request ``build_request(method, url)`` makes on this client, with no body, built
-        with less work: the URL parsed once (``_url``), and the headers httpx's preparation of a
-        request adds (Host; ``Content-Length: 0`` on POST, PUT, PATCH) set here."""
-        parsed, host = self._url(url)
+        """The request ``build_request(method, url)`` makes on this client, as
+        :meth:`send_bare` builds it."""
+        parsed, headers, _ = self._prepared(method, url)
         request = httpx.Request(
-            method,
-            parsed,
-            headers=self.headers,
-            stream=_NO_BODY,
-            extensions={"timeout": self._timeout_dict()},
+            method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
         )
-        headers = request.headers
-        if "host" not in headers:
-            headers["Host"] = host
-        if method in _SENDS_LENGTH:
-            headers["Content-Length"] = "0"
         request.read()
         return request
 
-    def _url(self, url: str) -> tuple[httpx.URL, str]:
-        """``httpx.URL(url)`` and its Host header, kept for the next time: a watch asks for one
-        URL again and again, and httpx's URL parsing costs a fifth of a status call's CPU."""
-        urls = self._urls
-        parsed = urls.get(url)
-        if parsed is None:
+    def _prepared(self, method: str, url: str) -> _Prepared:
+        """What a bodiless ``method`` to ``url`` sends, worked out once and kept for the next
+        time (a watch asks for one URL again and again): the parsed URL (httpx's parsing
+        costs a fifth of a status call's CPU), the client's headers with those httpx's
+        preparation of a request adds (Host; ``Content-Length: 0`` on POST, PUT, PATCH),
+        and the same as text pairs for aiohttp. The SDK never changes its client's
+        headers once built, so what is kept stays right."""
+        key = (method, url)
+        prepared = self._urls.get(key)
+        if prepared is None:
+            urls = self._urls
             if len(urls) >= URL_CACHE_SIZE:
                 del urls[next(iter(urls))]
-            url_ = httpx.URL(url)
-            parsed = urls[url] = (url_, url_.netloc.decode("ascii"))
-        return parsed
+            parsed = httpx.URL(url)
+            headers = httpx.Headers(self.headers)
+            if "host" not in headers:
+                headers["Host"] = parsed.netloc.decode("ascii")
+            if method in _SENDS_LENGTH:
+                headers["Content-Length"] = "0"
+            prepared = urls[key] = (parsed, headers, headers.multi_items())
+        return prepared
 
     def _timeout_dict(self) -> dict[str, float | None]:
         timeout = self.timeout
@@ -330,3 +340,18 @@ class AiohttpClient(httpx.AsyncClient):
         if cached is None or cached[0] is not timeout:
             cached = self._timeout_of = (timeout, timeout.as_dict())
         return cached[1]
+
+
+def _read_whole(response: httpx.Response, body: bytes) -> None:
+    """``response.read()``, of a body already in memory. With no ``Content-Encoding``
+    there is nothing to decode, and the bytes become the response's content at once:
+    httpx's decoders and chunkers would cost a twentieth of a status call's CPU to hand
+    them over unchanged (httpx keeps what it read in ``_content``, in every version the
+    SDK supports)."""
+    if "content-encoding" in response.headers:
+        response.read()
+        return
+    response._content = body  # pyright: ignore[reportPrivateUsage]
+    response._num_bytes_downloaded = len(body)  # pyright: ignore[reportPrivateUsage]
+    response.is_stream_consumed = True
+    response.is_closed = True

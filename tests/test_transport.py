@@ -416,12 +416,14 @@ _PENDING = answer("200 OK", b'{"status": "PENDING"}', "Content-Type: application
 def _count_bare(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record each request that takes AiohttpClient.send_bare's short way past httpx's pipeline."""
     bare: list[str] = []
-    original = AiohttpTransport.handle_async_request
+    original = AiohttpTransport.send
 
-    async def spy(self: AiohttpTransport, request: httpx.Request) -> httpx.Response:
+    async def spy(
+        self: AiohttpTransport, request: httpx.Request, headers: list[tuple[str, str]], data: Any
+    ) -> httpx.Response:
         if "camb-bare" in request.extensions:
             bare.append(request.url.path)
-        return await original(self, request)
+        return await original(self, request, headers, data)
 
     send_bare = AiohttpClient.send_bare
 
@@ -439,7 +441,7 @@ def _count_bare(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         finally:
             monkeypatch.setattr(httpx, "Request", request_class)
 
-    monkeypatch.setattr(AiohttpTransport, "handle_async_request", spy)
+    monkeypatch.setattr(AiohttpTransport, "send", spy)
     monkeypatch.setattr(AiohttpClient, "send_bare", marked)
     return bare
 
@@ -523,6 +525,32 @@ async def test_compressed_and_chunked_answers_are_read() -> None:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_bare_answer_is_read_as_httpx_reads_it() -> None:
+    """send_bare hands a small answer over read, closed and timed, with the content, byte
+    count, text and JSON that httpx's own reading of the same answer gives; a gzip answer
+    is decoded."""
+    import gzip
+
+    body = b'{"status": "PENDING", "run_id": null}'
+    plain = answer("200 OK", body, "Content-Type: application/json")
+    zipped = answer("200 OK", gzip.compress(body), "Content-Type: application/json", "Content-Encoding: gzip")
+    with AnswerServer([plain, plain, zipped, zipped]) as server:
+        async with AiohttpClient(headers={}, timeout=DEFAULT_TIMEOUT, limits=httpx.Limits()) as http:
+            url = f"{server.url}/tts/abc"
+            pairs = [(await http.send_bare("GET", url), await http.get(url)) for _ in range(2)]
+    for bare, piped in pairs:
+        assert bare.is_closed
+        assert bare.is_stream_consumed
+        assert bare.content == piped.content == body
+        assert bare.num_bytes_downloaded == piped.num_bytes_downloaded
+        assert bare.json() == piped.json()
+        assert bare.text == piped.text
+        assert bare.elapsed.total_seconds() >= 0
+        assert [chunk async for chunk in bare.aiter_bytes()] == [body]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_read_timeout_applies_and_counts_as_maybe_sent() -> None:
     """The client's read timeout bounds the wait for an answer; it is an httpx.ReadTimeout
     chained to aiohttp's error, so a create that timed out is not sent again."""
@@ -597,15 +625,19 @@ def test_aiohttp_errors_are_raised_as_the_httpx_class_of_what_happened() -> None
         assert true_transport_error(error) is error
 
 
-async def test_the_url_cache_keeps_at_most_its_size() -> None:
-    """send_bare keeps parsed URLs for the next poll, the oldest going first past URL_CACHE_SIZE."""
+async def test_prepared_requests_are_kept_up_to_the_cache_size() -> None:
+    """send_bare keeps each prepared request for the next poll, the oldest going first past
+    URL_CACHE_SIZE."""
     http = AiohttpClient(headers={}, timeout=DEFAULT_TIMEOUT, limits=httpx.Limits())
     urls = [f"http://camb.test/apis/tts/{n}" for n in range(URL_CACHE_SIZE + 1)]
-    parsed = [http._url(url) for url in urls]
-    assert http._url(urls[-1]) is parsed[-1]
+    prepared = [http._prepared("GET", url) for url in urls]
+    assert http._prepared("GET", urls[-1]) is prepared[-1]
     assert len(http._urls) == URL_CACHE_SIZE
-    assert urls[0] not in http._urls
-    assert all(str(p) == u and host == "camb.test" for (p, host), u in zip(parsed, urls, strict=True))
+    assert ("GET", urls[0]) not in http._urls
+    for (parsed, headers, pairs), url in zip(prepared, urls, strict=True):
+        assert str(parsed) == url
+        assert headers["host"] == "camb.test"
+        assert pairs == headers.multi_items()
     await http.aclose()
 
 
@@ -644,4 +676,5 @@ async def test_a_bare_request_is_the_one_httpx_would_build() -> None:
             assert sorted(bare.headers.multi_items()) == sorted(built.headers.multi_items()), (method, url)
             assert bare.content == built.content == b""
             assert bare.extensions["timeout"] == built.extensions["timeout"]
+            assert sorted(http._prepared(method, url)[2]) == sorted(built.headers.multi_items())
     await http.aclose()
