@@ -111,6 +111,7 @@ class RequestBudget:
         "_busy",
         "_found",
         "_grown_at",
+        "_held_until",
         "_keeper",
         "_keyed_at",
         "_limited_at",
@@ -128,6 +129,7 @@ class RequestBudget:
         self.rate: float | None = rate
         self.fixed: bool = rate is not None  # given by the user: never learned over
         self._next = 0.0  # the earliest moment the next turn may be given
+        self._held_until = 0.0  # no turn before this: the client's pause after a 429 or 503
         self._sent: collections.deque[float] = collections.deque()
         self._queue: list[tuple[tuple[float, int], _Waiter]] = []  # a heap, keyed at `_keyed_at` or later
         self._keyed_at = -math.inf
@@ -182,12 +184,19 @@ class RequestBudget:
             raise
         self._pass_on()
 
+    def hold_until(self, moment: float) -> None:
+        """Give no turn before ``moment``: the client's pause after a 429 or 503 holds the
+        requests already waiting in line as well as those still to come. The turns after
+        it are paced from its end, not handed out at once for the time it held them."""
+        self._held_until = max(self._held_until, moment)
+        self._next = max(self._next, moment)
+
     def _until_free(self, moment: float, rate: float) -> float:
-        """Seconds from ``moment`` until the pacing and the sliding log allow the next send."""
+        """Seconds from ``moment`` until the pacing (and a pause) and the sliding log allow the next send."""
         sent = self._sent
         while sent and sent[0] <= moment - 1.0:
             sent.popleft()
-        wait = self._next - moment
+        wait = max(self._next, self._held_until) - moment
         if wait <= _SLACK:
             wait = 0.0  # due, but for a clock's rounding (a virtual clock's sleep can fall short)
         if len(sent) >= max(1, math.floor(rate)):

@@ -452,6 +452,7 @@ class Requester:
             if state.resume_at <= anyio.current_time():
                 report_pause(emit, method, path, delay, response.status_code, watch)
             state.resume_at = max(state.resume_at, anyio.current_time() + delay)
+            state.budget.hold_until(state.resume_at)
         if emit is not None:
             emit(
                 RetryScheduled(

@@ -122,6 +122,46 @@ async def test_budget_is_shared_with_derived_clients(sim: Simulator, http: httpx
     assert most_in_one_second(arrivals(sim)) <= 20
 
 
+async def test_a_pause_holds_the_requests_already_in_line(sim: Simulator, http: httpx.AsyncClient) -> None:
+    """A 429 with Retry-After pauses the client, and the budget gives no turn during the
+    pause, not even to the requests that were already waiting in its line: after each 429
+    the server sees nothing until the wait it named is over."""
+    sim.set_rate_limit(20)
+    task_ids = sim.add_tasks([[("PENDING", 0)]] * 150)
+    async with client_of(sim, http, max_requests_per_second=50, max_retries=10) as client:
+        await poll_all(client, task_ids)
+    log = [record for record in sim.request_log if record.path.startswith("/apis/")]
+    refusals = [record.at for record in log if record.fault == "rate_limited"]
+    assert refusals
+    for refused in refusals:
+        during = [r.at for r in log if refused + 0.01 < r.at < refused + 0.99]  # Retry-After: 1 or more
+        assert during == [], f"{len(during)} requests within the pause the 429 at {refused:.2f} s began"
+
+
+async def test_a_hold_delays_every_turn_and_paces_the_turns_after_it() -> None:
+    """No turn comes before a hold ends, and those after it come 1/R apart, not in a burst
+    for the time it held them; a turn given back meanwhile does not shorten the hold."""
+    budget = RequestBudget(10)
+    await budget.take()
+    start = anyio.current_time()
+    budget.hold_until(start + 1.0)
+    turns: list[float] = []
+
+    async def one() -> None:
+        await budget.take()
+        turns.append(anyio.current_time())
+
+    async with anyio.create_task_group() as group:
+        for _ in range(5):
+            group.start_soon(one)
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await budget.take()  # cancelled at once: leaves the line
+    assert min(turns) >= start + 1.0 - 1e-6
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sorted(turns))]
+    assert min(gaps) >= 0.1 - 1e-4
+
+
 @pytest.mark.parametrize("rate", [0, -1, float("inf"), float("nan"), True, "10"])
 def test_budget_must_be_a_positive_number(rate: object) -> None:
     with pytest.raises(ValueError, match="max_requests_per_second"):
