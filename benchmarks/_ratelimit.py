@@ -42,7 +42,7 @@ import anyio
 
 from camb_async import AsyncCambClient
 from camb_async._budget import Priority, RequestBudget
-from camb_async.testing import Simulator
+from camb_async.testing import Simulator, most_in_one_second
 
 from ._clients import API_KEY
 
@@ -178,17 +178,6 @@ async def follow(
         wall_s=wall,
         cpu_s=cpu,
     )
-
-
-def most_in_one_second(moments: list[float]) -> int:
-    """The most of ``moments`` (seconds) that fall in any half-open window of one second."""
-    ordered = sorted(moments)
-    most = start = 0
-    for end, moment in enumerate(ordered):
-        while ordered[start] <= moment - 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def _csv(text: str) -> list[str]:

@@ -292,12 +292,3 @@ def virtual_time_backend(name: str) -> tuple[str, dict[str, object]]:
     return ("asyncio", {"loop_factory": looptime.new_event_loop})
 
 
-def most_in_one_second(moments: list[float]) -> int:
-    """The most of ``moments`` (seconds) that fall in any half-open window of one second."""
-    ordered = sorted(moments)
-    most = start = 0
-    for end, moment in enumerate(ordered):
-        while ordered[start] <= moment - 1.0:
-            start += 1
-        most = max(most, end - start + 1)
-    return most

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 import anyio
 import httpx
 import pytest
-from support import most_in_one_second, virtual_time_backend
+from support import virtual_time_backend
 
 from camb_async import AsyncCambClient, TaskHandle
 from camb_async._budget import PRIORITY, RequestBudget, parse_rate_limit_policy
 from camb_async._limiter import RequestLimiter
-from camb_async.testing import Simulator
+from camb_async.testing import Simulator, most_in_one_second
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -85,6 +85,14 @@ def test_no_policy_header_is_none() -> None:
 
 
 # -- a given budget --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("moments", "most"),
+    [([], 0), ([0.0, 0.5, 0.99, 1.0, 1.5], 3), ([0.0, 1.0, 2.0], 1), ([3.0, 0.2, 0.1, 1.05], 3)],
+)
+def test_most_in_one_second_counts_within_a_half_open_second(moments: list[float], most: int) -> None:
+    assert most_in_one_second(iter(moments)) == most
 
 
 async def test_given_budget_holds_in_every_second(sim: Simulator, http: httpx.AsyncClient) -> None:

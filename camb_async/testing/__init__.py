@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
     from ._files import result_bytes, result_sha256
+    from ._ratelimit import most_in_one_second
     from ._simulator import FileRequest, Simulator, TaskRecord, Timeline
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "TaskRecord",
     "Timeline",
     "is_testing",
+    "most_in_one_second",
     "result_bytes",
     "result_sha256",
     "set_testing",
@@ -46,6 +48,7 @@ _LAZY = {
     "FAULT_KINDS": "._faults",
     "FaultPlan": "._faults",
     "RequestRecord": "._faults",
+    "most_in_one_second": "._ratelimit",
     "result_bytes": "._files",
     "result_sha256": "._files",
     "FileRequest": "._simulator",
@@ -54,7 +57,16 @@ _LAZY = {
     "Timeline": "._simulator",
 }
 _RENAMED = frozenset(
-    {"FaultPlan", "FileRequest", "RequestRecord", "Simulator", "TaskRecord", "result_bytes", "result_sha256"}
+    {
+        "FaultPlan",
+        "FileRequest",
+        "RequestRecord",
+        "Simulator",
+        "TaskRecord",
+        "most_in_one_second",
+        "result_bytes",
+        "result_sha256",
+    }
 )
 
 

@@ -10,10 +10,27 @@ from __future__ import annotations
 import collections
 import math
 import threading
+from typing import TYPE_CHECKING
 
 from ._http import Answer
 
-__all__ = ["RateLimit"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["RateLimit", "most_in_one_second"]
+
+
+def most_in_one_second(moments: Iterable[float]) -> int:
+    """The most of ``moments`` (seconds) within any one second (a half-open window): what a
+    request budget of ``max_requests_per_second=R`` keeps at ``R`` or below. For example
+    ``most_in_one_second(record.at for record in sim.request_log)``."""
+    ordered = sorted(moments)
+    most = start = 0
+    for end, moment in enumerate(ordered):
+        while ordered[start] <= moment - 1.0:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
 
 
 class RateLimit:
