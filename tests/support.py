@@ -290,5 +290,3 @@ def virtual_time_backend(name: str) -> tuple[str, dict[str, object]]:
         return ("trio", {"clock": MockClock(autojump_threshold=0)})
     looptime = pytest.importorskip("looptime", reason="looptime runs on Python 3.11 and newer")
     return ("asyncio", {"loop_factory": looptime.new_event_loop})
-
-
