@@ -97,7 +97,11 @@ def scenario_status(args: argparse.Namespace, workdir: pathlib.Path) -> str:
 
 def scenario_watch(args: argparse.Namespace, workdir: pathlib.Path) -> str:
     """Scenario 2: many watches of a server on the same machine."""
-    return _watches(args, workdir, args.watches, args.durations, args.watch_clients, latency=0.0)
+    low, high = (float(x) for x in _csv(args.durations))
+    rows = _watch_rows(args, workdir, args.watches, args.durations, args.watch_clients, latency=0.0)
+    return _report.watch_table(
+        rows, low, high, args.interval, title="2. Many concurrent watches", latency=0.0
+    )
 
 
 def scenario_far(args: argparse.Namespace, workdir: pathlib.Path) -> str:
@@ -130,21 +134,6 @@ def _far_side_by_side(
         for latency in (0.0, args.latency)
     }
     return _far.tables(runs, low, high, args.interval, title=title, server=server)
-
-
-def _watches(
-    args: argparse.Namespace,
-    workdir: pathlib.Path,
-    watches: str,
-    durations: str,
-    clients: str,
-    *,
-    latency: float,
-    title: str = "2. Many concurrent watches",
-) -> str:
-    low, high = (float(x) for x in _csv(durations))
-    rows = _watch_rows(args, workdir, watches, durations, clients, latency=latency)
-    return _report.watch_table(rows, low, high, args.interval, title=title, latency=latency)
 
 
 def _watch_rows(
