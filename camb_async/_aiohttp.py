@@ -238,7 +238,7 @@ class AiohttpClient(httpx.AsyncClient):
         self._direct: AiohttpTransport | None = None
         self._proxied = False
         self._timeout_of: tuple[httpx.Timeout, dict[str, float | None]] | None = None
-        self._urls: dict[tuple[str, str], _Prepared] = {}
+        self._requests: dict[tuple[str, str], _Prepared] = {}
         super().__init__(headers=headers, timeout=timeout, limits=limits)
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> AiohttpTransport:
@@ -272,11 +272,7 @@ class AiohttpClient(httpx.AsyncClient):
             or self.event_hooks["response"]
         ):
             return await self.request(method, url, follow_redirects=False)
-        parsed, headers, pairs = self._prepared(method, url)
-        request = httpx.Request(
-            method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
-        )
-        request.read()
+        request, pairs = self._bare_request(method, url)
         start = time.perf_counter()
         response = await direct.send(request, pairs, None)
         stream = response.stream
@@ -302,15 +298,15 @@ class AiohttpClient(httpx.AsyncClient):
             )
         return response
 
-    def _bare_request(self, method: str, url: str) -> httpx.Request:
-        """The request ``build_request(method, url)`` makes on this client, as
-        :meth:`send_bare` builds it."""
-        parsed, headers, _ = self._prepared(method, url)
+    def _bare_request(self, method: str, url: str) -> tuple[httpx.Request, list[tuple[str, str]]]:
+        """The request ``build_request(method, url)`` makes on this client, built from what
+        :meth:`_prepared` keeps, and its headers as text pairs for aiohttp."""
+        parsed, headers, pairs = self._prepared(method, url)
         request = httpx.Request(
             method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
         )
         request.read()
-        return request
+        return request, pairs
 
     def _prepared(self, method: str, url: str) -> _Prepared:
         """What a bodiless ``method`` to ``url`` sends, worked out once and kept for the next
@@ -320,18 +316,18 @@ class AiohttpClient(httpx.AsyncClient):
         and the same as text pairs for aiohttp. The SDK never changes its client's
         headers once built, so what is kept stays right."""
         key = (method, url)
-        prepared = self._urls.get(key)
+        prepared = self._requests.get(key)
         if prepared is None:
-            urls = self._urls
-            if len(urls) >= URL_CACHE_SIZE:
-                del urls[next(iter(urls))]
+            kept = self._requests
+            if len(kept) >= URL_CACHE_SIZE:
+                del kept[next(iter(kept))]
             parsed = httpx.URL(url)
             headers = httpx.Headers(self.headers)
             if "host" not in headers:
                 headers["Host"] = parsed.netloc.decode("ascii")
             if method in _SENDS_LENGTH:
                 headers["Content-Length"] = "0"
-            prepared = urls[key] = (parsed, headers, headers.multi_items())
+            prepared = kept[key] = (parsed, headers, headers.multi_items())
         return prepared
 
     def _timeout_dict(self) -> dict[str, float | None]:

@@ -632,8 +632,8 @@ async def test_prepared_requests_are_kept_up_to_the_cache_size() -> None:
     urls = [f"http://camb.test/apis/tts/{n}" for n in range(URL_CACHE_SIZE + 1)]
     prepared = [http._prepared("GET", url) for url in urls]
     assert http._prepared("GET", urls[-1]) is prepared[-1]
-    assert len(http._urls) == URL_CACHE_SIZE
-    assert ("GET", urls[0]) not in http._urls
+    assert len(http._requests) == URL_CACHE_SIZE
+    assert ("GET", urls[0]) not in http._requests
     for (parsed, headers, pairs), url in zip(prepared, urls, strict=True):
         assert str(parsed) == url
         assert headers["host"] == "camb.test"
@@ -669,12 +669,12 @@ async def test_a_bare_request_is_the_one_httpx_would_build() -> None:
     )
     for method in ("GET", "DELETE", "POST", "PUT"):
         for url in (f"{BASE_URL}/tts/abc", "https://camb.test:8443/apis/tts/abc?x=1"):
-            bare = http._bare_request(method, url)
+            bare, pairs = http._bare_request(method, url)
             built = http.build_request(method, url)
             assert bare.method == built.method
             assert bare.url == built.url
             assert sorted(bare.headers.multi_items()) == sorted(built.headers.multi_items()), (method, url)
             assert bare.content == built.content == b""
             assert bare.extensions["timeout"] == built.extensions["timeout"]
-            assert sorted(http._prepared(method, url)[2]) == sorted(built.headers.multi_items())
+            assert sorted(pairs) == sorted(built.headers.multi_items())
     await http.aclose()
