@@ -17,8 +17,9 @@ holds every waiting request, not only the few holding a slot.
 Without a given budget the client learns one from the server's rate limiting:
 a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
 outright; a 429 that names no wait (no ``Retry-After``, no exhausted
-``X-RateLimit-*`` with its reset: one that does pauses the client instead) says only that the client went too fast, so the budget starts a
-little below what the server let through in the last second and then moves as
+``X-RateLimit-*`` with its reset: one that does pauses the client instead)
+says only that the client went too fast, so the budget starts a little below
+what the server let through in the last second and then moves as
 TCP's congestion window does: up by half each busy second until a 429 meets the
 client at its budget (slow start), then down by a quarter on each such 429 and
 up by 5 % per busy second without one. Hand-written: rate-limiting
@@ -192,7 +193,7 @@ class RequestBudget:
         self._next = max(self._next, moment)
 
     def _until_free(self, moment: float, rate: float) -> float:
-        """Seconds from ``moment`` until the pacing (and a pause) and the sliding log allow the next send."""
+        """Seconds from ``moment`` until the pacing, a pause and the sliding log allow the next send."""
         sent = self._sent
         while sent and sent[0] <= moment - 1.0:
             sent.popleft()
