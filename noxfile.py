@@ -1,6 +1,6 @@
 """Developer tasks: `nox` runs lint, typing and the tests on every supported Python.
 
-Sessions: lint, typing, examples, docs, package, tests-3.10 ... tests-3.13, integrations, faults,
+Sessions: lint, typing, examples, docs, package, tests-3.10 ... tests-3.13, integrations, contract, faults,
 bench_smoke; and bench, the full benchmarks (minutes; run it on a quiet machine: `nox -s bench`).
 """
 
@@ -26,6 +26,7 @@ nox.options.sessions = [
     "package",
     "tests",
     "integrations",
+    "contract",
     "faults",
     "bench_smoke",
 ]
@@ -86,6 +87,7 @@ def tests(session: nox.Session) -> None:
     ignore = [f"--ignore={path}" for path in heavy if not path.endswith("test_simulator_faults.py")]
     ignore.append(f"--ignore={ROOT / 'tests' / 'integrations'}")  # their own session, on one Python
     ignore.append(f"--ignore={ROOT / 'tests' / 'docs'}")  # the docs' samples: the docs session
+    ignore.append(f"--ignore={ROOT / 'tests' / 'contract'}")  # camb-sdk against the SDK: the contract session
     if session.python != PYTHONS[-1]:
         session.run("pytest", *ignore, "-m", "not slow", *session.posargs)
         return
@@ -117,6 +119,14 @@ def integrations(session: nox.Session) -> None:
     _install(session, "integrations")
     _apt_install(session, "/usr/bin/redis-server", "redis-server")
     session.run("pytest", "tests/integrations", *session.posargs)
+
+
+@nox.session(python=PYTHONS[-1])
+def contract(session: nox.Session) -> None:
+    """tests/contract: the official client, camb-sdk 1.6.6, held against camb-async: the same requests for
+    every call, and its realtime sessions completing against the simulator."""
+    _install(session, "contract", extras="simulator,realtime")
+    session.run("pytest", "tests/contract", *session.posargs)
 
 
 @nox.session(python=PYTHONS[-1])
