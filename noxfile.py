@@ -1,7 +1,13 @@
 """Developer tasks: `nox` runs lint, typing and the tests on every supported Python.
 
 Sessions: lint, typing, examples, docs, package, tests-3.10 ... tests-3.13, integrations, contract, faults,
-bench_smoke; and bench, the full benchmarks (minutes; run it on a quiet machine: `nox -s bench`).
+bench_smoke; and, run by name only: bench, the full benchmarks (minutes; run it on a quiet machine);
+lock, which refreshes requirements/lock.txt on purpose; latest, the tests on the newest releases
+the declared ranges allow.
+
+Every session installs from requirements/lock.txt (tools, test and runtime dependencies, the build
+backend, pinned for Python 3.10 to 3.13 at once), so a clone passes on any later day whatever has
+been released since. Only ``nox -s lock`` changes the lock, and a commit of its own makes it land.
 """
 
 from __future__ import annotations
@@ -12,10 +18,16 @@ import pathlib
 import nox
 
 ROOT = pathlib.Path(__file__).parent
+LOCK = ROOT / "requirements" / "lock.txt"
+# Every install, including the isolated builds of the package itself, is held to the lock, by pip and by uv.
+LOCKED = {"PIP_CONSTRAINT": str(LOCK), "UV_CONSTRAINT": str(LOCK), "UV_BUILD_CONSTRAINT": str(LOCK)}
 PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
 PYTHONS = nox.project.python_versions(PYPROJECT)
+# The groups and extras the lock covers: all of them. `nox -s lock` compiles them together.
+LOCKED_GROUPS = tuple(PYPROJECT["dependency-groups"])
 
 nox.options.default_venv_backend = "uv|virtualenv"
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")  # the installed Pythons only (pyenv's, below)
 nox.options.error_on_external_run = True
 nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = [
@@ -43,10 +55,18 @@ def _put_pyenv_pythons_on_path() -> None:
 _put_pyenv_pythons_on_path()
 
 
-def _install(session: nox.Session, *groups: str, extras: str = "simulator") -> None:
-    session.install("-e", f".[{extras}]" if extras else ".")
+def _install(session: nox.Session, *groups: str, extras: str = "simulator", locked: bool = True) -> None:
+    """Install the package (editable, with ``extras``) and the dependency ``groups``, at the lock's versions."""
+    env = LOCKED if locked else {}
+    session.install("-e", f".[{extras}]" if extras else ".", env=env)
     for group in groups:
-        session.install(*nox.project.dependency_groups(PYPROJECT, group))
+        session.install(*nox.project.dependency_groups(PYPROJECT, group), env=env)
+
+
+def _install_groups(session: nox.Session, *groups: str, locked: bool = True) -> None:
+    """Install dependency groups alone (tools that need no package), at the lock's versions."""
+    for group in groups:
+        session.install(*nox.project.dependency_groups(PYPROJECT, group), env=LOCKED if locked else {})
 
 
 def _apt_install(session: nox.Session, program: str, package: str) -> None:
@@ -72,6 +92,21 @@ def _apt_install(session: nox.Session, program: str, package: str) -> None:
         session.run_install(*install, env=env, external=True)
 
 
+def _ignored_in_unit_runs() -> list[str]:
+    """pytest's ``--ignore``s for the folders that run in sessions of their own."""
+    # The fault suite takes minutes, and once is enough; the quick tests of the fault-injecting
+    # simulator itself run with the unit tests.
+    heavy = sorted(str(path) for path in (ROOT / "tests" / "faults").glob("test_*.py"))
+    ignore = [f"--ignore={path}" for path in heavy if not path.endswith("test_simulator_faults.py")]
+    ignore.append(f"--ignore={ROOT / 'tests' / 'integrations'}")  # their own session, on one Python
+    ignore.append(f"--ignore={ROOT / 'tests' / 'docs'}")  # the docs' samples: the docs session
+    ignore.append(f"--ignore={ROOT / 'tests' / 'contract'}")  # camb-sdk against the SDK: the contract session
+    return ignore
+
+
+_IGNORED_IN_UNIT_RUNS = _ignored_in_unit_runs()
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Unit tests (respx) and integration/load tests (real TCP), on asyncio and trio.
@@ -81,13 +116,7 @@ def tests(session: nox.Session) -> None:
     that the newest does not, and run without coverage, to keep CI's full run short.
     """
     _install(session, "tests")
-    # The fault suite has its own session: it takes minutes, and once is enough. The quick
-    # tests of the fault-injecting simulator itself run here too.
-    heavy = sorted(str(path) for path in (ROOT / "tests" / "faults").glob("test_*.py"))
-    ignore = [f"--ignore={path}" for path in heavy if not path.endswith("test_simulator_faults.py")]
-    ignore.append(f"--ignore={ROOT / 'tests' / 'integrations'}")  # their own session, on one Python
-    ignore.append(f"--ignore={ROOT / 'tests' / 'docs'}")  # the docs' samples: the docs session
-    ignore.append(f"--ignore={ROOT / 'tests' / 'contract'}")  # camb-sdk against the SDK: the contract session
+    ignore = _IGNORED_IN_UNIT_RUNS
     if session.python != PYTHONS[-1]:
         session.run("pytest", *ignore, "-m", "not slow", *session.posargs)
         return
@@ -132,7 +161,7 @@ def contract(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[-1])
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, "lint"))
+    _install_groups(session, "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -172,10 +201,10 @@ def package(session: nox.Session) -> None:
     import shutil
     import zipfile
 
-    session.install(*nox.project.dependency_groups(PYPROJECT, "package"))
+    _install_groups(session, "package")
     dist = pathlib.Path(session.create_tmp()) / "dist"
     shutil.rmtree(dist, ignore_errors=True)
-    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT))
+    session.run("python", "-m", "build", "--outdir", str(dist), str(ROOT), env=LOCKED)
     session.run("twine", "check", "--strict", *sorted(map(str, dist.iterdir())))
     session.run("check-wheel-contents", str(dist))
     (wheel,) = dist.glob("*.whl")
@@ -207,3 +236,28 @@ def bench_smoke(session: nox.Session) -> None:
     copy = pathlib.Path(session.create_tmp()) / "benchmarks.md"
     copy.write_text((ROOT / "docs" / "benchmarks.md").read_text())
     session.run("python", "-m", "benchmarks", "--smoke", "--output", str(copy), *session.posargs)
+
+
+@nox.session(python=PYTHONS[-1], default=False)
+def lock(session: nox.Session) -> None:
+    """Refresh requirements/lock.txt to the newest releases every declared range allows, for Python 3.10
+    to 3.13 at once; review the diff and commit it on its own. `nox -s lock -- --upgrade-package NAME`
+    moves one package only."""
+    _install_groups(session, "lock", locked=LOCK.exists())
+    extra = session.posargs or ["--upgrade"]
+    groups = [arg for group in LOCKED_GROUPS for arg in ("--group", group)]
+    session.run(
+        *("uv", "pip", "compile", "pyproject.toml", "requirements/build.in", "--universal", "--quiet"),
+        *("--python-version", PYTHONS[0], "--all-extras", *groups, *extra, "-o", str(LOCK.relative_to(ROOT))),
+        env={"UV_CONSTRAINT": "", "UV_BUILD_CONSTRAINT": ""},
+    )
+
+
+@nox.session(python=[PYTHONS[0], PYTHONS[-1]], default=False)
+def latest(session: nox.Session) -> None:
+    """The unit tests on the newest releases of the runtime dependencies their declared ranges allow
+    (httpx, pydantic, anyio, ...), on the oldest and newest Python: what a user installing today gets.
+    Not in the default run, which must not drift; run it before a release and after `nox -s lock`."""
+    _install(session, "tests", locked=False)
+    session.install("--upgrade", "-e", ".[simulator]")
+    session.run("pytest", "-m", "not slow", "-x", "-q", "tests", *_IGNORED_IN_UNIT_RUNS, *session.posargs)

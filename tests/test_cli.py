@@ -9,7 +9,7 @@ import os
 import re
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pexpect
 import pytest
@@ -316,6 +316,18 @@ def test_demo_runs_on_its_own_simulator_without_a_key(tmp_path: pathlib.Path) ->
     assert target.stat().st_size > 0
 
 
+class _Expecting(Protocol):
+    """What the tests use of ``pexpect.spawn.expect``, typed here: its stubs name a timeout type
+    (``_typeshed.FloatInt``) that not every checker's bundled typeshed knows."""
+
+    def expect(self, pattern: str | type[pexpect.EOF]) -> int: ...
+
+
+def _expect(child: _Expecting, pattern: str | type[pexpect.EOF]) -> None:
+    """Wait until the child prints ``pattern`` (or ends, for ``pexpect.EOF``), within its timeout."""
+    child.expect(pattern)
+
+
 def _spawn(simulator: Simulator, *args: str) -> tuple[pexpect.spawn[str], io.StringIO]:
     """``camb-async args`` under a pseudo-terminal, and everything it draws."""
     env = _env(simulator.url, KEY)
@@ -338,7 +350,7 @@ def test_on_a_terminal_watch_draws_a_live_board_to_the_end(simulator: Simulator)
     """Under a pseudo-terminal: a table of the tasks and a progress bar, which ends full."""
     ids = simulator.add_tasks([SOON, SOON, [("PENDING", 0.0), ("ERROR", 0.3)]])
     child, drawn = _spawn(simulator, "watch", *ids)
-    child.expect(pexpect.EOF)
+    _expect(child, pexpect.EOF)
     child.close()
     seen = drawn.getvalue()
     assert "3/3 ended" in seen
@@ -351,9 +363,9 @@ def test_ctrl_c_stops_a_watch_with_130_and_no_traceback(simulator: Simulator) ->
     """Ctrl-C on a live watch: the display stops, exit 130, no traceback."""
     ids = simulator.add_tasks([NEVER, NEVER])
     child, drawn = _spawn(simulator, "watch", *ids)
-    child.expect("PENDING")
+    _expect(child, "PENDING")
     child.sendintr()
-    child.expect(pexpect.EOF)
+    _expect(child, pexpect.EOF)
     child.close()
     assert "Traceback" not in drawn.getvalue()
     assert child.exitstatus == 130
