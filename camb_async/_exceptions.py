@@ -44,6 +44,8 @@ from ._models import TaskState, TaskStatus
 if TYPE_CHECKING:
     import httpx
 
+    from ._streams import LiveStream
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -222,15 +224,16 @@ class TaskPaymentRequiredError(TaskError):
 
 class WatchTimeoutError(CambError, TimeoutError):
     """The overall deadline of ``watch()`` or ``wait()`` expired before the task
-    finished. ``last_status`` is the last status seen (``None`` if none was);
-    ``last_error`` the error of the polls that were failing when it expired (an
-    outage; also ``__cause__``), else ``None``."""
+    finished (or, for ``live_streams.watch()``, before the stream ended: ``task_id`` is
+    then the stream id). ``last_status`` is the last status seen (``None`` if none
+    was; a :class:`LiveStream` for a stream); ``last_error`` the error of the polls
+    that were failing when it expired (an outage; also ``__cause__``), else ``None``."""
 
     def __init__(
         self,
         task_id: str,
         timeout: float,
-        last_status: TaskStatus | None,
+        last_status: TaskStatus | LiveStream | None,
         last_error: Exception | None = None,
     ) -> None:
         seen = f"last status {_excerpt(str(last_status.status))}" if last_status else "no status seen yet"
