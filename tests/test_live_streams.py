@@ -539,3 +539,43 @@ async def test_simulator_refuses_a_create_without_a_target(stream_sim: Simulator
         for body in bodies:
             assert (await http.post("/stream", json=body)).status_code == 422
         assert (await http.post("/stream/probe", json={})).status_code == 422
+
+
+async def test_simulated_scheduled_stream_waits_for_its_start(live: AsyncCambClient) -> None:
+    """A start_time ahead makes the stream SCHEDULED first; a payload update is merged and read back."""
+    start = datetime.datetime.now(UTC) + datetime.timedelta(seconds=0.3)
+    stream_id = await create(live, start_time=start, end_time=start + datetime.timedelta(hours=1))
+    first = await live.live_streams.get(stream_id)
+    assert first.status is LiveStreamState.SCHEDULED
+    await live.live_streams.update(stream_id, payload={"a": 1})
+    updated = await live.live_streams.update(stream_id, payload={"b": 2})
+    assert updated.model_extra is not None
+    assert updated.model_extra["payload"] == {"a": 1, "b": 2}
+    seen: list[object] = []
+    with anyio.fail_after(10):
+        async with aclosing(live.live_streams.watch(stream_id, interval=0.03)) as streams:
+            async for current in streams:
+                seen.append(current.status)
+                if current.is_live:
+                    await live.live_streams.delete(stream_id)
+    assert seen == ["SCHEDULED", "CREATED", "STARTING", "LIVE", "STOPPED"]
+
+
+async def test_simulator_reads_times_as_the_api_sends_them(
+    live: AsyncCambClient, stream_sim: Simulator
+) -> None:
+    """A time without a zone is UTC, one it cannot read is ignored; a stream that ended stays as it ended;
+    an update with nothing to change is a 422."""
+    stream_id = await create(live)
+    async with httpx.AsyncClient(base_url=stream_sim.url, headers={"x-api-key": API_KEY}) as http:
+        assert (await http.patch(f"/stream/{stream_id}", json={})).status_code == 422
+        unreadable = await http.patch(f"/stream/{stream_id}", json={"end_time": "soon"})
+        assert unreadable.json()["status"] != "STOPPED"
+        past = await http.patch(f"/stream/{stream_id}", json={"end_time": "2000-01-01T00:00:00"})
+        assert past.json()["status"] == "STOPPED"
+    assert (await live.live_streams.delete(stream_id)).status is LiveStreamState.STOPPED
+
+
+def test_a_state_given_as_a_member_stays_that_member() -> None:
+    """A LiveStreamState passed in (not parsed from text) is kept as it is."""
+    assert LiveStream(status=LiveStreamState.ENDED).status is LiveStreamState.ENDED
