@@ -323,6 +323,8 @@ BAD_INPUT: list[Any] = [
     pytest.param(creating(start_time=START, end_time=START - datetime.timedelta(days=1)), ValueError,
                  r"end_time must be after start_time", id="end-before-start"),
     pytest.param(creating(start_time="2027-01-01"), TypeError, r"start_time", id="time-str"),
+    pytest.param(creating(start_time=START, end_time=datetime.datetime(2027, 1, 3)), ValueError,
+                 r"both name a time zone", id="naive-and-aware"),
     pytest.param(typed(lambda c: c.live_streams.get(-1)), ValueError, r"stream_id must not be negative",
                  id="get-negative"),
     pytest.param(typed(lambda c: c.live_streams.get("7")), TypeError,  # type: ignore[arg-type]

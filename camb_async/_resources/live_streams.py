@@ -128,7 +128,11 @@ class TargetStream(Body):
 
 
 def _check_times(start: datetime.datetime | None, end: datetime.datetime | None) -> None:
-    if start is not None and end is not None and end <= start:
+    if start is None or end is None:
+        return
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        raise ValueError("start_time and end_time must both name a time zone, or neither")
+    if end <= start:
         raise ValueError("end_time must be after start_time")
 
 
