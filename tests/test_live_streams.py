@@ -407,6 +407,15 @@ async def test_watch_rides_out_an_outage(
     assert await collect(client.live_streams.watch(7)) == ["LIVE", "STOPPED"]
 
 
+async def test_watch_gives_up_after_the_clients_max_outage(router: respx.Router, no_wait: None) -> None:
+    """With max_outage=0 the first failed poll (after its retries) ends the watch with its error."""
+    route = router.get("/stream/7").mock(side_effect=[stream("LIVE"), httpx.Response(503), stream("LIVE")])
+    async with make_client(router, max_outage=0, max_retries=0) as client:
+        with pytest.raises(InternalServerError):
+            await collect(client.live_streams.watch(7))
+    assert route.call_count == 2
+
+
 async def test_watch_of_an_unknown_stream_raises_at_once(
     client: AsyncCambClient, router: respx.Router
 ) -> None:
