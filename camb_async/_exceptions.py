@@ -40,11 +40,10 @@ import re
 from typing import TYPE_CHECKING
 
 from ._models import TaskState, TaskStatus
+from ._streams import LiveStream
 
 if TYPE_CHECKING:
     import httpx
-
-    from ._streams import LiveStream
 
 __all__ = [
     "APIConnectionError",
@@ -238,8 +237,9 @@ class WatchTimeoutError(CambError, TimeoutError):
     ) -> None:
         seen = f"last status {_excerpt(str(last_status.status))}" if last_status else "no status seen yet"
         outage = f"; its polls were failing: {type(last_error).__name__}" if last_error is not None else ""
+        what = "stream" if isinstance(last_status, LiveStream) else "task"
         super().__init__(
-            f"task {task_id!r} did not finish within {timeout:g} s ({seen}{outage}); "
+            f"{what} {task_id!r} did not finish within {timeout:g} s ({seen}{outage}); "
             "pass a larger timeout=, or timeout=None to wait without a deadline"
         )
         self.task_id = task_id

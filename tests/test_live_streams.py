@@ -394,6 +394,7 @@ async def test_watch_of_a_live_stream_has_no_deadline_unless_given(
         with pytest.raises(WatchTimeoutError) as caught:
             await collect(short.live_streams.watch(7, interval=0.05, timeout=0.2))
     assert caught.value.task_id == "7"
+    assert str(caught.value).startswith("stream '7' did not finish within 0.2 s (last status LIVE)")
     assert isinstance(caught.value.last_status, LiveStream)
     assert caught.value.last_status.status is LiveStreamState.LIVE
 
