@@ -69,6 +69,14 @@ from ._resources.dubbing import (
     TargetTranscript,
 )
 from ._resources.library import Dictionaries, Dictionary, DictionaryTerm, Folder, Folders, TermTranslation
+from ._resources.live_streams import (
+    LiveStreams,
+    SourceStream,
+    StreamConfig,
+    StreamMixing,
+    StreamPipeline,
+    TargetStream,
+)
 from ._resources.project_setup import ProjectSetup, ProjectSetupResult
 from ._resources.story import Story, StoryResult, StorySetup, TranslatedStory
 from ._resources.subtitles import Subtitles
@@ -79,6 +87,17 @@ from ._resources.translated_tts import TranslatedTTS
 from ._resources.translation import Translation, TranslationResult
 from ._resources.tts import TTS, InferenceOptions, OutputConfiguration, SpeechModel, VoiceSettings
 from ._resources.voices import Language, Languages, Voice, Voices
+from ._streams import (
+    TERMINAL_STREAM_STATES,
+    LiveStream,
+    LiveStreamCreated,
+    LiveStreamState,
+    ProbedAudioStream,
+    ProbedDataStream,
+    ProbedVideoStream,
+    StreamLanguageUrl,
+    StreamProbe,
+)
 from ._types import NOT_GIVEN, NotGiven
 from ._version import __version__
 
@@ -90,6 +109,7 @@ __all__ = [
     "DEFAULT_WATCH_TIMEOUT",
     "NOT_GIVEN",
     "TERMINAL_STATES",
+    "TERMINAL_STREAM_STATES",
     "TTS",
     "APIConnectionError",
     "APIError",
@@ -122,6 +142,10 @@ __all__ = [
     "InternalServerError",
     "Language",
     "Languages",
+    "LiveStream",
+    "LiveStreamCreated",
+    "LiveStreamState",
+    "LiveStreams",
     "NotFoundError",
     "NotGiven",
     "OutputConfiguration",
@@ -129,6 +153,9 @@ __all__ = [
     "PaymentRequiredError",
     "PermissionDeniedError",
     "PollSchedule",
+    "ProbedAudioStream",
+    "ProbedDataStream",
+    "ProbedVideoStream",
     "ProjectSetup",
     "ProjectSetupResult",
     "RateLimitError",
@@ -137,14 +164,21 @@ __all__ = [
     "RequestEnded",
     "ResponseValidationError",
     "RetryScheduled",
+    "SourceStream",
     "SourceTranscript",
     "SpeechModel",
     "StatusChanged",
     "Story",
     "StoryResult",
     "StorySetup",
+    "StreamConfig",
+    "StreamLanguageUrl",
+    "StreamMixing",
+    "StreamPipeline",
+    "StreamProbe",
     "SubtitleFormatting",
     "Subtitles",
+    "TargetStream",
     "TargetTranscript",
     "TaskCreated",
     "TaskError",

@@ -34,6 +34,7 @@ from ._resources._fields import check_timeout
 from ._resources.audio_separation import AudioSeparation
 from ._resources.dubbing import Dubbing, DubbingAltFormat
 from ._resources.library import Dictionaries, Folders
+from ._resources.live_streams import LiveStreams
 from ._resources.project_setup import ProjectSetup
 from ._resources.story import Story, TranslatedStory
 from ._resources.subtitles import Subtitles
@@ -81,8 +82,9 @@ class AsyncCambClient:
     ``client.subtitles``, ``client.story``, ``client.project_setup``,
     ``client.translated_tts``, ``client.translated_story`` and
     ``client.dubbing_alt_format`` (each with ``create``, ``status``,
-    ``watch``, ``wait`` and its results), plus ``client.voices``,
-    ``client.languages``, ``client.folders`` and ``client.dictionaries``.
+    ``watch``, ``wait`` and its results), plus ``client.live_streams``
+    (live-stream dubbing), ``client.voices``, ``client.languages``,
+    ``client.folders`` and ``client.dictionaries``.
 
     Args:
         api_key: The API key; defaults to the ``CAMB_API_KEY`` environment variable.
@@ -257,6 +259,7 @@ class AsyncCambClient:
         self.translated_tts: TranslatedTTS = TranslatedTTS(context)
         self.translated_story: TranslatedStory = TranslatedStory(context)
         self.dubbing_alt_format: DubbingAltFormat = DubbingAltFormat(context)
+        self.live_streams: LiveStreams = LiveStreams(context)
         self.voices: Voices = Voices(requester)
         self.languages: Languages = Languages(requester)
         self.folders: Folders = Folders(requester)

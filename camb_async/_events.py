@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 import anyio
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from ._exceptions import CambError
     from ._models import TaskStatus
+    from ._streams import LiveStream
 
 __all__ = [
     "CambEvent",
@@ -53,13 +54,16 @@ __all__ = [
 
 log = logging.getLogger("camb_async")
 
+S = TypeVar("S", bound="TaskStatus | LiveStream")
+
 _watch_ids = itertools.count(1)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class WatchRef:
-    """Which watch an event belongs to: one ``watch()``/``wait()``, or one task of a
-    ``watch_many()``/``as_completed()``/``wait_many()``.
+    """Which watch an event belongs to: one ``watch()``/``wait()``, one task of a
+    ``watch_many()``/``as_completed()``/``wait_many()``, or one ``live_streams.watch()``
+    (``family`` ``"live_streams"``, ``task_id`` the stream id as a string).
 
     ``id`` counts watches in this process, so two watches of one task differ. A
     ref can be weakly referenced (it has no ``__slots__``): a hook may key what it
@@ -156,11 +160,12 @@ class WatchStarted(CambEvent):
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class StatusChanged(CambEvent):
-    """A watch saw its task's first status (``previous`` is ``None``) or a new one."""
+    """A watch saw its task's first status (``previous`` is ``None``) or a new one; for a
+    watch of a live stream, ``status`` and ``previous`` are :class:`LiveStream` answers."""
 
     watch: WatchRef
-    status: TaskStatus
-    previous: TaskStatus | None
+    status: TaskStatus | LiveStream
+    previous: TaskStatus | LiveStream | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -180,7 +185,7 @@ class WatchEnded(CambEvent):
     """
 
     watch: WatchRef
-    status: TaskStatus | None
+    status: TaskStatus | LiveStream | None
     error: BaseException | None
     abandoned: bool = False
 
@@ -236,7 +241,10 @@ def watch_started(emit: Emitter | None, watch: WatchRef) -> None:
 
 
 def watch_changed(
-    emit: Emitter | None, watch: WatchRef, status: TaskStatus, previous: TaskStatus | None
+    emit: Emitter | None,
+    watch: WatchRef,
+    status: TaskStatus | LiveStream,
+    previous: TaskStatus | LiveStream | None,
 ) -> None:
     if emit is not None:
         emit(StatusChanged(watch=watch, status=status, previous=previous))
@@ -245,7 +253,7 @@ def watch_changed(
 def watch_ended(
     emit: Emitter | None,
     watch: WatchRef,
-    status: TaskStatus | None,
+    status: TaskStatus | LiveStream | None,
     error: BaseException | None = None,
     *,
     abandoned: bool = False,
@@ -268,11 +276,11 @@ def observed(emit: Emitter | None) -> bool:
 
 
 async def reported(
-    statuses: AsyncGenerator[TaskStatus, None], emit: Emitter | None, watch: WatchRef
-) -> AsyncGenerator[TaskStatus, None]:
+    statuses: AsyncGenerator[S, None], emit: Emitter | None, watch: WatchRef
+) -> AsyncGenerator[S, None]:
     """``statuses`` (one watch's), reporting its start, each change and its end."""
     watch_started(emit, watch)
-    last: TaskStatus | None = None
+    last: S | None = None
     try:
         async with aclosing(statuses):
             async for status in statuses:

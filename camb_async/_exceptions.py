@@ -40,6 +40,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._models import TaskState, TaskStatus
+from ._streams import LiveStream
 
 if TYPE_CHECKING:
     import httpx
@@ -222,21 +223,23 @@ class TaskPaymentRequiredError(TaskError):
 
 class WatchTimeoutError(CambError, TimeoutError):
     """The overall deadline of ``watch()`` or ``wait()`` expired before the task
-    finished. ``last_status`` is the last status seen (``None`` if none was);
-    ``last_error`` the error of the polls that were failing when it expired (an
-    outage; also ``__cause__``), else ``None``."""
+    finished (or, for ``live_streams.watch()``, before the stream ended: ``task_id`` is
+    then the stream id). ``last_status`` is the last status seen (``None`` if none
+    was; a :class:`LiveStream` for a stream); ``last_error`` the error of the polls
+    that were failing when it expired (an outage; also ``__cause__``), else ``None``."""
 
     def __init__(
         self,
         task_id: str,
         timeout: float,
-        last_status: TaskStatus | None,
+        last_status: TaskStatus | LiveStream | None,
         last_error: Exception | None = None,
     ) -> None:
         seen = f"last status {_excerpt(str(last_status.status))}" if last_status else "no status seen yet"
         outage = f"; its polls were failing: {type(last_error).__name__}" if last_error is not None else ""
+        what = "stream" if isinstance(last_status, LiveStream) else "task"
         super().__init__(
-            f"task {task_id!r} did not finish within {timeout:g} s ({seen}{outage}); "
+            f"{what} {task_id!r} did not finish within {timeout:g} s ({seen}{outage}); "
             "pass a larger timeout=, or timeout=None to wait without a deadline"
         )
         self.task_id = task_id

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ._events import Emitter, WatchRef
     from ._learning import Survival
     from ._models import TaskStatus
+    from ._streams import LiveStream
 
 __all__ = [
     "MIN_INTERVAL",
@@ -45,6 +46,8 @@ __all__ = [
 
 T = TypeVar("T")
 K = TypeVar("K")
+S = TypeVar("S", bound="TaskStatus | LiveStream")
+"""What a watch follows: a task's status, or a live stream (each with ``status`` and ``is_terminal``)."""
 
 MIN_INTERVAL = 0.01
 """The shortest wait between two polls of one task that the SDK accepts, in seconds."""
@@ -145,8 +148,8 @@ class Curve(Protocol):
     def jittered(self, delay: float, rng: random.Random | None = None) -> float: ...
 
 
-class Follow:
-    """Following one task: what was seen, and when to poll next.
+class Follow(Generic[S]):
+    """Following one task (or live stream): what was seen, and when to poll next.
 
     No I/O and no clock of its own: ``watch_status`` (one task) and
     ``TaskWatches`` (many on one schedule) call :meth:`seen` with each answer
@@ -192,7 +195,7 @@ class Follow:
         self.started = started
         self.deadline = math.inf if timeout is None else started + timeout
         self.max_outage = max_outage
-        self.last: TaskStatus | None = None
+        self.last: S | None = None
         self.last_error: Exception | None = None
         self._schedule = schedule
         self._curve: Curve = schedule if first is None else first
@@ -203,7 +206,7 @@ class Follow:
         self._failing_since: float | None = None
         self._failures = 0
 
-    def seen(self, status: TaskStatus, poll_began: float, answered: float) -> bool:
+    def seen(self, status: S, poll_began: float, answered: float) -> bool:
         """Take the answer, come at ``answered``, of the poll that began at ``poll_began``;
         whether it is a change to report."""
         self.last_error = None
@@ -282,7 +285,7 @@ def is_transient(error: Exception) -> bool:
     return isinstance(error, ResponseValidationError)
 
 
-async def ranked(fetch: Callable[[], Awaitable[TaskStatus]], priority: Priority) -> TaskStatus:
+async def ranked(fetch: Callable[[], Awaitable[S]], priority: Priority) -> S:
     """``fetch()``, its requests ranked by ``priority`` while they wait for the client's
     request budget (``PRIORITY``; reset after, so the caller's other requests keep theirs)."""
     token = PRIORITY.set(priority)
@@ -293,7 +296,7 @@ async def ranked(fetch: Callable[[], Awaitable[TaskStatus]], priority: Priority)
 
 
 async def watch_status(
-    fetch: Callable[[], Awaitable[TaskStatus]],
+    fetch: Callable[[], Awaitable[S]],
     *,
     task_id: str,
     schedule: PollSchedule,
@@ -303,7 +306,7 @@ async def watch_status(
     max_outage: float | None = None,
     outage: Callable[[], Exception | None] = lambda: None,
     survival: Callable[[], Survival | None] | None = None,
-) -> AsyncGenerator[TaskStatus, None]:
+) -> AsyncGenerator[S, None]:
     """Poll ``fetch`` until a terminal status; yield the first status and each change.
 
     After each poll it sleeps ``schedule.wait_after(elapsed)`` (jittered), where
@@ -325,7 +328,7 @@ async def watch_status(
     the error that held a poll back when the deadline passed during it.
     """
     # Every time here is read from now(): one clock for the schedule and the deadline.
-    follow = Follow(
+    follow: Follow[S] = Follow(
         task_id,
         schedule,
         started=now(),
@@ -376,7 +379,7 @@ class Tracked(Generic[K]):
 
     key: K
     fetch: Callable[[], Awaitable[TaskStatus]]
-    follow: Follow
+    follow: Follow[TaskStatus]
     watch: WatchRef | None = None
 
 

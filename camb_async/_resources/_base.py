@@ -201,7 +201,7 @@ class TaskResource:
         """``task_id`` followed by a many-task watch, handed back as ``key``."""
         ref = new_watch(task_id, self.endpoints.family)
         fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, None, ref)
-        follow = Follow(
+        follow: Follow[TaskStatus] = Follow(
             task_id,
             schedule,
             started=0.0,

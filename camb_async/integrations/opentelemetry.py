@@ -13,7 +13,8 @@ What it records, from the client's events (docs/observability.md):
 * each ``watch()``/``wait()``, and each task of ``watch_many()``/``as_completed()``/
   ``wait_many()``: a ``camb.watch`` span under the caller's current span, with the
   task's id, family and final status, a ``camb.status_changed`` event per status
-  seen, and an error status when the watch fails or the task ends other than SUCCESS;
+  seen, and an error status when the watch fails or the task ends other than SUCCESS
+  (a ``live_streams.watch()`` likewise, its stream an error only when it failed);
 * each request attempt: an HTTP client span with the attempt's real start and end
   time, under its watch's span for a poll, else under the caller's current span
   (creates, results, downloads), named and described after OpenTelemetry's HTTP
@@ -35,6 +36,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from camb_async import (
+    LiveStream,
     RateLimitPaused,
     RequestEnded,
     RetryScheduled,
@@ -51,7 +53,7 @@ if TYPE_CHECKING:
     from opentelemetry.trace import Span, TracerProvider
     from opentelemetry.util.types import Attributes
 
-    from camb_async import CambEvent
+    from camb_async import CambEvent, TaskStatus
 
 __all__ = ["OpenTelemetryHook"]
 
@@ -139,7 +141,7 @@ class OpenTelemetryHook:
             span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
         elif event.abandoned:
             span.set_attribute("camb.watch.abandoned", True)
-        elif final is not None and final.status != TaskState.SUCCESS:
+        elif final is not None and _failed(final):
             span.set_attribute("error.type", str(final.status))
             span.set_status(Status(StatusCode.ERROR, f"the task ended with {final.status}"))
         span.end()
@@ -180,3 +182,11 @@ class OpenTelemetryHook:
 def _qualified_name(error: BaseException) -> str:
     kind = type(error)
     return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _failed(final: TaskStatus | LiveStream) -> bool:
+    """Whether a watch's last status is a failed end: a task's other than SUCCESS, a stream's
+    ERROR or TIMEOUT (a stream that stopped or ended did what it was for)."""
+    if isinstance(final, LiveStream):
+        return final.is_failed
+    return final.status != TaskState.SUCCESS

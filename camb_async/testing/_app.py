@@ -38,7 +38,11 @@ class App:
         self.faults = faults
         self.rate_limit: RateLimit | None = None
         self.router = Router()
-        for method, template, handler in [*task_routes(store), *store.catalog.routes()]:
+        for method, template, handler in [
+            *task_routes(store),
+            *store.catalog.routes(),
+            *store.streams.routes(),
+        ]:
             self.router.add(method, template, handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -91,7 +95,9 @@ class App:
         key = request.headers.get("x-api-key")
         if not key or (self.api_key is not None and key != self.api_key):
             return Answer(401, {"detail": "Invalid or missing API key"})
-        if request.method in ("POST", "PUT") and (request.form is not None or request.json is not None):
+        if request.method in ("POST", "PUT", "PATCH") and (
+            request.form is not None or request.json is not None
+        ):
             with self.store.lock:
                 self.store.bodies.append((request.path, dict(request.form or request.json or {})))
         return self.router.answer(request, path[1:])

@@ -8,8 +8,8 @@ serves. Every task family of the API is simulated (``tts``, ``dubbing``,
 ``audio_separation``, ``subtitles``, ``story``, ``project_setup``,
 ``translated_tts``, ``translated_story``, ``dubbing_alt_format``: the public
 names; see ``_families`` for their URLs and result shapes), with the
-streaming endpoints and the catalog (voices, languages, folders,
-dictionaries). Tasks come from the create endpoints (a random timeline drawn
+streaming endpoints, live streams (``_streams``) and the catalog (voices,
+languages, folders, dictionaries). Tasks come from the create endpoints (a random timeline drawn
 from the simulator's settings) or from :meth:`Simulator.add_task` / ``POST
 /_sim/tasks`` (a scripted one, many at once).
 

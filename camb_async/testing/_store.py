@@ -1,4 +1,4 @@
-"""The simulator's state: tasks and their runs, the catalog, and what was sent to it.
+"""The simulator's state: tasks and their runs, the catalog, live streams, and what was sent to it.
 
 Shared by the server thread and the caller's thread; every change holds ``lock``.
 """
@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from .._models import TERMINAL_STATES, TaskState
 from ._catalog import Catalog
 from ._families import BY_NAME
+from ._streams import Streams
 
 __all__ = ["Store", "TaskRecord", "Timeline"]
 
@@ -103,7 +104,8 @@ class TaskRecord:
 
 
 class Store:
-    """The simulator's tasks, runs, catalog and counters; ``clock`` is what task timelines run on."""
+    """The simulator's tasks, runs, catalog, live streams and counters; ``clock`` is what task
+    (and stream) timelines run on."""
 
     def __init__(
         self,
@@ -117,6 +119,7 @@ class Store:
         self.tasks: dict[tuple[str, str], TaskRecord] = {}
         self.runs: dict[int, TaskRecord] = {}
         self.catalog = Catalog()
+        self.streams = Streams(clock, lambda: self.durations)
         self.paths: list[str] = []
         self.file_requests: list[tuple[str, bool]] = []
         self.bodies: list[tuple[str, dict[str, object]]] = []

@@ -202,6 +202,32 @@ async def test_a_watch_that_fails_or_sees_a_failed_task_has_error_status(
 
 @pytest.mark.anyio
 @on_each_transport
+async def test_a_stream_watch_is_an_error_span_only_when_the_stream_failed(
+    sim: Simulator, provider: TracerProvider, exporter: InMemorySpanExporter, transport: str
+) -> None:
+    """A live stream stopped by its owner ends a span without error; one whose source fails, with one."""
+    target = {"languages": [76], "url": "rtmp://out.test/fr", "type": 1}
+    async with client_for(sim, provider, transport) as client:
+        for url in ("rtmp://source.test/live", "rtmp://unreachable.test/live"):
+            created = await client.live_streams.create(
+                source_stream={"language": 1, "url": url}, target_streams=[target]
+            )
+            async with aclosing(client.live_streams.watch(created.stream_id)) as streams:
+                async for stream in streams:
+                    if stream.is_live:
+                        await client.live_streams.delete(created.stream_id)
+    stopped, failed = named(exporter.get_finished_spans(), "camb.watch")
+    assert stopped.attributes is not None
+    assert stopped.attributes["camb.task.family"] == "live_streams"
+    assert stopped.attributes["camb.task.status"] == "STOPPED"
+    assert stopped.status.status_code == StatusCode.UNSET
+    assert failed.attributes is not None
+    assert failed.attributes["camb.task.status"] == "ERROR"
+    assert failed.status.status_code == StatusCode.ERROR
+
+
+@pytest.mark.anyio
+@on_each_transport
 async def test_each_task_of_wait_many_is_a_watch_span_with_its_own_polls(
     sim: Simulator, provider: TracerProvider, exporter: InMemorySpanExporter, transport: str
 ) -> None:
