@@ -40,6 +40,8 @@ from camb_async import (
 if TYPE_CHECKING:
     import respx
 
+    from camb_async import LiveStream
+
 pytestmark = pytest.mark.anyio
 
 E = TypeVar("E", bound=CambEvent)
@@ -74,7 +76,7 @@ class Recorder:
         return [type(event).__name__ for event in self.events]
 
 
-def status_of(status: TaskStatus | None) -> str | None:
+def status_of(status: TaskStatus | LiveStream | None) -> str | None:
     return None if status is None else str(status.status)
 
 

@@ -1117,12 +1117,14 @@ def test_duration_model_draws_survival_from_a_longer_memory_than_the_schedule() 
 def test_follow_ranks_its_poll_from_the_last_answer_that_saw_the_task_running() -> None:
     """A watch's next poll ranks by the time since the last answer that saw its task running
     (not since that poll began: it may have waited long for the budget), from when it began."""
-    follow = Follow("abc", PollSchedule(), started=100.0, timeout=None)
+    follow: Follow[TaskStatus] = Follow("abc", PollSchedule(), started=100.0, timeout=None)
     assert follow.priority(100.0) == 0.0
     assert follow.priority(110.0) == pytest.approx(100.0 / FLOOR)  # taken to run when the watch began
     follow.seen(TaskStatus(status="PENDING"), 110.0, 112.0)
     assert follow.priority(115.0) == pytest.approx(9.0 / FLOOR)
-    known = Follow("abc", PollSchedule(), started=100.0, timeout=None, survival=lambda: Survival([5.0] * 20))
+    known: Follow[TaskStatus] = Follow(
+        "abc", PollSchedule(), started=100.0, timeout=None, survival=lambda: Survival([5.0] * 20)
+    )
     known.seen(TaskStatus(status="PENDING"), 100.0, 101.0)
     assert known.priority(104.0) > follow.priority(104.0 + 10.0)  # tasks of its family end at 5 s
 
