@@ -72,7 +72,9 @@ class _DubBody(ProjectFields):
 class Dubbing(TaskResource):
     """Dub a video (by URL) into one or more languages."""
 
-    endpoints: ClassVar[Endpoints] = Endpoints("dubbing", "dub", result="dub-result", batch="dubbing-results")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "dubbing", "dub", result="dub-result", batch="dubbing-results", batch_size=100
+    )
 
     async def create(
         self,
@@ -127,7 +129,7 @@ class Dubbing(TaskResource):
         return await self._result(run_id, _DUBBING)
 
     async def results(self, run_ids: Iterable[int]) -> dict[int, DubbingResult | dict[str, DubbingResult]]:
-        """Many finished dubs at once (``POST /dubbing-results``), keyed by run id."""
+        """Finished dubs (``POST /dubbing-results``, up to 100 a request), keyed by run id."""
         return await self._results(run_ids, _DUBBING)
 
     async def transcript(

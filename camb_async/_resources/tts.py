@@ -97,7 +97,9 @@ class _StreamBody(Body):
 class TTS(FileResults):
     """Text to speech: ``create`` a task and fetch its audio, or ``stream`` it at once."""
 
-    endpoints: ClassVar[Endpoints] = Endpoints("tts", "tts", result="tts-result", batch="tts-results")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "tts", "tts", result="tts-result", batch="tts-results", batch_least=2
+    )
 
     async def create(
         self,
@@ -136,8 +138,9 @@ class TTS(FileResults):
         return await self._create(body)
 
     async def results(self, run_ids: Iterable[int]) -> dict[int, FileUrl]:
-        """Many finished runs' audio URLs at once (``POST /tts-results``), keyed by run id."""
-        return await self._results(run_ids, FILE_URL)
+        """Finished runs' audio URLs (``POST /tts-results``, 2 to 5 a request), keyed by
+        run id; a lone id is asked of ``GET /tts-result/{run_id}?output_type=file_url``."""
+        return await self._results(run_ids, FILE_URL, lone_params={"output_type": "file_url"})
 
     @contextlib.asynccontextmanager
     async def stream(
