@@ -21,7 +21,7 @@ from .._models import TaskCreated, TaskState, TaskStatus
 from .._paths import run_id_segment, task_id_segment, validate_task_id
 from .._polling import Follow, Tracked, watch_status
 from .._types import NOT_GIVEN, NotGiven
-from ._batch import even_chunks, first_failure
+from ._batch import even_chunks, gather
 from ._fields import check_timeout
 
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ class TaskResource:
                 for chunk in even_chunks(ids, endpoints.batch_size)
             ]
         merged: dict[int, R] = {}
-        for answer in await first_failure(calls):
+        for answer in await gather(calls):
             merged.update(answer)
         return merged
 

@@ -16,7 +16,7 @@ import anyio
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Sequence
 
-__all__ = ["even_chunks", "first_failure"]
+__all__ = ["even_chunks", "gather"]
 
 T = TypeVar("T")
 
@@ -37,7 +37,7 @@ def even_chunks(ids: Sequence[int], size: int) -> list[list[int]]:
     return chunks
 
 
-async def first_failure(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
+async def gather(calls: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
     """Run ``calls`` at once and return their answers in order; the first to fail
     cancels the others and its exception is raised as it is (not in a group).
 
