@@ -275,3 +275,23 @@ async def test_results_meet_the_simulator_rules(
     assert all(isinstance(url, FileUrl) for url in (await sim_client.tts.results(tts)).values())
     assert list(await sim_client.translation.results(translation)) == translation
     assert list(await sim_client.subtitles.results(subtitles, format_type="srt")) == subtitles
+
+
+async def test_cancelling_results_cancels_every_request(router: respx.Router) -> None:
+    """A caller's deadline cancels results() and each of its requests at once; the client stays usable."""
+    started: list[int] = []
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        started.append(json.loads(request.content)["run_ids"][0])
+        await anyio.sleep(30)
+        return echo(BY_NAME["tts"])(request)
+
+    router.post("/tts-results").mock(side_effect=answer)
+    router.get("/tts-result/1", params={"output_type": "file_url"}).respond(200, json={"output_url": "u"})
+    async with make_client(router) as client:
+        with anyio.fail_after(5):
+            with anyio.move_on_after(0.2) as scope:
+                await client.tts.results(range(10))
+            assert scope.cancelled_caught
+            assert sorted(started) == [0, 5]
+            assert await client.tts.results([1]) == {1: FileUrl(output_url="u")}
