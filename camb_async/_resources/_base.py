@@ -17,7 +17,7 @@ import pydantic
 
 from .._events import new_watch, observed, reported
 from .._exceptions import CambError, NotFoundError, make_task_error
-from .._models import TaskCreated, TaskState, TaskStatus
+from .._models import TaskCreated, TaskState, TaskStatus, read_status
 from .._paths import run_id_segment, task_id_segment, validate_task_id
 from .._polling import Follow, Tracked, watch_status
 from .._types import NOT_GIVEN, NotGiven
@@ -84,8 +84,8 @@ class FamilyContext:
 
 
 def parse_status(response: httpx.Response) -> TaskStatus:
-    """A status endpoint's answer."""
-    return TaskStatus.model_validate_json(response.content)
+    """A status endpoint's answer, in any documented shape (see :func:`read_status`)."""
+    return read_status(response.content)
 
 
 def _parse_task_id(response: httpx.Response) -> str:
