@@ -70,7 +70,7 @@ from ._resources.dubbing import (
 )
 from ._resources.library import Dictionaries, Dictionary, DictionaryTerm, Folder, Folders, TermTranslation
 from ._resources.project_setup import ProjectSetup, ProjectSetupResult
-from ._resources.story import Story, StoryResult, StorySetup, TranslatedStory
+from ._resources.story import Story, StoryMessage, StoryResult, StorySetup, TranslatedStory
 from ._resources.subtitles import Subtitles
 from ._resources.text_to_sound import TextToSound
 from ._resources.text_to_voice import TextToVoice, TextToVoiceResult
@@ -141,6 +141,7 @@ __all__ = [
     "SpeechModel",
     "StatusChanged",
     "Story",
+    "StoryMessage",
     "StoryResult",
     "StorySetup",
     "SubtitleFormatting",
