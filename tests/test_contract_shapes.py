@@ -460,6 +460,9 @@ async def test_voices_list_that_is_not_a_list_is_unreadable(
 
 # -- what unreadable answers say ------------------------------------------------------
 
+EMPTY: dict[str, object] = {}
+MANY_MISSING = "missing audio_url, transcript.0.end, transcript.0.start, transcript.0.text, transcript.1.end (and 2 more)"
+
 
 @pytest.mark.parametrize(
     ("path", "answer", "call", "said"),
@@ -471,12 +474,18 @@ async def test_voices_list_that_is_not_a_list_is_unreadable(
             typed(lambda c: c.dubbing.result(7)),
             "missing transcript.0.end, transcript.0.text",
         ),
+        (
+            "/dub-result/7",
+            {"transcript": [EMPTY, EMPTY]},
+            typed(lambda c: c.dubbing.result(7)),
+            MANY_MISSING,
+        ),
         ("/transcription-result/7", {"text": "x"}, typed(lambda c: c.transcription.result(7)), "missing transcript"),
         ("/text-to-sound-result/7", {"url": URL},
          typed(lambda c: c.text_to_sound.result(7, output_type="file_url")), "missing output_url"),
         ("/tts/t-1", {"state": "SUCCESS"}, typed(lambda c: c.tts.status("t-1")), "missing status"),
     ],
-    ids=["dub-result", "dub-transcript", "transcription", "file-url", "status"],
+    ids=["dub-result", "dub-transcript", "dub-many-missing", "transcription", "file-url", "status"],
 )  # fmt: skip
 async def test_unreadable_answer_names_the_endpoint_and_missed_fields(
     client: AsyncCambClient,

@@ -49,7 +49,7 @@ def as_documented(request: Request, path: Sequence[str], answer: Answer) -> Answ
     elif request.method == "POST" and segment == "dubbing-results" and isinstance(payload, dict):
         reshaped = {run_id: _dub(value, int(run_id)) for run_id, value in cast("Json", payload).items()}
     elif request.method == "GET" and segment == "folders" and isinstance(payload, list):
-        reshaped = [_renamed(item, {"name": "folder_name"}) for item in cast("list[object]", payload)]
+        reshaped = [_renamed(item, {"name": "folder_name"}) for item in cast("list[Json]", payload)]
     return answer if reshaped is payload else dataclasses.replace(answer, payload=reshaped)
 
 
@@ -59,7 +59,7 @@ def _get_one(segment: str, payload: Json, key: str) -> object:
     if segment in _BARE_STATUS and status is not None and status != "SUCCESS":
         return status
     if segment == "translated-story" and status == "SUCCESS":
-        return {key: value for key, value in payload.items() if key != "status"}
+        return {name: value for name, value in payload.items() if name != "status"}
     if segment == "dub-result":
         return _dub(payload, int(key))
     if segment == "transcription-result" and isinstance(payload.get("transcript"), list):
@@ -71,17 +71,13 @@ def _get_one(segment: str, payload: Json, key: str) -> object:
     return payload
 
 
-def _dub(value: object, run_id: int) -> object:
+def _dub(value: object, run_id: int) -> Json:
     """One dub result, or one per language, with the endpoint page's key names."""
-    if not isinstance(value, dict):
-        return value
     fields = cast("Json", value)
     if "audio_url" not in fields:  # one result per language
         return {language: _dub(each, run_id) for language, each in fields.items()}
-    return {"run_id": run_id, **cast("Json", _renamed(fields, _DUB_KEYS))}
+    return {"run_id": run_id, **_renamed(fields, _DUB_KEYS)}
 
 
-def _renamed(value: object, names: dict[str, str]) -> object:
-    if not isinstance(value, dict):
-        return value
-    return {names.get(key, key): each for key, each in cast("Json", value).items()}
+def _renamed(fields: Json, names: dict[str, str]) -> Json:
+    return {names.get(key, key): each for key, each in fields.items()}
