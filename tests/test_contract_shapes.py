@@ -10,6 +10,7 @@ the source (``docs`` or ``sdk``).
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -266,6 +267,24 @@ async def test_translated_story_create_empty_is_unreadable(
     router.post("/translated-story/42").respond(200, json={})
     with pytest.raises(ResponseValidationError, match="task_id: missing"):
         await client.translated_story.create(run_id=42, target_language=54)
+
+
+async def test_story_create_task_docs_sdk(client: AsyncCambClient, router: respx.Router) -> None:
+    """Row 42: a story create answered with a task gives its id."""
+    router.post("/story").respond(200, json={"task_id": "t-9"})
+    assert await client.story.create(file=io.BytesIO(b"x"), source_language=1) == "t-9"
+
+
+async def test_story_create_setup_sdk_names_the_run(client: AsyncCambClient, router: respx.Router) -> None:
+    """Row 42 (sdk): a story create answered with a finished setup has no task to return: the
+    ResponseValidationError names the run and story.setup(), which reads that answer."""
+    setup = {"run_id": 4242, "story_details": {"story_title": "The Fox"}}
+    router.post("/story").respond(200, json=setup)
+    with pytest.raises(ResponseValidationError, match=r"run_id 4242.*story\.setup\(\)"):
+        await client.story.create(file=io.BytesIO(b"x"), source_language=1)
+    router.post("/story-setup").respond(200, json=setup)
+    done = await client.story.setup(file=io.BytesIO(b"x"), source_language=1)
+    assert (done.run_id, done.story_details) == (4242, {"story_title": "The Fox"})
 
 
 # -- results ----------------------------------------------------------------------
