@@ -199,6 +199,39 @@ async def test_many_task_calls_read_the_documented_shapes(
 # -- creates ----------------------------------------------------------------------
 
 
+CREATES: list[tuple[str, str, Callable[[AsyncCambClient], Awaitable[object]]]] = [
+    ("row1-tts", "/tts", lambda c: c.tts.create(text="Hi", voice_id=1, language=1)),
+    ("row7-dub", "/dub", lambda c: c.dubbing.create(video_url="https://v.test/a.mp4", source_language=1, target_language=54)),
+    ("row17-translate", "/translate", lambda c: c.translation.create(texts=["Hi"], source_language=1, target_language=54)),
+    ("row22-transcribe", "/transcribe", lambda c: c.transcription.create(language=1, media=io.BytesIO(b"RIFF"))),
+    ("row26-text-to-sound", "/text-to-sound", lambda c: c.text_to_sound.create(prompt="rain")),
+    ("row30-text-to-voice", "/text-to-voice", lambda c: c.text_to_voice.create(text="Hi", voice_description="calm")),
+    ("row33-audio-separation", "/audio-separation", lambda c: c.audio_separation.create(media=io.BytesIO(b"RIFF"))),
+    ("row37-sub", "/sub", lambda c: c.subtitles.create(media_url="https://v.test/a.mp4", source_language=1, target_languages=[54])),
+    ("row42-story", "/story", lambda c: c.story.create(file=io.BytesIO(b"x"), source_language=1)),
+    ("row50-translated-tts", "/translated-tts",
+     lambda c: c.translated_tts.create(text="Hi", voice_id=1, source_language=1, target_language=54)),
+    ("row53-project-setup", "/project-setup",
+     lambda c: c.project_setup.create(media_url="https://v.test/a.mp4", source_language=1, target_languages=[54])),
+    ("row47-translated-story", "/translated-story/42", lambda c: c.translated_story.create(run_id=42, target_language=54)),
+    ("row12-dub-alt-format", "/dub-alt-format/8/54",
+     lambda c: c.dubbing_alt_format.create(run_id=8, language=54, output_format="mp3")),
+]  # fmt: skip
+"""Every task create (docs and camb-sdk: ``{"task_id"}``, extras allowed)."""
+
+
+@pytest.mark.parametrize(("path", "call"), [c[1:] for c in CREATES], ids=[c[0] for c in CREATES])
+async def test_create_task_id_docs_sdk(
+    client: AsyncCambClient,
+    router: respx.Router,
+    path: str,
+    call: Callable[[AsyncCambClient], Awaitable[object]],
+) -> None:
+    """Each create answered {"task_id"} (with a field more) gives that id."""
+    router.post(path).respond(200, json={"task_id": "t-9", "message": "queued"})
+    assert await call(client) == "t-9"
+
+
 async def test_alt_format_create_task_sdk(client: AsyncCambClient, router: respx.Router) -> None:
     """Row 12 (sdk): dub-alt-format answering a task gives its task id."""
     router.post("/dub-alt-format/8/54").respond(200, json={"task_id": "t-9"})
@@ -373,6 +406,12 @@ RESULT_SHAPES = [
     ResultShape("row49-translated-story", "/translated-story-result/7/54", {"audio_url": URL},
                 lambda c: c.translated_story.result(7, target_language="es-es"),
                 lambda r: isinstance(r, StoryResult) and r.model_extra == {"audio_url": URL}),
+    ResultShape("row3-tts-raw-bytes-docs", "/tts-result/7", None, lambda c: c.tts.result(7),
+                lambda r: r == b"fLaC"),
+    ResultShape("row39-sub-result", "/sub-result/7", {"run_id": 7, "subtitles": "1\n00:00"},
+                lambda c: c.subtitles.result(7), lambda r: r == {"run_id": 7, "subtitles": "1\n00:00"}),
+    ResultShape("row40-sub-result-language", "/sub-result/7/fr-fr", "WEBVTT",
+                lambda c: c.subtitles.result(7, language="fr-fr", format_type="vtt"), lambda r: r == "WEBVTT"),
     ResultShape("row55-project-setup-sdk", "/project-setup-result/7", {"run_id": 7, "project_details": PROJECT},
                 lambda c: c.project_setup.result(7),
                 lambda r: isinstance(r, ProjectSetupResult) and r.project_details == PROJECT),
@@ -387,7 +426,10 @@ async def test_result_reads_every_documented_shape(
     client: AsyncCambClient, router: respx.Router, case: ResultShape
 ) -> None:
     """Each family's result() reads its reference page's answer and camb-sdk's alike."""
-    router.get(case.path).respond(200, json=case.answer)
+    if case.answer is None:  # a file's bytes
+        router.get(case.path).respond(200, content=b"fLaC", content_type="audio/flac")
+    else:
+        router.get(case.path).respond(200, json=case.answer)
     assert case.check(await case.call(client))
 
 
@@ -406,6 +448,18 @@ BATCH_SHAPES = [
                 lambda c: c.transcription.results([1, 2]), lambda r: _segments(r[1]) and _segments(r[2])),
     ResultShape("row29-text-to-sound", "/text-to-sound-results", {"1": {"output_url": URL}, "2": {"file_url": URL}},
                 lambda c: c.text_to_sound.results([1, 2]), lambda r: _file_url(r[1]) and _file_url(r[2])),
+    ResultShape("row20-translation", "/translation-results", {"1": {"texts": ["a"]}, "2": {"texts": ["b"]}},
+                lambda c: c.translation.results([1, 2]),
+                lambda r: r == {1: TranslationResult(texts=["a"]), 2: TranslationResult(texts=["b"])}),
+    ResultShape("row36-audio-separation", "/audio-separation-results",
+                {"1": {"foreground_audio_url": URL, "background_audio_url": URL}, "2": {"foreground_audio_url": URL, "background_audio_url": URL}},
+                lambda c: c.audio_separation.results([1, 2]),
+                lambda r: all(isinstance(v, AudioSeparationResult) for v in r.values()) and set(r) == {1, 2}),
+    ResultShape("row41-sub-results", "/sub-results", {"1": {"subtitles": "a"}, "2": "WEBVTT"},
+                lambda c: c.subtitles.results([1, 2]), lambda r: r == {1: {"subtitles": "a"}, 2: "WEBVTT"}),
+    ResultShape("row46-stories", "/stories-results", {"1": {"audio_url": URL}, "2": {"audio_url": URL}},
+                lambda c: c.story.results([1, 2]),
+                lambda r: r[2].model_extra == {"audio_url": URL} and set(r) == {1, 2}),
     ResultShape("row56-project-setup-list-sdk", "/project-setup-results",
                 [{"run_id": 1, "project_details": PROJECT}, {"run_id": 2, "run_details": PROJECT}],
                 lambda c: c.project_setup.results([1, 2]),
@@ -441,6 +495,53 @@ async def test_folders_list_reads_both_shapes(
     (folder,) = await client.folders.list()
     assert isinstance(folder, Folder)
     assert (folder.name, folder.folder_id, folder.team_id) == (name, folder_id, 1)
+
+
+async def test_languages_docs_sdk(client: AsyncCambClient, router: respx.Router) -> None:
+    """Rows 59-60: [{id, language, short_name}] from both language endpoints."""
+    answer = [{"id": 35, "language": "English (UK)", "short_name": "en-gb"}]
+    router.get("/source-languages").respond(200, json=answer)
+    router.get("/target-languages").respond(200, json=answer)
+    for languages in (await client.languages.source(), await client.languages.target()):
+        assert [(lang.id, lang.short_name) for lang in languages] == [(35, "en-gb")]
+
+
+async def test_dictionaries_docs_sdk(client: AsyncCambClient, router: respx.Router) -> None:
+    """Rows 63, 65, 67: dictionaries with their terms; the untyped answers come as JSON (row 64-70)."""
+    terms = [{"id": 3, "term_translations": [{"language": 1, "term_text": "CAMB"}]}]
+    router.get("/dictionaries").respond(200, json=[{"id": 1, "name": "Brand", "description": None}])
+    router.get("/dictionaries/1/full-details").respond(
+        200, json={"id": 1, "name": "Brand", "dictionary_terms": terms}
+    )
+    router.post("/folders/create").respond(
+        200, json={"status": "ok", "folder_id": 9, "folder_name": "News", "message": "created"}
+    )
+    router.delete("/dictionaries/1").respond(200, content=b"")
+    (listed,) = await client.dictionaries.list()
+    full = await client.dictionaries.get(1, full=True)
+    assert (listed.id, listed.name) == (1, "Brand")
+    assert full.dictionary_terms is not None
+    assert full.dictionary_terms[0].term_translations[0].term_text == "CAMB"
+    assert await client.folders.create(name="News") == {
+        "status": "ok",
+        "folder_id": 9,
+        "folder_name": "News",
+        "message": "created",
+    }
+    assert await client.dictionaries.delete(1) is None
+
+
+async def test_custom_voice_docs_sdk(client: AsyncCambClient, router: respx.Router) -> None:
+    """Row 58: {"voice_id"} gives the new voice's id."""
+    router.post("/create-custom-voice").respond(200, json={"voice_id": 77})
+    assert await client.voices.create(file=io.BytesIO(b"RIFF"), voice_name="N", gender=1) == 77
+
+
+async def test_translation_stream_text_docs(client: AsyncCambClient, router: respx.Router) -> None:
+    """Row 21 (docs): the streamed translation is text, read as it arrives."""
+    router.post("/translation/stream").respond(200, content=b"Bonjour", content_type="text/plain")
+    async with client.translation.stream(text="Hello", source_language=1, target_language=76) as parts:
+        assert "".join([part async for part in parts]) == "Bonjour"
 
 
 async def test_voices_list_skips_odd_items(
