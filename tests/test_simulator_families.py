@@ -754,3 +754,16 @@ def test_the_request_body_log_skips_gets(sim: Simulator, http: httpx.Client) -> 
     http.get("list-voices")
     http.post("folders/create", json={"folder_name": "x"})
     assert sim.request_bodies[before:] == [("/apis/folders/create", {"folder_name": "x"})]
+
+
+def test_uk_english_is_id_35_as_en_uk_or_en_gb(sim: Simulator, http: httpx.Client) -> None:
+    """The simulator reads UK English as id 35 whether a create names it en-uk or en-gb."""
+    for locale in ("en-uk", "en-gb"):
+        request: dict[str, object] = {
+            "media_url": "https://v.test/a.mp4",
+            "source_language": locale,
+            "target_languages": [locale],
+        }
+        run_id = _run_of(sim, "project_setup", request)
+        details = _json(http.get(f"/project-setup-result/{run_id}"))["project_details"]
+        assert (details["source_language"], details["target_languages"]) == (35, [35])
