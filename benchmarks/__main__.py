@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _far, _ratelimit, _report, _transfer
+from . import _far, _ratelimit, _report, _transfer, status_parser
 from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -35,6 +35,7 @@ SMOKE = {
     "deadline": 60.0,
     **_transfer.SMOKE,
     **_ratelimit.SMOKE,
+    **status_parser.SMOKE,
 }
 
 
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
     parser.add_argument(
         "--scenario",
-        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "all"],
+        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "parse", "all"],
         default="all",
     )
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
@@ -268,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=pathlib.Path, help="write the tables into this Markdown file")
     _transfer.add_arguments(parser)
     _ratelimit.add_arguments(parser)
+    status_parser.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
@@ -280,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
             parts.append(scenario_status(args, workdir))
         if args.scenario in ("watch", "all"):
             parts.append(scenario_watch(args, workdir))
+        if args.scenario in ("parse", "all"):
+            parts.append(status_parser.scenario_parse(args))
         if args.scenario in ("far", "all"):
             parts.append(scenario_far(args, workdir))
         if args.scenario in ("far-http2", "all"):

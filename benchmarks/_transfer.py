@@ -350,7 +350,7 @@ def batch_table(results: dict[str, Any], runs: int, repeats: int) -> str:
         "### 6. Bulk transfers: batch results",
         "",
         (
-            f"`tts.results(run_ids)` for {runs} finished runs (one `POST /tts-results`) against "
+            f"`tts.results(run_ids)` for {runs} finished runs (`POST /tts-results`, 5 runs a request) against "
             f'`tts.result(run_id, output_type="file_url")` for each of them, all at once (the client\'s '
             f"limit on requests in flight applies); each way {repeats} times after a warm-up. Time and CPU "
             "per call of `results()` or per round of single calls; both ways must give the same URLs."

@@ -237,7 +237,7 @@ async def measure_creates(kind: str, base_url: str, creates: int, concurrency: i
 
 
 async def measure_batch(kind: str, base_url: str, run_ids: list[int], repeats: int) -> dict[str, Any]:
-    """``tts.results(run_ids)`` (one ``POST /tts-results``) against ``tts.result(run_id,
+    """``tts.results(run_ids)`` (``POST /tts-results``, 5 runs a request) against ``tts.result(run_id,
     output_type="file_url")`` for every run at once, ``repeats`` times each after a warm-up:
     wall and CPU time of each way, and whether both gave the same URLs."""
     transport: Literal["httpx", "aiohttp"] = "aiohttp" if kind == "sdk-aiohttp" else "httpx"

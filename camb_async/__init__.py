@@ -78,7 +78,7 @@ from ._resources.live_streams import (
     TargetStream,
 )
 from ._resources.project_setup import ProjectSetup, ProjectSetupResult
-from ._resources.story import Story, StoryResult, StorySetup, TranslatedStory
+from ._resources.story import Story, StoryMessage, StoryResult, StorySetup, TranslatedStory
 from ._resources.subtitles import Subtitles
 from ._resources.text_to_sound import TextToSound
 from ._resources.text_to_voice import TextToVoice, TextToVoiceResult
@@ -169,6 +169,7 @@ __all__ = [
     "SpeechModel",
     "StatusChanged",
     "Story",
+    "StoryMessage",
     "StoryResult",
     "StorySetup",
     "StreamConfig",

@@ -63,13 +63,7 @@ def unreadable(response: httpx.Response, exc: Exception) -> ResponseValidationEr
     """The error for a 2xx answer whose body ``exc`` says this SDK cannot read."""
     request = response.request
     kind = response.headers.get("content-type", "no content type")
-    if isinstance(exc, pydantic.ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc']) or 'body'}: {err['msg']}"
-            for err in exc.errors()[:3]
-        )
-    else:
-        problems = str(exc)
+    problems = _problems(exc) if isinstance(exc, pydantic.ValidationError) else str(exc)
     secret = api_key_of(request)
     return ResponseValidationError(
         redact(
@@ -79,6 +73,35 @@ def unreadable(response: httpx.Response, exc: Exception) -> ResponseValidationEr
         ),
         response=response,
     )
+
+
+def _problems(exc: pydantic.ValidationError) -> str:
+    """What an answer lacked: the fields it missed (``missing audio_url``), else the first
+    few problems. Where the answer may take several shapes, pydantic names each shape it
+    tried in the error's location (``DubbingResult.audio_url``); those names are left out."""
+    errors = exc.errors()
+    missing = sorted({_field(err["loc"]) for err in errors if err["type"] == "missing"})
+    if missing:
+        return (
+            "missing "
+            + ", ".join(missing[:5])
+            + (f" (and {len(missing) - 5} more)" if len(missing) > 5 else "")
+        )
+    return "; ".join(f"{_field(err['loc'])}: {err['msg']}" for err in errors[:3])
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    """A location as dotted field names, without the union members' names (``DubbingResult``,
+    ``dict[str,DubbingResult]``, ``str``): the API's fields are lower-case words."""
+    kept = [str(part) for part in loc if not (isinstance(part, str) and _is_member_name(part))]
+    return ".".join(kept) or "body"
+
+
+def _is_member_name(part: str) -> bool:
+    return part[:1].isupper() or "[" in part or part in _SCALARS
+
+
+_SCALARS = frozenset({"str", "int", "float", "bool", "none"})
 
 
 def cause_unless_it_shows_the_key(exc: Exception, response: httpx.Response) -> Exception | None:

@@ -2,6 +2,10 @@
 
 ``POST /tts`` takes a language as its int id and ``POST /tts-stream`` as a locale
 string; the SDK accepts either everywhere and converts where the API needs it.
+
+Id 35 (UK English) has two locales: camb-sdk's id table names it ``en-gb`` and its
+tts-stream schema lists ``en-uk`` (and no ``en-gb``). Both are read as 35, and
+tts-stream is sent ``en-uk`` for it, whichever way the caller named it.
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ LOCALE_OF_ID: dict[int, str] = {
     int(number): locale for number, locale in zip(*[iter(_LOCALES.split())] * 2, strict=True)
 }
 """Every language id of the API and its locale (``1: "en-us"``)."""
-_ID_OF_LOCALE = {locale: number for number, locale in LOCALE_OF_ID.items()}
+_ID_OF_LOCALE = {locale: number for number, locale in LOCALE_OF_ID.items()} | {"en-uk": 35}
+_STREAM_LOCALE = {35: "en-uk"}
+"""Where tts-stream's locale for an id differs from the id table's."""
 
 
 def language_id(language: int | str) -> int:
@@ -46,10 +52,12 @@ def language_id(language: int | str) -> int:
 
 
 def language_locale(language: int | str) -> str:
-    """``language`` as a locale string; ``ValueError`` for an id it does not know."""
+    """``language`` as the locale tts-stream takes (``en-uk`` for UK English, however
+    named); ``ValueError`` for an id it does not know."""
     if isinstance(language, str):
-        return language
+        number = _ID_OF_LOCALE.get(language.lower())
+        return _STREAM_LOCALE.get(number, language) if number is not None else language
     try:
-        return LOCALE_OF_ID[language]
+        return _STREAM_LOCALE.get(language) or LOCALE_OF_ID[language]
     except KeyError:
         raise ValueError(f"unknown language id {language}: pass a locale such as 'en-us'") from None

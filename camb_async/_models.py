@@ -2,17 +2,20 @@
 
 Unknown server data is kept, never dropped and never a crash: a status the SDK
 does not know stays a plain string, and fields it does not model stay on the
-object as extras.
+object as extras. :func:`read_status` reads every documented shape of a status
+answer; every status call, watch and many-task poll goes through it.
 """
 
 from __future__ import annotations
 
 import enum
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, cast
 
+import pydantic
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-__all__ = ["TERMINAL_STATES", "TaskCreated", "TaskState", "TaskStatus"]
+__all__ = ["TERMINAL_STATES", "TaskCreated", "TaskState", "TaskStatus", "read_status"]
 
 
 class TaskState(str, enum.Enum):
@@ -72,3 +75,37 @@ class TaskCreated(BaseModel):
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", frozen=True)
 
     task_id: str
+
+
+def read_status(content: bytes | str) -> TaskStatus:
+    """A status endpoint's answer, in any shape the API documents.
+
+    The usual object (``{"status": "PENDING", "run_id": null}``) is read in one
+    pydantic pass. Two shapes of the vendor's reference pages are read too: a bare
+    JSON string (``"SUCCESS"``, dub-alt-format and audio-separation) is that status,
+    and an object with a ``run_id`` but no ``status`` (translated-story) is SUCCESS
+    with that run id. Anything else raises the first pass's ``ValidationError``.
+    """
+    try:
+        return TaskStatus.model_validate_json(content)
+    except pydantic.ValidationError:
+        other = _other_status_shape(content)
+        if other is None:
+            raise
+        return other
+
+
+def _other_status_shape(content: bytes | str) -> TaskStatus | None:
+    """``content`` read as a bare status string or a status-less ``{"run_id": N}``
+    (``None``: neither)."""
+    try:
+        raw: object = pydantic_core.from_json(content)
+    except ValueError:
+        return None
+    if isinstance(raw, str):
+        return TaskStatus(status=raw)
+    if isinstance(raw, dict):
+        fields = cast("dict[str, object]", raw)
+        if "status" not in fields and type(fields.get("run_id")) is int:
+            return TaskStatus.model_validate({**fields, "status": TaskState.SUCCESS})
+    return None

@@ -220,12 +220,16 @@ def finished_run(sim: Simulator, family: str, request: dict[str, object]) -> int
 
 async def _create_translated_story(client: AsyncCambClient, sim: Simulator) -> str:
     story_run = finished_run(sim, "story", {"source_language": "1", "title": "A tale"})
-    return await client.translated_story.create(run_id=story_run, target_language="es-es")
+    task_id = await client.translated_story.create(run_id=story_run, target_language="es-es")
+    assert isinstance(task_id, str)
+    return task_id
 
 
 async def _create_alt_format(client: AsyncCambClient, sim: Simulator) -> str:
     dub_run = finished_run(sim, "dubbing", {"video_url": "https://v.test/a.mp4", "source_language": 1})
-    return await client.dubbing_alt_format.create(run_id=dub_run, language="en-us", output_format="mp3")
+    task_id = await client.dubbing_alt_format.create(run_id=dub_run, language="en-us", output_format="mp3")
+    assert isinstance(task_id, str)
+    return task_id
 
 
 CREATE: dict[TaskFamily, Callable[[AsyncCambClient, Simulator], Awaitable[str]]] = {

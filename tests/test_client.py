@@ -574,7 +574,7 @@ async def test_transport_errors_then_success(
     [
         (b"<html><body>Bad gateway</body></html>", "text/html"),
         (b'{"status": "PEN', "application/json"),
-        (b'{"run_id": 1}', "application/json"),
+        (b'{"run_id": "1"}', "application/json"),
         (b'[{"status": "PENDING"}]', "application/json"),
         (b"null", "application/json"),
         (b"", "application/json"),

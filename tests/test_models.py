@@ -1,11 +1,13 @@
-"""TaskStatus, TaskState and TaskCreated: how server answers become models."""
+"""TaskStatus, TaskState and TaskCreated: how server answers become models, and read_status."""
 
 from __future__ import annotations
 
 import pydantic
 import pytest
 
+from benchmarks import status_parser
 from camb_async import TERMINAL_STATES, TaskCreated, TaskState, TaskStatus
+from camb_async._models import read_status
 
 DOCUMENTED = ["SUCCESS", "PENDING", "TIMEOUT", "ERROR", "PAYMENT_REQUIRED"]
 
@@ -127,3 +129,51 @@ def test_task_created_without_task_id_is_validation_error() -> None:
     """A creation answer without task_id is a ValidationError."""
     with pytest.raises(pydantic.ValidationError, match="task_id"):
         TaskCreated.model_validate_json('{"id": "abc"}')
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "run_id"),
+    [
+        (b'{"status": "PENDING", "run_id": null}', TaskState.PENDING, None),
+        (b'"SUCCESS"', TaskState.SUCCESS, None),
+        (b'"ERROR"', TaskState.ERROR, None),
+        (b' "PROCESSING" ', "PROCESSING", None),
+        (b'{"run_id": 123}', TaskState.SUCCESS, 123),
+        ('{"run_id": 7, "message": "done"}', TaskState.SUCCESS, 7),
+    ],
+    ids=["object", "bare-success", "bare-error", "bare-unknown", "run-id-only", "run-id-only-str"],
+)
+def test_read_status_reads_every_documented_shape(
+    content: bytes | str, status: str, run_id: int | None
+) -> None:
+    """read_status reads a status object, a bare status string, and a status-less {"run_id": N} as SUCCESS."""
+    read = read_status(content)
+    assert (read.status, read.run_id) == (status, run_id)
+    assert type(read.status) is type(status)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{}",
+        b'{"run_id": null}',
+        b'{"run_id": true}',
+        b'{"run_id": 1.5}',
+        b"5",
+        b"null",
+        b'["SUCCESS"]',
+        b'"SUC',
+    ],
+)
+def test_read_status_without_a_status_raises_the_missing_status(content: bytes) -> None:
+    """Anything else raises the object pass's ValidationError, naming the status it lacked."""
+    with pytest.raises(pydantic.ValidationError) as caught:
+        read_status(content)
+    assert caught.value.title == "TaskStatus"
+
+
+def test_status_parser_benchmark_measures_readable_answers() -> None:
+    """Every shape the parser benchmark times is one read_status reads, and the benchmark runs."""
+    for body in status_parser.SHAPES.values():
+        read_status(body)
+    assert set(status_parser.measure(3)) == set(status_parser.SHAPES)

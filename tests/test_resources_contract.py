@@ -2,7 +2,8 @@
 
 One parametrised contract runs each registered family against the bundled
 simulator, so a family added to the registry without a case here fails
-``test_every_family_has_a_contract_case``.
+``test_every_family_has_a_contract_case``. It runs twice: with the simulator
+answering in camb-sdk's shapes, and in the API reference pages' shapes.
 """
 
 from __future__ import annotations
@@ -40,10 +41,11 @@ pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 KEY = "sk-contract-key"
 
 
-@pytest.fixture(scope="module")
-def quick_sim() -> Iterator[Simulator]:
-    """A simulator whose tasks take 50-200 ms, so a contract run is quick."""
-    with Simulator(durations=(0.05, 0.2), seed=3) as sim:
+@pytest.fixture(scope="module", params=["sdk", "docs"])
+def quick_sim(request: pytest.FixtureRequest) -> Iterator[Simulator]:
+    """A simulator whose tasks take 50-200 ms, so a contract run is quick; it answers in
+    camb-sdk's shapes, then in the API reference pages' (``answer_shapes``)."""
+    with Simulator(durations=(0.05, 0.2), seed=3, answer_shapes=request.param) as sim:
         yield sim
 
 

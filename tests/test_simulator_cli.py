@@ -53,3 +53,22 @@ def test_the_cli_refuses_an_error_rate_outside_0_to_1(rate: str, capsys: pytest.
         main(["--error-rate", rate])
     assert exited.value.code == 2
     assert "--error-rate must be between 0 and 1" in capsys.readouterr().err
+
+
+def test_the_cli_serves_the_reference_pages_shapes() -> None:
+    """--answer-shapes docs serves the reference pages' answers (a bare status string here)."""
+    process, url = _start("--min-duration", "60", "--max-duration", "60", "--answer-shapes", "docs")
+    try:
+        headers = {"x-api-key": "any"}
+        files = {"media_file": ("a.wav", b"RIFF")}
+        created = httpx.post(f"{url}/audio-separation", files=files, headers=headers)
+        assert created.status_code == 200
+        status = httpx.get(f"{url}/audio-separation/{created.json()['task_id']}", headers=headers)
+        assert status.json() == "PENDING"
+        process.terminate()
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0

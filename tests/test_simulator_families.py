@@ -408,6 +408,14 @@ def test_batch_endpoints_answer_by_run_id(sim: Simulator, http: httpx.Client) ->
     assert http.post("tts-results", json={"run_ids": ["1"]}).status_code == 422
 
 
+@pytest.mark.parametrize("path", ["tts-results", "translation-results"])
+def test_batches_documented_as_two_to_five_refuse_other_counts(http: httpx.Client, path: str) -> None:
+    """tts-results and translation-results take 2 to 5 distinct run ids, as the API documents."""
+    for run_ids in ([1], [1, 1], [1, 2, 3, 4, 5, 6]):
+        assert http.post(path, json={"run_ids": run_ids}).status_code == 422
+    assert http.post(path, json={"run_ids": [1, 2, 3, 4, 5]}).status_code == 200
+
+
 def test_results_of_unknown_or_foreign_runs_are_404(sim: Simulator, http: httpx.Client) -> None:
     """A result endpoint serves only its own families' runs; a status endpoint only its family's tasks."""
     dub = _run_of(sim, "dubbing")
@@ -746,3 +754,16 @@ def test_the_request_body_log_skips_gets(sim: Simulator, http: httpx.Client) -> 
     http.get("list-voices")
     http.post("folders/create", json={"folder_name": "x"})
     assert sim.request_bodies[before:] == [("/apis/folders/create", {"folder_name": "x"})]
+
+
+def test_uk_english_is_id_35_as_en_uk_or_en_gb(sim: Simulator, http: httpx.Client) -> None:
+    """The simulator reads UK English as id 35 whether a create names it en-uk or en-gb."""
+    for locale in ("en-uk", "en-gb"):
+        request: dict[str, object] = {
+            "media_url": "https://v.test/a.mp4",
+            "source_language": locale,
+            "target_languages": [locale],
+        }
+        run_id = _run_of(sim, "project_setup", request)
+        details = _json(http.get(f"/project-setup-result/{run_id}"))["project_details"]
+        assert (details["source_language"], details["target_languages"]) == (35, [35])

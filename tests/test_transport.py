@@ -21,6 +21,8 @@ from camb_async import (
     AsyncCambClient,
     CambError,
     CreateOutcomeUnknownError,
+    TaskHandle,
+    TaskStatus,
 )
 from camb_async._aiohttp import URL_CACHE_SIZE, WHOLE_BODY_LIMIT, AiohttpClient, AiohttpTransport
 from camb_async._retry import was_never_sent
@@ -313,6 +315,33 @@ async def test_aiohttp_session_is_closed_by_aclose(simulator: Simulator) -> None
     assert not session.closed
     await client.aclose()
     assert session.closed
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_aiohttp_fast_path_reads_every_documented_status_shape() -> None:
+    """Polls sent through aiohttp's short way read a bare status string and a status-less
+    {"run_id": N} as every other path does: one status parser."""
+    from camb_async.testing import Simulator
+
+    with Simulator(seed=5, answer_shapes="docs") as sim:
+        separating = sim.add_task([("PENDING", 0), ("SUCCESS", 0.2)], family="audio_separation")
+        translating = sim.add_task([("PENDING", 0), ("SUCCESS", 0.2)], family="translated_story")
+        async with AsyncCambClient(API_KEY, base_url=sim.url, transport="aiohttp") as client:
+            first = await client.audio_separation.status(separating)
+            assert isinstance(_transport_of(client), AiohttpTransport)
+            outcomes = await client.wait_many(
+                [
+                    TaskHandle(task_id=separating, family="audio_separation"),
+                    TaskHandle(task_id=translating, family="translated_story"),
+                ]
+            )
+        polled = sim.request_paths
+    assert first.status == "PENDING"
+    assert f"/apis/audio-separation/{separating}" in polled
+    runs = [sim.record(separating, family="audio_separation").run_id]
+    runs.append(sim.record(translating, family="translated_story").run_id)
+    assert [outcome.run_id if isinstance(outcome, TaskStatus) else outcome for outcome in outcomes] == runs
 
 
 @pytest.mark.integration

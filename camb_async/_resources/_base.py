@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 import pydantic
 
 from .._events import new_watch, observed, reported
-from .._exceptions import CambError, make_task_error
-from .._models import TaskCreated, TaskState, TaskStatus
+from .._exceptions import CambError, NotFoundError, make_task_error
+from .._models import TaskCreated, TaskState, TaskStatus, read_status
 from .._paths import run_id_segment, task_id_segment, validate_task_id
 from .._polling import Follow, Tracked, watch_status
 from .._types import NOT_GIVEN, NotGiven
+from ._batch import even_chunks, gather
 from ._fields import check_timeout
 
 if TYPE_CHECKING:
@@ -48,12 +49,22 @@ class Endpoints:
         segment: ``POST /{segment}`` creates a task, ``GET /{segment}/{task_id}`` polls it.
         result: ``GET /{result}/{run_id}`` fetches a run's result (``None``: no endpoint).
         batch: ``POST /{batch}`` with ``{"run_ids": [...]}`` fetches many (``None``: none).
+        batch_size: The most run ids one batch request carries: what the family's
+            documentation allows, 5 where it says nothing.
+        batch_least: The fewest it may carry; fewer (a lone id) go to ``GET /{result}``.
     """
 
     family: str
     segment: str
     result: str | None = None
     batch: str | None = None
+    batch_size: int = 5
+    batch_least: int = 1
+
+    def __post_init__(self) -> None:
+        # Even chunks of at most batch_size never fall under batch_least (see _batch.py).
+        if self.batch_least < 1 or self.batch_size < 2 * self.batch_least - 1:
+            raise ValueError(f"{self.family}: no even chunks of {self.batch_least}..{self.batch_size}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +84,8 @@ class FamilyContext:
 
 
 def parse_status(response: httpx.Response) -> TaskStatus:
-    """A status endpoint's answer."""
-    return TaskStatus.model_validate_json(response.content)
+    """A status endpoint's answer, in any documented shape (see :func:`read_status`)."""
+    return read_status(response.content)
 
 
 def _parse_task_id(response: httpx.Response) -> str:
@@ -289,14 +300,39 @@ class TaskResource:
         adapter: pydantic.TypeAdapter[R],
         *,
         params: Mapping[str, str | int | bool] | None = None,
+        lone_params: Mapping[str, str | int | bool] | None = None,
     ) -> dict[int, R]:
-        """``POST /{batch}`` for many runs at once, keyed by run id.
+        """Many runs' results, keyed by run id, in requests the API accepts.
 
-        The API answers an object keyed by run id (as a string); an answer that
-        is a list of results each carrying ``run_id`` is keyed the same way.
+        Repeated ids are asked for once; no id, no request and ``{}``. The ids go
+        in even chunks of at most ``batch_size`` to ``POST /{batch}``, all at once
+        within the client's limits; fewer than ``batch_least`` ids go one by one to
+        ``GET /{result}/{run_id}`` (with ``params`` and ``lone_params``), where an
+        unknown run (404) is left out, as a batch answer leaves it out. A request
+        that fails after its retries cancels the others and its error is raised.
         """
-        assert self.endpoints.batch is not None
-        ids = [int.__index__(i) for i in _check_run_ids(run_ids)]
+        endpoints = self.endpoints
+        assert endpoints.batch is not None
+        ids = list(dict.fromkeys(int.__index__(i) for i in _check_run_ids(run_ids)))
+        if len(ids) < endpoints.batch_least:
+            single = {**(params or {}), **(lone_params or {})} or None
+            calls = [functools.partial(self._lone_result, run_id, adapter, single) for run_id in ids]
+        else:
+            calls = [
+                functools.partial(self._batch_results, chunk, adapter, params)
+                for chunk in even_chunks(ids, endpoints.batch_size)
+            ]
+        merged: dict[int, R] = {}
+        for answer in await gather(calls):
+            merged.update(answer)
+        return merged
+
+    async def _batch_results(
+        self, ids: list[int], adapter: pydantic.TypeAdapter[R], params: Mapping[str, str | int | bool] | None
+    ) -> dict[int, R]:
+        """One ``POST /{batch}``. The API answers an object keyed by run id (as a
+        string); an answer that is a list of results each carrying ``run_id`` is
+        keyed the same way."""
 
         def parse(response: httpx.Response) -> dict[int, R]:
             return _keyed_by_run_id(response, adapter)
@@ -305,6 +341,15 @@ class TaskResource:
             "POST", f"/{self.endpoints.batch}", parse, json={"run_ids": ids}, params=params, idempotent=True
         )
 
+    async def _lone_result(
+        self, run_id: int, adapter: pydantic.TypeAdapter[R], params: Mapping[str, str | int | bool] | None
+    ) -> dict[int, R]:
+        """One run of a batch fetched alone, as a batch answer would hold it."""
+        try:
+            return {run_id: await self._result(run_id, adapter, params=params)}
+        except NotFoundError:
+            return {}
+
 
 def _check_run_ids(run_ids: Iterable[int]) -> list[int]:
     if isinstance(run_ids, (str, bytes)) or not hasattr(run_ids, "__iter__"):
@@ -312,8 +357,6 @@ def _check_run_ids(run_ids: Iterable[int]) -> list[int]:
     ids = list(run_ids)
     for run_id in ids:
         run_id_segment(run_id)  # type and range, as a single run id
-    if not ids:
-        raise ValueError("run_ids must not be empty")
     return ids
 
 

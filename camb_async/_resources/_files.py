@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, overload
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, overload
 
 import pydantic
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from .._download import download, read_all
 from .._paths import run_id_segment
@@ -23,13 +23,15 @@ OutputType = Literal["raw_bytes", "file_url"]
 class FileUrl(BaseModel):
     """Where a result file can be downloaded (a pre-signed URL that expires).
 
-    Download it with ``client.download_url(result.output_url, to)``, which
-    never sends the API key to storage.
+    Read from ``{"output_url": ...}`` (tts, the batch answers), ``{"file_url": ...}``
+    (text-to-sound's reference page) or a bare URL string (batch answers): all
+    three give ``output_url``. Download it with ``client.download_url(result.output_url,
+    to)``, which never sends the API key to storage.
     """
 
     model_config: ClassVar[ConfigDict] = ConfigDict(extra="allow", frozen=True)
 
-    output_url: str
+    output_url: Annotated[str, Field(validation_alias=AliasChoices("output_url", "file_url"))]
 
     @pydantic.model_validator(mode="before")
     @classmethod

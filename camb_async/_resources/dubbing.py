@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Annotated, ClassVar, Literal, TypeAlias
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, TypeAlias
 
 import pydantic
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
-from .._paths import path_segment, run_id_segment
+from .._paths import path_segment, run_id_segment, validate_task_id
 from ._base import Endpoints, TaskResource
 from ._fields import Body, Id, Language, ProjectFields, Text, build, named
+from ._files import FILE_URL, FileUrl
 from ._models import Result, TranscriptSegment
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "Dubbing",
@@ -24,10 +28,17 @@ __all__ = [
 
 
 class DubbingResult(Result):
-    """A finished dub: the dubbed audio (and video) URLs and the transcript."""
+    """A finished dub: the dubbed audio (and video) URLs and the transcript.
 
-    audio_url: str
-    video_url: str | None = None
+    Read from either documented shape: ``{audio_url, video_url, transcript}`` (the batch
+    page, camb-sdk) or ``{run_id, output_audio_url, output_video_url, transcript}`` (the
+    single-result page); ``run_id``, when sent, stays in ``model_extra``.
+    """
+
+    audio_url: Annotated[str, Field(validation_alias=AliasChoices("audio_url", "output_audio_url"))]
+    video_url: Annotated[
+        str | None, Field(validation_alias=AliasChoices("video_url", "output_video_url"))
+    ] = None
     transcript: list[TranscriptSegment] = Field(default_factory=list[TranscriptSegment])
 
 
@@ -72,7 +83,9 @@ class _DubBody(ProjectFields):
 class Dubbing(TaskResource):
     """Dub a video (by URL) into one or more languages."""
 
-    endpoints: ClassVar[Endpoints] = Endpoints("dubbing", "dub", result="dub-result", batch="dubbing-results")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "dubbing", "dub", result="dub-result", batch="dubbing-results", batch_size=100
+    )
 
     async def create(
         self,
@@ -127,7 +140,7 @@ class Dubbing(TaskResource):
         return await self._result(run_id, _DUBBING)
 
     async def results(self, run_ids: Iterable[int]) -> dict[int, DubbingResult | dict[str, DubbingResult]]:
-        """Many finished dubs at once (``POST /dubbing-results``), keyed by run id."""
+        """Finished dubs (``POST /dubbing-results``, up to 100 a request), keyed by run id."""
         return await self._results(run_ids, _DUBBING)
 
     async def transcript(
@@ -135,15 +148,16 @@ class Dubbing(TaskResource):
         run_id: int,
         language: int | str,
         *,
-        format_type: Literal["srt", "vtt", "txt"] = "txt",
-        data_type: Literal["raw_data", "file"] = "raw_data",
+        format_type: Literal["srt", "vtt", "txt"] | None = None,
+        data_type: Literal["raw_data", "file"] | None = None,
     ) -> dict[str, str]:
         """A dub's transcript in one language (``GET /transcript/{run_id}/{language}``):
-        the text itself, or with ``data_type="file"`` a URL to it, as the API keys it."""
+        the text itself, or with ``data_type="file"`` a URL to it, as the API keys it.
+        ``format_type`` and ``data_type`` are sent only when given (the API's defaults:
+        ``txt``, ``raw_data``)."""
         path = f"/transcript/{run_id_segment(run_id)}/{path_segment(language, 'language')}"
-        return await self._result(
-            run_id, _STRINGS, path=path, params={"format_type": format_type, "data_type": data_type}
-        )
+        params = {k: v for k, v in (("format_type", format_type), ("data_type", data_type)) if v is not None}
+        return await self._result(run_id, _STRINGS, path=path, params=params or None)
 
 
 _STRINGS: pydantic.TypeAdapter[dict[str, str]] = pydantic.TypeAdapter(dict[str, str])
@@ -153,8 +167,29 @@ class _AltFormatBody(Body):
     output_format: Literal["flac", "wav", "mp3", "aac", "m4a", "mkv", "mp4", "mov", "mxf"]
 
 
+def _parse_alt_created(response: httpx.Response) -> str | FileUrl:
+    """A task id (camb-sdk's answer), or the rendered file's URL at once (the reference
+    page's ``{"output_url": ...}``; ``file_url`` and a bare URL string read the same)."""
+    answer = _ALT_CREATED.validate_json(response.content)
+    task_id = answer.get("task_id") if isinstance(answer, dict) else None
+    if isinstance(task_id, str):
+        return validate_task_id(task_id)
+    if task_id is not None:
+        raise ValueError(f"task_id: not a string (got {type(task_id).__name__})")
+    try:
+        return FILE_URL.validate_python(answer)
+    except pydantic.ValidationError:
+        raise ValueError("the answer holds neither a task_id nor an output_url") from None
+
+
+_ALT_CREATED: pydantic.TypeAdapter[dict[str, pydantic.JsonValue] | str] = pydantic.TypeAdapter(
+    dict[str, pydantic.JsonValue] | str
+)
+
+
 class DubbingAltFormat(TaskResource):
-    """A finished dub rendered in another audio or video format: a task of its own."""
+    """A finished dub rendered in another audio or video format: a task of its own, or
+    (as the API's reference page shows) the file's URL at once."""
 
     endpoints: ClassVar[Endpoints] = Endpoints("dubbing_alt_format", "dub-alt-format", result="dub-result")
 
@@ -164,14 +199,20 @@ class DubbingAltFormat(TaskResource):
         run_id: int,
         language: int | str,
         output_format: Literal["flac", "wav", "mp3", "aac", "m4a", "mkv", "mp4", "mov", "mxf"],
-    ) -> str:
+    ) -> str | FileUrl:
         """Start rendering dub ``run_id`` in ``language`` as ``output_format``
-        (``POST /dub-alt-format/{run_id}/{language}``); return the task id."""
+        (``POST /dub-alt-format/{run_id}/{language}``).
+
+        Returns the task id to follow (a ``str``), or, when the API answers with the
+        rendered file at once, a :class:`FileUrl` to download it from: both answers
+        are documented, so check which came (``isinstance(answer, str)``).
+        """
         call = "dubbing_alt_format.create()"
         body = build(_AltFormatBody, call, output_format=output_format)
         with named(call):
             path = f"/dub-alt-format/{run_id_segment(run_id)}/{path_segment(language, 'language')}"
-        return await self._create(body, path=path)
+        fields = body.model_dump(mode="json", exclude_none=True)
+        return await self._requester.request("POST", path, _parse_alt_created, json=fields)
 
     async def result(self, run_id: int) -> DubbingResult | dict[str, DubbingResult]:
         """The rendered output of a finished run (``GET /dub-result/{run_id}``; the real

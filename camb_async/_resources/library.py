@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import pydantic
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from .._paths import run_id_segment
 from .._uploads import FileInput, open_uploads
@@ -27,9 +27,10 @@ R = TypeVar("R")
 
 
 class Folder(Result):
-    """A folder of CAMB.AI Studio, to file tasks in (``folder_id=``)."""
+    """A folder of CAMB.AI Studio, to file tasks in (``folder_id=``). ``name`` is read
+    from ``name`` (camb-sdk) or ``folder_name`` (the reference page)."""
 
-    name: str = ""
+    name: Annotated[str, Field(validation_alias=AliasChoices("name", "folder_name"))] = ""
     folder_id: int | None = None
     team_id: int | None = None
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import pydantic
-from pydantic import Field
+from pydantic import AliasChoices, Field
 
 from .._models import TaskState, TaskStatus
 from .._paths import run_id_segment
@@ -22,10 +22,14 @@ __all__ = ["ProjectSetup", "ProjectSetupResult"]
 
 class ProjectSetupResult(Result):
     """A project set up in CAMB.AI Studio: its run id and ``project_details``
-    (name, languages, ``studio_url``...)."""
+    (name, languages, ``studio_url``...), read from ``project_details`` (camb-sdk) or
+    ``run_details`` (the reference page)."""
 
     run_id: int
-    project_details: dict[str, pydantic.JsonValue] = Field(default_factory=dict)
+    project_details: Annotated[
+        dict[str, pydantic.JsonValue],
+        Field(validation_alias=AliasChoices("project_details", "run_details")),
+    ] = Field(default_factory=dict)
 
 
 _RESULT: pydantic.TypeAdapter[ProjectSetupResult] = pydantic.TypeAdapter(ProjectSetupResult)

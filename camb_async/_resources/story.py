@@ -9,7 +9,7 @@ import pydantic
 from pydantic import Field
 
 from .._languages import language_id
-from .._paths import path_segment, run_id_segment
+from .._paths import path_segment, run_id_segment, validate_task_id
 from .._uploads import FileInput, open_uploads
 from ._base import Endpoints, TaskResource, multipart
 from ._fields import Body, Id, LanguageId, build, named
@@ -18,7 +18,7 @@ from ._models import Result
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["Story", "StoryResult", "StorySetup", "TranslatedStory"]
+__all__ = ["Story", "StoryMessage", "StoryResult", "StorySetup", "TranslatedStory"]
 
 
 class StoryResult(Result):
@@ -33,9 +33,18 @@ class StorySetup(Result):
     story_details: dict[str, pydantic.JsonValue] = Field(default_factory=dict)
 
 
+class StoryMessage(Result):
+    """What ``translated_story.create()`` returns when the API answers with a message and
+    no task to follow (camb-sdk's ``AddTargetLanguageOut`` without a ``task_id``): the
+    API's ``message``, as sent; other fields it adds are kept in ``model_extra``."""
+
+    message: str
+
+
 class _Created(Result):
     task_id: str | None = None
     run_id: int | None = None
+    message: str | None = None
 
 
 _CREATED: pydantic.TypeAdapter[_Created] = pydantic.TypeAdapter(_Created)
@@ -145,6 +154,16 @@ class Story(TaskResource):
         return await self._results(run_ids, _RESULT)
 
 
+def _parse_translation_created(response: httpx.Response) -> str | StoryMessage:
+    """A task id, or the API's message when it answers one without a task."""
+    answer = _CREATED.validate_json(response.content)
+    if answer.task_id is not None:
+        return validate_task_id(answer.task_id)
+    if answer.message is not None:
+        return StoryMessage.model_validate(answer.model_dump(exclude_none=True))
+    raise ValueError("task_id: missing (and no message in its place)")
+
+
 class _TranslateBody(Body):
     target_language: LanguageId
 
@@ -156,14 +175,20 @@ class TranslatedStory(TaskResource):
         "translated_story", "translated-story", result="translated-story-result"
     )
 
-    async def create(self, *, run_id: int, target_language: int | str) -> str:
+    async def create(self, *, run_id: int, target_language: int | str) -> str | StoryMessage:
         """Start translating story ``run_id`` into ``target_language``
-        (``POST /translated-story/{run_id}``); return the task id."""
+        (``POST /translated-story/{run_id}``).
+
+        Returns the task id to follow (a ``str``), or a :class:`StoryMessage` when the API
+        answers with only a message (camb-sdk models ``task_id`` as optional beside a
+        required ``message``): then there is no task to follow, and the message says why.
+        """
         call = "translated_story.create()"
         body = build(_TranslateBody, call, target_language=target_language)
         with named(call):
             path = f"/translated-story/{run_id_segment(run_id)}"
-        return await self._create(body, path=path)
+        fields = body.model_dump(mode="json", exclude_none=True)
+        return await self._requester.request("POST", path, _parse_translation_created, json=fields)
 
     async def result(
         self, run_id: int, *, target_language: int | str, include_transcript: bool | None = None

@@ -38,7 +38,9 @@ class Subtitles(TaskResource):
     the JSON it sends (``dict``/``list``/``str``), unchanged.
     """
 
-    endpoints: ClassVar[Endpoints] = Endpoints("subtitles", "sub", result="sub-result", batch="sub-results")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "subtitles", "sub", result="sub-result", batch="sub-results", batch_least=2
+    )
 
     async def create(
         self,
@@ -94,8 +96,6 @@ class Subtitles(TaskResource):
         format_type: Literal["srt", "vtt", "txt"] | None = None,
         data_type: Literal["raw_data", "file"] | None = None,
     ) -> dict[int, JsonValue]:
-        """2 to 5 finished runs at once (``POST /sub-results``), keyed by run id."""
-        ids = list(run_ids)
-        if not 2 <= len(set(ids)) == len(ids) <= 5:
-            raise ValueError(f"subtitles.results() takes 2 to 5 distinct run ids, got {len(ids)}")
-        return await self._results(ids, _RESULT, params=_format(format_type, data_type))
+        """Finished runs' subtitles (``POST /sub-results``, 2 to 5 distinct ids a request),
+        keyed by run id; a lone id is asked of ``GET /sub-result/{run_id}``."""
+        return await self._results(run_ids, _RESULT, params=_format(format_type, data_type))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal, cast
 
 import pydantic
 
@@ -19,9 +19,20 @@ __all__ = ["Transcription", "TranscriptionResult"]
 
 class TranscriptionResult(Result):
     """A transcript: segments by default; with ``format_type`` the SRT, VTT or TXT
-    text, or with ``data_type="file"`` a URL to that file."""
+    text, or with ``data_type="file"`` a URL to that file.
+
+    Read from ``{"transcript": ...}`` (camb-sdk) or a bare list of segments (the
+    reference page's example): both give ``transcript``.
+    """
 
     transcript: list[TranscriptSegment] | str
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _bare_segments(cls, value: object) -> object:
+        if isinstance(value, list):
+            return {"transcript": cast("list[object]", value)}
+        return value
 
 
 _RESULT: pydantic.TypeAdapter[TranscriptionResult] = pydantic.TypeAdapter(TranscriptionResult)

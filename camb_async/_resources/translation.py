@@ -51,7 +51,7 @@ class Translation(TaskResource):
     """Translate texts as a task, or one text at once with :meth:`stream`."""
 
     endpoints: ClassVar[Endpoints] = Endpoints(
-        "translation", "translate", result="translation-result", batch="translation-results"
+        "translation", "translate", result="translation-result", batch="translation-results", batch_least=2
     )
 
     async def create(
@@ -95,7 +95,8 @@ class Translation(TaskResource):
         return await self._result(run_id, _RESULT)
 
     async def results(self, run_ids: Iterable[int]) -> dict[int, TranslationResult]:
-        """Many finished translations at once (``POST /translation-results``), keyed by run id."""
+        """Finished translations (``POST /translation-results``, 2 to 5 a request), keyed by
+        run id; a lone id is asked of ``GET /translation-result/{run_id}``."""
         return await self._results(run_ids, _RESULT)
 
     @contextlib.asynccontextmanager

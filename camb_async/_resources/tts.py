@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["TTS", "InferenceOptions", "OutputConfiguration", "SpeechModel", "VoiceSettings"]
 
 SpeechModel = Literal["mars-pro", "mars-flash", "mars-instruct", "mars-8.1-pro-beta", "mars-8.1-flash-beta"]
-"""The speech models ``tts.stream()`` names (the API may offer more)."""
+"""The speech models the API documents for ``tts.stream()``, offered for completion;
+``speech_model`` takes any other name as well (the API adds models)."""
 
 
 class _TtsBody(ProjectFields):
@@ -86,7 +87,7 @@ class _StreamBody(Body):
     text: Text
     voice_id: Id
     language: LanguageLocale  # POST /tts-stream takes a locale
-    speech_model: SpeechModel | None = None
+    speech_model: Text | None = None
     user_instructions: str | None = None
     enhance_named_entities_pronunciation: bool | None = None
     output_configuration: OutputConfiguration | None = None
@@ -97,7 +98,9 @@ class _StreamBody(Body):
 class TTS(FileResults):
     """Text to speech: ``create`` a task and fetch its audio, or ``stream`` it at once."""
 
-    endpoints: ClassVar[Endpoints] = Endpoints("tts", "tts", result="tts-result", batch="tts-results")
+    endpoints: ClassVar[Endpoints] = Endpoints(
+        "tts", "tts", result="tts-result", batch="tts-results", batch_least=2
+    )
 
     async def create(
         self,
@@ -136,8 +139,9 @@ class TTS(FileResults):
         return await self._create(body)
 
     async def results(self, run_ids: Iterable[int]) -> dict[int, FileUrl]:
-        """Many finished runs' audio URLs at once (``POST /tts-results``), keyed by run id."""
-        return await self._results(run_ids, FILE_URL)
+        """Finished runs' audio URLs (``POST /tts-results``, 2 to 5 a request), keyed by
+        run id; a lone id is asked of ``GET /tts-result/{run_id}?output_type=file_url``."""
+        return await self._results(run_ids, FILE_URL, lone_params={"output_type": "file_url"})
 
     @contextlib.asynccontextmanager
     async def stream(
@@ -146,7 +150,7 @@ class TTS(FileResults):
         text: str,
         voice_id: int,
         language: int | str,
-        speech_model: SpeechModel | None = None,
+        speech_model: SpeechModel | str | None = None,
         user_instructions: str | None = None,
         enhance_named_entities_pronunciation: bool | None = None,
         output_configuration: OutputConfiguration | None = None,
@@ -162,7 +166,9 @@ class TTS(FileResults):
                     player.feed(chunk)
 
         Leaving the block, early or not, closes the response. ``language`` is a
-        locale or the API's int id (sent as the locale). Not retried once sent.
+        locale or the API's int id (sent as the locale; UK English as ``en-uk``).
+        ``speech_model`` is one of :data:`SpeechModel` or any newer model's name.
+        Not retried once sent.
 
         Raises:
             TypeError, ValueError: A field has the wrong type or value (before any request).

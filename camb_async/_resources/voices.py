@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 import pydantic
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     from .._requester import Requester
 
 __all__ = ["Language", "Languages", "Voice", "Voices"]
+
+log = logging.getLogger("camb_async")
 
 
 class Voice(Result):
@@ -41,7 +44,22 @@ class Language(Result):
     short_name: str = ""
 
 
-_VOICES: pydantic.TypeAdapter[list[Voice]] = pydantic.TypeAdapter(list[Voice])
+_ITEMS: pydantic.TypeAdapter[list[pydantic.JsonValue]] = pydantic.TypeAdapter(list[pydantic.JsonValue])
+
+
+def _parse_voices(response: httpx.Response) -> list[Voice]:
+    """Every item of the list that is a voice; an odd one (no ``id``, a null one) is
+    skipped with a debug line, so that it never costs the caller the whole list."""
+    voices: list[Voice] = []
+    for index, item in enumerate(_ITEMS.validate_json(response.content)):
+        try:
+            voices.append(Voice.model_validate(item))
+        except pydantic.ValidationError as exc:
+            fields = ", ".join(sorted({".".join(map(str, err["loc"])) or "item" for err in exc.errors()}))
+            log.debug("GET /list-voices: skipped item %d, not a voice (%s)", index, fields)
+    return voices
+
+
 _LANGUAGES: pydantic.TypeAdapter[list[Language]] = pydantic.TypeAdapter(list[Language])
 
 
@@ -66,12 +84,10 @@ class Voices:
         self._requester = requester
 
     async def list(self) -> list[Voice]:
-        """Every voice available to your key (``GET /list-voices``)."""
+        """Every voice available to your key (``GET /list-voices``). An item that is not
+        a voice (no ``id``, a null one) is skipped and logged at DEBUG on ``camb_async``."""
 
-        def parse(response: httpx.Response) -> list[Voice]:
-            return _VOICES.validate_json(response.content)
-
-        return await self._requester.request("GET", "/list-voices", parse)
+        return await self._requester.request("GET", "/list-voices", _parse_voices)
 
     async def create(
         self,

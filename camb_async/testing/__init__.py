@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
     from ._files import result_bytes, result_sha256
     from ._ratelimit import most_in_one_second
+    from ._shapes import AnswerShapes
     from ._simulator import FileRequest, Simulator, TaskRecord, Timeline
 
 __all__ = [
     "FAULT_KINDS",
+    "AnswerShapes",
     "FaultPlan",
     "FileRequest",
     "RequestRecord",
@@ -46,6 +48,7 @@ __all__ = [
 # the plugin in camb_async.testing.pytest_plugin) costs nothing for a suite that never uses it.
 _LAZY = {
     "FAULT_KINDS": "._faults",
+    "AnswerShapes": "._shapes",
     "FaultPlan": "._faults",
     "RequestRecord": "._faults",
     "most_in_one_second": "._ratelimit",

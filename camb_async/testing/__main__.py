@@ -21,6 +21,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-duration", type=float, default=3.0, help="... and at most")
     parser.add_argument("--error-rate", type=float, default=0.0, help="share of new tasks that end in ERROR")
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--answer-shapes",
+        choices=["sdk", "docs"],
+        default="sdk",
+        help="where the API reference pages and camb-sdk differ, whose answers to serve",
+    )
     args = parser.parse_args(argv)
     if not 0.0 <= args.error_rate <= 1.0:
         parser.error("--error-rate must be between 0 and 1")
@@ -30,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         host=args.host,
         port=args.port,
+        answer_shapes=args.answer_shapes,
     )
     stop = threading.Event()
     # SIGTERM (docker stop, Popen.terminate) stops the server as cleanly as Ctrl-C does.

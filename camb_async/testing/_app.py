@@ -19,11 +19,13 @@ from ._files import TONE, audio_body, file_name, file_type
 from ._http import Answer, Receive, Request, Scope, Send, not_found, send_answer
 from ._multipart import ClientGoneError, MultipartError, read_form
 from ._routes import Router, task_routes
+from ._shapes import as_documented
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from ._ratelimit import RateLimit
+    from ._shapes import AnswerShapes
     from ._store import Store
 
 __all__ = ["App"]
@@ -37,6 +39,7 @@ class App:
         self.api_key = api_key
         self.faults = faults
         self.rate_limit: RateLimit | None = None
+        self.answer_shapes: AnswerShapes = "sdk"
         self.router = Router()
         for method, template, handler in [
             *task_routes(store),
@@ -71,6 +74,8 @@ class App:
             answer = Answer(status, payload, content_type, tuple(extra))
         else:
             answer = broken or self.route(request)
+            if self.answer_shapes == "docs":
+                answer = self.documented(request, answer)
             if fault is not None and not _faults.applies(fault, answer.payload):
                 fault = None  # e.g. no-status on a 404: nothing to reshape
         self.faults.note(arrived, method, raw_path, fault)
@@ -101,6 +106,11 @@ class App:
             with self.store.lock:
                 self.store.bodies.append((request.path, dict(request.form or request.json or {})))
         return self.router.answer(request, path[1:])
+
+    def documented(self, request: Request, answer: Answer) -> Answer:
+        """``answer`` in the shape the API's reference pages show (see ``_shapes``)."""
+        path = [unquote(s) for s in request.path.split("/")[1:]]
+        return as_documented(request, path[1:], answer) if path[:1] == ["apis"] else answer
 
     def control(self, request: Request, rest: list[str]) -> Answer:
         method = request.method

@@ -86,6 +86,8 @@ class Family:
     then ``POST {segment}/{params...}``). ``result_params`` says how many path
     segments may follow the run id on the result endpoint. ``listed``: the
     status on SUCCESS and the batch results are lists (project setup).
+    ``batch_ids``: the fewest and most distinct run ids one batch request takes,
+    where the API documents them (tts, translation, subtitles: 2 to 5).
     """
 
     name: str
@@ -275,10 +277,10 @@ def _project(r: Result) -> Answer:
 
 FAMILIES: tuple[Family, ...] = (
     Family("tts", "tts", ("text", "voice_id", "language"), _audio, "tts-result", "tts-results",
-           batch_query=(("output_type", "file_url"),)),
+           batch_query=(("output_type", "file_url"),), batch_ids=(2, 5)),
     Family("dubbing", "dub", ("video_url", "source_language"), _dub, "dub-result", "dubbing-results"),
     Family("translation", "translate", ("texts", "source_language", "target_language"), _translation,
-           "translation-result", "translation-results"),
+           "translation-result", "translation-results", batch_ids=(2, 5)),
     Family("transcription", "transcribe", ("language", ("media_file", "file", "media_url")), _transcription,
            "transcription-result", "transcription-results", multipart=True),
     Family("text_to_sound", "text-to-sound", ("prompt",), _audio, "text-to-sound-result",

@@ -61,7 +61,7 @@ def _table() -> list[dict[str, object]]:
 LANGUAGES: list[dict[str, object]] = _table()
 """Every language as ``{"id": 1, "language": "English (United States)", "short_name": "en-us"}``."""
 
-_IDS: dict[str, int] = {str(item["short_name"]): int(str(item["id"])) for item in LANGUAGES}
+_IDS: dict[str, int] = {str(item["short_name"]): int(str(item["id"])) for item in LANGUAGES} | {"en-uk": 35}
 
 
 def language_id(value: object) -> object:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from ._faults import FaultPlan, RequestRecord
     from ._http import Receive, Scope, Send
+    from ._shapes import AnswerShapes
 
 __all__ = ["FileRequest", "Simulator", "TaskRecord", "Timeline"]
 
@@ -84,6 +85,10 @@ class Simulator:
             429 (logged with the fault ``"rate_limited"``). None by default.
         rate_limit_headers: Whether that 429 says so in headers (``Retry-After``,
             ``RateLimit-Policy``, ``X-RateLimit-*``); ``False`` sends none, as nginx does.
+        answer_shapes: Where the API's reference pages and camb-sdk show different answers
+            for one endpoint, whose to serve: ``"sdk"`` (the default) or ``"docs"`` (bare
+            status strings, ``output_audio_url``, bare transcript lists, ``file_url``,
+            ``run_details``, ``folder_name``; see docs/testing.md).
     """
 
     def __init__(
@@ -99,6 +104,7 @@ class Simulator:
         clock: Callable[[], float] = time.monotonic,
         rate_limit: float | None = None,
         rate_limit_headers: bool = True,
+        answer_shapes: AnswerShapes = "sdk",
     ) -> None:
         low, high = durations
         if not 0 <= low <= high or not math.isfinite(high):
@@ -107,6 +113,7 @@ class Simulator:
         self._faults = _faults.Injector(faults)
         self._app = App(self._store, api_key, self._faults)
         self.set_rate_limit(rate_limit, headers=rate_limit_headers)
+        self.set_answer_shapes(answer_shapes)
         self._host = host
         self._port = port
         self._server: Any = None
@@ -247,6 +254,12 @@ class Simulator:
         """Limit API requests to ``rate`` in any one second from now on (``None``: no limit);
         ``headers`` as ``rate_limit_headers``."""
         self._app.rate_limit = None if rate is None else RateLimit(rate, headers=headers)
+
+    def set_answer_shapes(self, shapes: AnswerShapes) -> None:
+        """Serve ``"sdk"`` or ``"docs"`` answer shapes from the next request on (see ``answer_shapes``)."""
+        if shapes not in ("sdk", "docs"):
+            raise ValueError(f"answer_shapes must be 'sdk' or 'docs', got {shapes!r}")
+        self._app.answer_shapes = shapes
 
     @property
     def request_log(self) -> list[RequestRecord]:
