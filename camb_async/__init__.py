@@ -60,6 +60,20 @@ from ._exceptions import (
     WatchTimeoutError,
 )
 from ._handles import TaskFamily, TaskHandle
+from ._live._messages import LiveEvent
+from ._live.tts import (
+    LiveTTS,
+    LiveTTSAudio,
+    LiveTTSEvent,
+    LiveTTSFormat,
+    LiveTTSSegmentDone,
+    LiveTTSSegmentSkipped,
+    LiveTTSSegmentStarted,
+    LiveTTSSession,
+    LiveTTSSessionDone,
+    LiveTTSSessionReady,
+    LiveTTSWord,
+)
 from ._many import Completed
 from ._models import TERMINAL_STATES, TaskCreated, TaskState, TaskStatus
 from ._polling import PollSchedule, TaskWatches
@@ -129,11 +143,23 @@ __all__ = [
     "Language",
     "Languages",
     "LiveConnectionError",
+    "LiveEvent",
     "LiveSessionEnded",
     "LiveSessionError",
     "LiveSessionReady",
     "LiveSessionRef",
     "LiveSessionStarted",
+    "LiveTTS",
+    "LiveTTSAudio",
+    "LiveTTSEvent",
+    "LiveTTSFormat",
+    "LiveTTSSegmentDone",
+    "LiveTTSSegmentSkipped",
+    "LiveTTSSegmentStarted",
+    "LiveTTSSession",
+    "LiveTTSSessionDone",
+    "LiveTTSSessionReady",
+    "LiveTTSWord",
     "NotFoundError",
     "NotGiven",
     "OutputConfiguration",

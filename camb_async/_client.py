@@ -18,14 +18,19 @@ from ._constants import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
     DEFAULT_MAX_CONCURRENT_TRANSFERS,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_REALTIME_URL,
     DEFAULT_TIMEOUT,
     DEFAULT_WATCH_TIMEOUT,
+    REALTIME_URL_ENV,
 )
 from ._download import download
 from ._events import emitter
 from ._exceptions import CambError, ClientClosedError
 from ._handles import TaskHandle
 from ._learning import DurationModel
+from ._live._endpoint import LiveEndpoint
+from ._live._urls import live_urls
+from ._live.tts import LiveTTS
 from ._many import Completed, check_tasks, task_id_of, track
 from ._polling import PollSchedule
 from ._requester import Requester
@@ -83,6 +88,10 @@ class AsyncCambClient:
     ``client.dubbing_alt_format`` (each with ``create``, ``status``,
     ``watch``, ``wait`` and its results), plus ``client.voices``,
     ``client.languages``, ``client.folders`` and ``client.dictionaries``.
+    The live (WebSocket) sessions are ``client.live_tts``,
+    ``client.live_transcription`` and ``client.realtime`` (speech-to-speech;
+    install ``camb-async[realtime]``): each session is a connection of its own,
+    outside the limits, budget and breaker of the requests (docs/realtime.md).
 
     Args:
         api_key: The API key; defaults to the ``CAMB_API_KEY`` environment variable.
@@ -141,6 +150,16 @@ class AsyncCambClient:
             breaks the call. ``with_options()`` clients report to the same hooks.
             Without hooks no event is built. ``camb_async.integrations.opentelemetry``
             turns them into spans.
+        realtime_url: Scheme and host of the speech-to-speech server
+            (``client.realtime``): defaults to ``CAMB_REALTIME_URL``, then
+            ``wss://realtime.camb.ai``; ``ws``/``wss`` are taken as given,
+            ``http``/``https`` become them; the SDK appends ``/v1/realtime``.
+        live_transcription_url: The whole WebSocket URL of live transcription;
+            by default ``base_url``'s, under its path
+            (``wss://client.camb.ai/apis/transcription/listen``, the API
+            reference's). camb-sdk uses
+            ``wss://realtime.camb.ai/streaming-transcription/listen``. Live TTS
+            is always ``base_url``'s ``.../live-tts/ws``.
 
     Raises:
         CambError: No API key was given and ``CAMB_API_KEY`` is not set; or
@@ -168,6 +187,8 @@ class AsyncCambClient:
         max_outage: float | None = None,
         max_requests_per_second: float | None = None,
         on_event: EventHook | Sequence[EventHook] | None = None,
+        realtime_url: str | None = None,
+        live_transcription_url: str | None = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
@@ -182,6 +203,11 @@ class AsyncCambClient:
         _check_int(max_concurrent_requests, "max_concurrent_requests", least=1)
         _check_int(max_concurrent_transfers, "max_concurrent_transfers", least=1)
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        urls = live_urls(
+            base,
+            realtime_url=realtime_url or os.environ.get(REALTIME_URL_ENV) or DEFAULT_REALTIME_URL,
+            live_transcription_url=live_transcription_url,
+        )
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
         outage_limit = _outage_limit(max_outage)
         _check_rate(max_requests_per_second)
@@ -228,6 +254,11 @@ class AsyncCambClient:
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
         self._timeout = effective_timeout
+        self._live = (
+            LiveEndpoint("live_tts", urls.live_tts, api_key=api_key, emit=emit),
+            LiveEndpoint("live_transcription", urls.live_transcription, api_key=api_key, emit=emit),
+            LiveEndpoint("realtime", urls.realtime, api_key=api_key, emit=emit),
+        )
         self._attach(
             FamilyContext(
                 requester=requester,
@@ -261,6 +292,7 @@ class AsyncCambClient:
         self.languages: Languages = Languages(requester)
         self.folders: Folders = Folders(requester)
         self.dictionaries: Dictionaries = Dictionaries(requester)
+        self.live_tts: LiveTTS = LiveTTS(self._live[0])
 
     def with_options(
         self,
@@ -307,6 +339,7 @@ class AsyncCambClient:
             _check_int(max_retries, "max_retries", least=0)
         derived = object.__new__(AsyncCambClient)
         derived._timeout = effective_timeout
+        derived._live = self._live
         derived._attach(
             FamilyContext(
                 requester=requester.derive(
