@@ -55,6 +55,7 @@ plan and the rate limit do not apply to WebSockets.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
@@ -100,8 +101,8 @@ class LiveHub:
         with self.lock:
             return [dataclasses.replace(r, received=list(r.received)) for r in self.records]
 
-    def valid(self, key: str | None) -> bool:
-        faults = self.faults
+    def accepts(self, key: str | None, faults: LiveFaults | None) -> bool:
+        """Whether ``key`` opens a session under ``faults`` (those in force for its protocol)."""
         if faults is not None and faults.reject_key:
             return False
         return bool(key) and (self.api_key is None or key == self.api_key)
@@ -131,7 +132,7 @@ class LiveHub:
         channel = Channel(protocol, receive, send, settings=settings, faults=faults, record=record)
         try:
             await channel.accept()
-            await _SERVE[protocol](channel, query, key, self.valid)
+            await _SERVE[protocol](channel, query, key, functools.partial(self.accepts, faults=faults))
         except (SessionOver, OSError):  # ended by the server, or the client left (OSError)
             pass
         finally:

@@ -55,7 +55,9 @@ class Channel:
         self._send = send
 
     async def accept(self) -> None:
+        """Complete the upgrade (faults due after zero frames apply at once)."""
         await self._send({"type": "websocket.accept"})
+        await self.inject()
 
     async def send_json(self, payload: Mapping[str, object]) -> None:
         """Send one JSON text frame (with ``sent_at`` when timestamps are on)."""
@@ -103,27 +105,29 @@ class Channel:
 
     async def _frame(self, payload: Mapping[str, object] | None, data: bytes | None) -> None:
         faults = self.faults
-        if faults is not None:
-            sent = self.record.frames_sent
-            if faults.drop_after is not None and sent >= faults.drop_after:
-                self.record.ended = True
-                raise SessionOver  # the dispatcher returns without a close frame: a cut connection
-            if faults.close_after is not None and sent >= faults.close_after:
-                await self.close(faults.close_code, faults.close_reason)
-            if faults.frame_delay:
-                await anyio.sleep(faults.frame_delay)
+        if faults is not None and faults.frame_delay:
+            await anyio.sleep(faults.frame_delay)
         await self._raw(payload, data)
-        if (
-            faults is not None
-            and self.protocol == "realtime"
-            and faults.error_after == self.record.frames_sent
-        ):
+        await self.inject()
+
+    async def inject(self) -> None:
+        """Apply the faults due after the frames sent so far (called after the upgrade and each frame)."""
+        faults = self.faults
+        if faults is None:
+            return
+        if self.protocol == "realtime" and faults.error_after == self.record.frames_sent:
             error = {
                 "code": "simulated_error",
                 "type": "server_error",
                 "message": "simulated non-fatal error",
             }
             await self._raw({"type": "error", "error": error}, None)
+        sent = self.record.frames_sent
+        if faults.drop_after is not None and sent >= faults.drop_after:
+            self.record.ended = True
+            raise SessionOver  # the dispatcher returns without a close frame: a cut connection
+        if faults.close_after is not None and sent >= faults.close_after:
+            await self.close(faults.close_code, faults.close_reason)
 
     async def _raw(self, payload: Mapping[str, object] | None, data: bytes | None) -> None:
         stamp = self.settings.timestamps
