@@ -30,6 +30,8 @@ from ._handles import TaskHandle
 from ._learning import DurationModel
 from ._live._endpoint import LiveEndpoint
 from ._live._urls import live_urls
+from ._live.speech import Realtime
+from ._live.transcription import LiveTranscription
 from ._live.tts import LiveTTS
 from ._many import Completed, check_tasks, task_id_of, track
 from ._polling import PollSchedule
@@ -292,7 +294,10 @@ class AsyncCambClient:
         self.languages: Languages = Languages(requester)
         self.folders: Folders = Folders(requester)
         self.dictionaries: Dictionaries = Dictionaries(requester)
-        self.live_tts: LiveTTS = LiveTTS(self._live[0])
+        live_tts, live_transcription, realtime = self._live
+        self.live_tts: LiveTTS = LiveTTS(live_tts)
+        self.live_transcription: LiveTranscription = LiveTranscription(live_transcription)
+        self.realtime: Realtime = Realtime(realtime)
 
     def with_options(
         self,
