@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
 
 __all__ = ["LIVE_PROTOCOLS", "LiveFaults", "LiveProtocol", "LiveRecord", "LiveSettings"]
 
@@ -108,9 +111,9 @@ class LiveFaults:
     close_code: int = 1011
     close_reason: str = "simulated close"
     frame_delay: float = 0.0
-    skip_segments: frozenset[int] = frozenset()
+    skip_segments: AbstractSet[int] = frozenset()
     error_after: int | None = None
-    protocols: frozenset[LiveProtocol] = LIVE_PROTOCOLS
+    protocols: AbstractSet[LiveProtocol] = LIVE_PROTOCOLS
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "skip_segments", frozenset(self.skip_segments))

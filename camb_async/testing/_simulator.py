@@ -323,6 +323,7 @@ class Simulator:
             log_level="warning",
             lifespan="off",
             loop="asyncio",
+            ws=_websockets_implementation(),
             timeout_keep_alive=75,
             backlog=4096,
             timeout_graceful_shutdown=1,
@@ -391,6 +392,14 @@ def _server_class(base: type[Any]) -> type[Any]:
             await asyncio.sleep(0)  # let the aborts run before the loop closes
 
     return Server
+
+
+def _websockets_implementation() -> str:
+    """uvicorn's WebSockets on wsproto, the simulator extra's, whatever else is installed (same
+    behaviour everywhere); uvicorn's own choice where wsproto is missing."""
+    import importlib.util
+
+    return "wsproto" if importlib.util.find_spec("wsproto") is not None else "auto"
 
 
 def _quiet_uvicorn() -> None:
