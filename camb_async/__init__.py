@@ -61,6 +61,26 @@ from ._exceptions import (
 )
 from ._handles import TaskFamily, TaskHandle
 from ._live._messages import LiveEvent
+from ._live._messages_speech import (
+    RealtimeAudio,
+    RealtimeErrorDetail,
+    RealtimeErrorEvent,
+    RealtimeEvent,
+    RealtimeLanguageEvent,
+    RealtimeSessionInfo,
+    RealtimeSessionUpdated,
+    RealtimeText,
+    RealtimeTranscript,
+)
+from ._live._messages_transcription import (
+    LiveTranscript,
+    LiveTranscriptionEvent,
+    LiveTranscriptionReady,
+    LiveTranscriptWord,
+    LiveUtteranceEnd,
+)
+from ._live.speech import Realtime, RealtimeSession
+from ._live.transcription import LiveTranscription, LiveTranscriptionSession
 from ._live.tts import (
     LiveTTS,
     LiveTTSAudio,
@@ -160,6 +180,13 @@ __all__ = [
     "LiveTTSSessionDone",
     "LiveTTSSessionReady",
     "LiveTTSWord",
+    "LiveTranscript",
+    "LiveTranscriptWord",
+    "LiveTranscription",
+    "LiveTranscriptionEvent",
+    "LiveTranscriptionReady",
+    "LiveTranscriptionSession",
+    "LiveUtteranceEnd",
     "NotFoundError",
     "NotGiven",
     "OutputConfiguration",
@@ -172,6 +199,17 @@ __all__ = [
     "RateLimitError",
     "RateLimitPaused",
     "RawResponse",
+    "Realtime",
+    "RealtimeAudio",
+    "RealtimeErrorDetail",
+    "RealtimeErrorEvent",
+    "RealtimeEvent",
+    "RealtimeLanguageEvent",
+    "RealtimeSession",
+    "RealtimeSessionInfo",
+    "RealtimeSessionUpdated",
+    "RealtimeText",
+    "RealtimeTranscript",
     "RequestEnded",
     "ResponseValidationError",
     "RetryScheduled",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 import pydantic
 from pydantic import AliasChoices, ConfigDict, Field, JsonValue, field_validator
@@ -26,6 +26,7 @@ __all__ = [
     "RealtimeAudio",
     "RealtimeErrorDetail",
     "RealtimeErrorEvent",
+    "RealtimeEvent",
     "RealtimeLanguageEvent",
     "RealtimeSessionInfo",
     "RealtimeSessionUpdated",
@@ -136,6 +137,17 @@ class RealtimeErrorEvent(LiveEvent):
 
 
 _TRANSCRIPT = "conversation.item.input_audio_transcription"
+
+RealtimeEvent: TypeAlias = (
+    RealtimeAudio
+    | RealtimeText
+    | RealtimeTranscript
+    | RealtimeSessionUpdated
+    | RealtimeLanguageEvent
+    | RealtimeErrorEvent
+    | LiveEvent
+)
+"""What ``async for event in session`` yields (a plain :class:`LiveEvent` for the rest)."""
 
 REALTIME_EVENTS: dict[str, type[LiveEvent]] = {
     "session.created": RealtimeSessionUpdated,

@@ -10,7 +10,7 @@ closes right after), so the session raises it rather than yielding it.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 import pydantic
 from pydantic import AliasPath, ConfigDict, Field
@@ -20,16 +20,17 @@ from ._messages import LiveEvent
 __all__ = [
     "TRANSCRIPTION_EVENTS",
     "LiveTranscript",
-    "TranscriptWord",
+    "LiveTranscriptWord",
+    "LiveTranscriptionEvent",
+    "LiveTranscriptionReady",
+    "LiveUtteranceEnd",
     "TranscriptionErrorMessage",
-    "TranscriptionReady",
-    "UtteranceEnd",
 ]
 
 _FIRST = ("channel", "alternatives", 0)
 
 
-class TranscriptWord(pydantic.BaseModel):
+class LiveTranscriptWord(pydantic.BaseModel):
     """One word of a transcript, with its timing in seconds from the start of the stream."""
 
     model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="allow")
@@ -40,7 +41,7 @@ class TranscriptWord(pydantic.BaseModel):
     confidence: float | None = None
 
 
-class TranscriptionReady(LiveEvent):
+class LiveTranscriptionReady(LiveEvent):
     """``Ready``: the server takes audio from now on (``connect()`` waits for it)."""
 
     request_id: str | None = None
@@ -57,8 +58,8 @@ class LiveTranscript(LiveEvent):
     """Whether this utterance's transcript is settled."""
     transcript: str = Field("", validation_alias=AliasPath(*_FIRST, "transcript"))
     """The utterance's text (the first alternative's)."""
-    words: list[TranscriptWord] = Field(
-        default_factory=list[TranscriptWord], validation_alias=AliasPath(*_FIRST, "words")
+    words: list[LiveTranscriptWord] = Field(
+        default_factory=list[LiveTranscriptWord], validation_alias=AliasPath(*_FIRST, "words")
     )
     """The words with their timings (the server may send them on finals only)."""
     confidence: float | None = Field(None, validation_alias=AliasPath(*_FIRST, "confidence"))
@@ -70,7 +71,7 @@ class LiveTranscript(LiveEvent):
     request_id: str | None = Field(None, validation_alias=AliasPath("metadata", "request_id"))
 
 
-class UtteranceEnd(LiveEvent):
+class LiveUtteranceEnd(LiveEvent):
     """``UtteranceEnd``: an utterance ended (it follows the final of that utterance)."""
 
     last_word_end: float | None = None
@@ -84,10 +85,13 @@ class TranscriptionErrorMessage(LiveEvent):
     message: str = ""
 
 
+LiveTranscriptionEvent: TypeAlias = LiveTranscript | LiveUtteranceEnd | LiveEvent
+"""What ``async for event in session`` yields (a plain :class:`LiveEvent` for an unknown type)."""
+
 TRANSCRIPTION_EVENTS: dict[str, type[LiveEvent]] = {
-    "Ready": TranscriptionReady,
+    "Ready": LiveTranscriptionReady,
     "Results": LiveTranscript,
-    "UtteranceEnd": UtteranceEnd,
+    "UtteranceEnd": LiveUtteranceEnd,
     "Error": TranscriptionErrorMessage,
 }
 """The event class of each server message type."""

@@ -30,6 +30,7 @@ from ._messages import LiveEvent, MalformedMessage, decode_event
 from ._messages_speech import (
     REALTIME_EVENTS,
     RealtimeErrorEvent,
+    RealtimeEvent,
     RealtimeSessionInfo,
     RealtimeSessionUpdated,
     audio_event,
@@ -160,7 +161,7 @@ class RealtimeSession:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> LiveEvent:
+    async def __anext__(self) -> RealtimeEvent:
         event = self._pending.pop() if self._pending else await self._next()
         if event is None:
             self._over = True
@@ -344,7 +345,7 @@ class Realtime:
         source_language_candidates: Sequence[str | int] | None = None,
         quiet_window: float = QUIET_WINDOW,
         ready_timeout: float | None = READY_TIMEOUT,
-    ) -> AsyncGenerator[AsyncIterator[LiveEvent], None]:
+    ) -> AsyncGenerator[AsyncIterator[RealtimeEvent], None]:
         """Translate ``audio``: the block gets the session's events, in order.
 
         ``audio`` is PCM16 mono 24 kHz as bytes, a WAV file (its path or its bytes, which

@@ -19,12 +19,13 @@ import anyio
 from .._languages import language_locale
 from ._audio import open_audio
 from ._feed import Feed, alongside, follow
-from ._messages import LiveEvent, MalformedMessage, decode_event
+from ._messages import MalformedMessage, decode_event
 from ._messages_transcription import (
     TRANSCRIPTION_EVENTS,
     LiveTranscript,
+    LiveTranscriptionEvent,
+    LiveTranscriptionReady,
     TranscriptionErrorMessage,
-    TranscriptionReady,
 )
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ READY_TIMEOUT = 30.0
 class LiveTranscriptionSession:
     """One live transcription session: ``send_audio()``, ``finish()``, ``async for event in session``.
 
-    Events are :class:`LiveTranscript` (``Results``), :class:`UtteranceEnd`, and a plain
+    Events are :class:`LiveTranscript` (``Results``), :class:`LiveUtteranceEnd`, and a plain
     :class:`LiveEvent` for a message type this SDK does not know. The iteration ends when
     the server closes the session normally (after ``finish()``); a server ``Error`` or an
     error close raises :class:`LiveSessionError`, a dropped connection
@@ -95,7 +96,7 @@ class LiveTranscriptionSession:
     def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> LiveEvent:
+    async def __anext__(self) -> LiveTranscriptionEvent:
         payload = await self._socket.receive_json()
         if payload is None:
             raise StopAsyncIteration
@@ -235,9 +236,9 @@ class LiveTranscription:
                 yield results
 
 
-async def _wait_ready(session: LiveTranscriptionSession) -> TranscriptionReady:
+async def _wait_ready(session: LiveTranscriptionSession) -> LiveTranscriptionReady:
     async for event in session:
-        if isinstance(event, TranscriptionReady):
+        if isinstance(event, LiveTranscriptionReady):
             return event
     raise await session._socket.failed("the server closed the session before it was ready")
 
