@@ -290,3 +290,23 @@ def virtual_time_backend(name: str) -> tuple[str, dict[str, object]]:
         return ("trio", {"clock": MockClock(autojump_threshold=0)})
     looptime = pytest.importorskip("looptime", reason="looptime runs on Python 3.11 and newer")
     return ("asyncio", {"loop_factory": looptime.new_event_loop})
+
+
+def assert_key_nowhere(exc: BaseException, key: str = API_KEY) -> None:
+    """``key`` shows nowhere in ``exc``'s chain: not in the ``str``, ``repr`` or ``args`` of the
+    error, of its ``__cause__`` or of its ``__context__`` (followed even where suppressed), nor
+    in its formatted traceback."""
+    import traceback
+
+    assert key not in "".join(traceback.format_exception(exc))
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending:
+        error = pending.pop()
+        if any(error is other for other in seen):
+            continue
+        seen.append(error)
+        assert key not in str(error), error
+        assert key not in repr(error), error
+        assert key not in repr(error.args), error
+        pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)

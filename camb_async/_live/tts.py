@@ -492,7 +492,9 @@ def _text(value: object) -> str:
 
 
 def _check_source(text: object) -> None:
-    if not isinstance(text, str | Iterable | AsyncIterable):
+    if isinstance(text, bytes | bytearray | memoryview) or not isinstance(
+        text, str | Iterable | AsyncIterable
+    ):
         raise TypeError(f"speak() takes a str or an (async) iterable of str, got {type(text).__name__}")
 
 
