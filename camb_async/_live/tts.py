@@ -17,6 +17,7 @@ stream) while it hands back the audio, both inside its block.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterable, Iterable
 from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
 
@@ -26,6 +27,7 @@ from pydantic import ConfigDict, Field, JsonValue
 
 from .._exceptions import LiveSessionError
 from .._resources._fields import Body, Id, LanguageLocale, build
+from ._feed import alongside
 from ._messages import JsonObject, LiveEvent, MalformedMessage, decode_event, json_object
 
 if TYPE_CHECKING:
@@ -390,22 +392,14 @@ class LiveTTS:
             ready_timeout=ready_timeout,
         ) as session:
             audio = _Spoken(session, allow_skipped=allow_skipped)
-            failure: Exception | None = None
-            async with anyio.create_task_group() as tasks:
-                tasks.start_soon(audio.feed, text)
-                try:
-                    yield audio
-                except Exception as exc:  # noqa: BLE001  # re-raised below, outside the group
-                    failure = exc
-                tasks.cancel_scope.cancel()
-            if failure is not None:
-                raise failure
+            async with alongside(functools.partial(audio.feed, text)):
+                yield audio
 
 
 class _Spoken:
     """The audio of :meth:`LiveTTS.speak`, and the task that feeds its text.
 
-    The feeding task never raises into the task group: a source that fails (or gives
+    The feeding task (run :func:`alongside` the caller's block) never raises: a source that fails (or gives
     something not a ``str``) hands its exception to the audio's reader, whose wait it
     cancels; a send that fails because the session ended leaves the reader to raise the
     session's own error.
@@ -492,10 +486,11 @@ def _text(value: object) -> str:
 
 
 def _check_source(text: object) -> None:
-    if isinstance(text, bytes | bytearray | memoryview) or not isinstance(
-        text, str | Iterable | AsyncIterable
-    ):
-        raise TypeError(f"speak() takes a str or an (async) iterable of str, got {type(text).__name__}")
+    kind = type(text).__name__
+    if isinstance(text, str):
+        return
+    if isinstance(text, bytes | bytearray | memoryview) or not isinstance(text, Iterable | AsyncIterable):
+        raise TypeError(f"speak() takes a str or an (async) iterable of str, got {kind}")
 
 
 def _check_seconds(value: object, name: str) -> None:
