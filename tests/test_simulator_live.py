@@ -689,6 +689,39 @@ async def test_live_tts_over_httpx_ws_on_both_backends(sim: Simulator) -> None:
     assert (start["type"], data, done["type"]) == ("segment.start", b"Trio too.", "segment.done")
 
 
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
+async def test_in_process_sessions_through_httpx_ws_asgi_transport(live_sim: Simulator) -> None:
+    """sim.app serves live sessions in process (httpx-ws's ASGI transport), on asyncio and trio.
+
+    A realtime utterance with no "." is completed after realtime_flush; a refused upgrade, which
+    that transport cannot answer with an HTTP status, is a close 1008 before the upgrade.
+    """
+    from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+    from httpx_ws.transport import ASGIWebSocketTransport
+
+    ws: AsyncWebSocketSession
+    transport = ASGIWebSocketTransport(live_sim.app)
+    async with httpx.AsyncClient(transport=transport, headers={"x-api-key": KEY}) as client:
+        async with aconnect_ws("http://simulator/v1/realtime", client) as ws:
+            session = {"source_language": "en-us", "target_language": "fr-fr", "output_modalities": ["text"]}
+            await ws.send_json({"type": "session.update", "session": session})
+            await ws.send_text(append(b"no full stop"))
+            received: list[str] = []
+            with anyio.fail_after(5):
+                while not received or received[-1] != "response.text.done":
+                    received.append((await ws.receive_json())["type"])
+        assert received[-3:] == ["response.text.delta", "response.text.delta", "response.text.done"]
+        live_sim.set_live_faults(LiveFaults(refuse=401))
+        try:
+            with pytest.raises(WebSocketDisconnect) as refused:
+                async with aconnect_ws("http://simulator/v1/realtime", client):
+                    pass
+            assert refused.value.code == 1008
+        finally:
+            live_sim.set_live_faults(None)
+
+
 # ---------------------------------------------------------------- settings and units
 
 

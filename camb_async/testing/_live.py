@@ -47,6 +47,10 @@ reason after N frames; delay every frame; skip live-TTS segments
 (``segment.skipped``); inject a non-fatal realtime ``error`` after N frames.
 They apply to every new session of the protocols they name while in force.
 
+The sessions run on anyio, so ``sim.app`` also serves them in process (httpx-ws's
+``ASGIWebSocketTransport``) on asyncio or trio; where the ASGI server cannot answer an upgrade
+with an HTTP status, ``refuse`` closes with 1008 before the upgrade.
+
 Each session is recorded (:class:`LiveRecord`, :attr:`Simulator.live_sessions`)
 and its upgrade is counted and logged as a ``GET`` request. The HTTP fault
 plan and the rate limit do not apply to WebSockets.
