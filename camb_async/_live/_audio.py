@@ -8,6 +8,7 @@ its audio frames are sent. Other bytes and iterables are sent as they are.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import AsyncIterable, Iterable
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, TypeAlias, cast
 from ._wav import WAV_CHUNK_SIZE, WavAudio, WavFormat, is_wav, open_wav
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
 __all__ = ["AudioInput", "AudioSource", "open_audio"]
 
@@ -32,11 +33,12 @@ class AudioSource:
     _wav_audio: WavAudio | None
     _raw: bytes | Iterable[bytes] | AsyncIterable[bytes] | None
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         """The audio in chunks, as read (never a WAV's header)."""
         if self._wav_audio is not None:
-            async for chunk in self._wav_audio.chunks():
-                yield chunk
+            async with contextlib.aclosing(self._wav_audio.chunks()) as frames:  # its file closes with us
+                async for chunk in frames:
+                    yield chunk
         elif isinstance(self._raw, bytes):
             for at in range(0, len(self._raw), WAV_CHUNK_SIZE):
                 yield self._raw[at : at + WAV_CHUNK_SIZE]

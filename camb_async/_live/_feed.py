@@ -37,7 +37,7 @@ class Feed:
 
     def __init__(
         self,
-        chunks: AsyncIterator[bytes],
+        chunks: AsyncGenerator[bytes, None],
         send: Callable[[bytes], Awaitable[None]],
         finish: Callable[[], Awaitable[None]],
     ) -> None:
@@ -69,6 +69,9 @@ class Feed:
         except Exception as exc:  # noqa: BLE001  # handed to the caller's task by check()
             self._error = exc
             self._waiting.cancel()
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._chunks.aclose()  # a source left mid-way (the caller left) is closed now
 
 
 @contextlib.asynccontextmanager

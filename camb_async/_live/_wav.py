@@ -20,7 +20,7 @@ import anyio
 import anyio.to_thread
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator
 
 __all__ = ["WAV_CHUNK_SIZE", "WavAudio", "WavFormat", "WavSource", "is_wav", "open_wav"]
 
@@ -114,7 +114,7 @@ class WavAudio:
     _content: bytes | None
     _path: str | None
 
-    async def chunks(self, size: int = WAV_CHUNK_SIZE) -> AsyncIterator[bytes]:
+    async def chunks(self, size: int = WAV_CHUNK_SIZE) -> AsyncGenerator[bytes, None]:
         """The audio frames, ``size`` bytes at a time (the last chunk may be shorter)."""
         start, length = self.format.data_offset, self.format.data_size
         if self._content is not None:
