@@ -579,6 +579,29 @@ async def test_close_after_closes_with_the_code_and_reason(sim: Simulator) -> No
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("path", "first", "kind"),
+    [
+        (TTS, json.dumps({"type": "session.start", "voice_id": 1}), "session.error"),
+        (LISTEN, None, "Error"),
+        (REALTIME, json.dumps({"type": "session.update", "session": {"source_language": "auto"}}), "error"),
+    ],
+)
+async def test_close_error_sends_the_protocols_error_before_the_close(
+    sim: Simulator, path: str, first: str | None, kind: str
+) -> None:
+    """close_error: the protocol's own error message with that text, then the close."""
+    sim.set_live_faults(LiveFaults(close_after=1, close_code=4402, close_error="out of credits"))
+    async with connect(sim, path) as ws:
+        if first is not None:
+            await ws.send(first)
+        frames = await rest(ws)
+    assert kinds(frames)[1:] == [kind]
+    assert "out of credits" in str(frames[1])
+    assert ws.close_code == 4402
+
+
+@pytest.mark.anyio
 async def test_frame_delay_slows_every_frame(sim: Simulator) -> None:
     """frame_delay holds each server frame back that long."""
     sim.set_live_faults(LiveFaults(frame_delay=0.1))

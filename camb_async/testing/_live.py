@@ -43,8 +43,9 @@ binary frames), frame size, idle windows.
 Faults (:class:`LiveFaults`, :meth:`Simulator.set_live_faults`): refuse every
 key; refuse the upgrade with an HTTP status (and a ``Location``); cut the
 connection without a close frame after N server frames; close with a code and
-reason after N frames; delay every frame; skip live-TTS segments
-(``segment.skipped``); inject a non-fatal realtime ``error`` after N frames.
+reason after N frames (after the protocol's error message, if asked); delay
+every frame; skip live-TTS segments (``segment.skipped``); inject a non-fatal
+realtime ``error`` after N frames.
 They apply to every new session of the protocols they name while in force.
 
 The sessions run on anyio, so ``sim.app`` also serves them in process (httpx-ws's
@@ -74,6 +75,7 @@ if TYPE_CHECKING:
     from ._http import Receive, Scope, Send
 
     Serve = Callable[[Channel, Mapping[str, str], str | None, Callable[[str | None], bool]], Awaitable[None]]
+    ErrorMessage = Callable[[str, str], Mapping[str, object]]
 
 __all__ = ["ENDPOINTS", "LiveHub"]
 
@@ -84,10 +86,10 @@ ENDPOINTS: dict[str, LiveProtocol] = {
     "/v1/realtime": "realtime",
 }
 
-_SERVE: dict[LiveProtocol, Serve] = {
-    "live_tts": _live_tts.serve,
-    "live_transcription": _live_listen.serve,
-    "realtime": _live_speech.serve,
+_SERVE: dict[LiveProtocol, tuple[Serve, ErrorMessage]] = {
+    "live_tts": (_live_tts.serve, _live_tts.error_message),
+    "live_transcription": (_live_listen.serve, _live_listen.error_message),
+    "realtime": (_live_speech.serve, _live_speech.error_message),
 }
 
 
@@ -133,10 +135,19 @@ class LiveHub:
         record.key_source = "header" if key is not None else "query" if "api_key" in query else None
         if key is None:
             key = query.get("api_key")
-        channel = Channel(protocol, receive, send, settings=settings, faults=faults, record=record)
+        serve, error_message = _SERVE[protocol]
+        channel = Channel(
+            protocol,
+            receive,
+            send,
+            settings=settings,
+            faults=faults,
+            record=record,
+            error_message=error_message,
+        )
         try:
             await channel.accept()
-            await _SERVE[protocol](channel, query, key, functools.partial(self.accepts, faults=faults))
+            await serve(channel, query, key, functools.partial(self.accepts, faults=faults))
         except (SessionOver, OSError):  # ended by the server, or the client left (OSError)
             pass
         finally:

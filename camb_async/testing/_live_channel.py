@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn, overload
 import anyio
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Callable, Iterator, Mapping
 
     from ._http import Receive, Send
     from ._live_config import LiveFaults, LiveProtocol, LiveRecord, LiveSettings
@@ -46,8 +46,10 @@ class Channel:
         settings: LiveSettings,
         faults: LiveFaults | None,
         record: LiveRecord,
+        error_message: Callable[[str, str], Mapping[str, object]],
     ) -> None:
         self.protocol = protocol
+        self.error_message = error_message
         self.settings = settings
         self.faults = faults
         self.record = record
@@ -127,6 +129,8 @@ class Channel:
             self.record.ended = True
             raise SessionOver  # the dispatcher returns without a close frame: a cut connection
         if faults.close_after is not None and sent >= faults.close_after:
+            if faults.close_error is not None:
+                await self._raw(self.error_message(faults.close_error, "simulated_close"), None)
             await self.close(faults.close_code, faults.close_reason)
 
     async def _raw(self, payload: Mapping[str, object] | None, data: bytes | None) -> None:

@@ -95,6 +95,9 @@ class LiveFaults:
             ``close_reason``.
         close_code: The close code of ``close_after``.
         close_reason: The close reason of ``close_after``.
+        close_error: Before that close, send the protocol's error message with this
+            text (``session.error``, ``Error`` or ``error``; code ``"simulated_close"``),
+            as a server does before a fatal close (say, out of credits: 4402).
         frame_delay: Wait this many seconds before each server frame (slow frames).
         skip_segments: Live-TTS segment ids (from 0) answered by
             ``segment.skipped`` instead of their audio.
@@ -110,6 +113,7 @@ class LiveFaults:
     close_after: int | None = None
     close_code: int = 1011
     close_reason: str = "simulated close"
+    close_error: str | None = None
     frame_delay: float = 0.0
     skip_segments: AbstractSet[int] = frozenset()
     error_after: int | None = None

@@ -24,7 +24,7 @@ from ._live_text import Listener
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["serve"]
+__all__ = ["error_message", "serve"]
 
 ENCODINGS = frozenset({"linear16", "linear32", "alaw", "mulaw"})
 WORD_SECONDS = 0.5
@@ -135,6 +135,11 @@ def _kind(message: str) -> str:
     return kind if isinstance(kind, str) else "invalid"
 
 
+def error_message(message: str, code: str) -> dict[str, object]:
+    """The protocol's error message, which a close follows."""
+    return {"type": "Error", "code": code, "message": message}
+
+
 async def _fail(ch: Channel, code: str, message: str, close_code: int) -> NoReturn:
-    await ch.send_json({"type": "Error", "code": code, "message": message})
+    await ch.send_json(error_message(message, code))
     await ch.close(close_code)

@@ -43,7 +43,7 @@ from ._live_text import Listener
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-__all__ = ["serve"]
+__all__ = ["error_message", "serve"]
 
 LANGUAGES = frozenset(
     [
@@ -272,10 +272,15 @@ async def _not_ready(ch: Channel, kind: object) -> None:
         )
 
 
+def error_message(
+    message: str, code: str, kind: str = "server_error", param: str | None = None
+) -> dict[str, object]:
+    """An ``error`` event (``kind`` is its ``error.type``)."""
+    return {"type": "error", "error": {"type": kind, "code": code, "message": message, "param": param}}
+
+
 async def _error(ch: Channel, kind: str, code: str, message: str, param: str | None) -> None:
-    await ch.send_json(
-        {"type": "error", "error": {"type": kind, "code": code, "message": message, "param": param}}
-    )
+    await ch.send_json(error_message(message, code, kind, param))
 
 
 async def _auth_failed(ch: Channel) -> NoReturn:

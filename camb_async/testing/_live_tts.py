@@ -25,7 +25,7 @@ from ._live_channel import MAX_MESSAGE, Channel, frames_of
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["serve"]
+__all__ = ["error_message", "serve"]
 
 MODEL = "mars-8.1-flash-beta"
 FORMATS = frozenset({"mp3", "wav", "flac", "aac"})
@@ -183,6 +183,12 @@ def _config(start: Mapping[str, object]) -> dict[str, object] | str:
     return config
 
 
-async def _fail(ch: Channel, error: str, code: int) -> NoReturn:
-    await ch.send_json({"type": "session.error", "error": error})
-    await ch.close(code)
+def error_message(message: str, code: str) -> dict[str, object]:
+    """The protocol's fatal error message (live TTS has no error code: ``code`` is not sent)."""
+    del code
+    return {"type": "session.error", "error": message}
+
+
+async def _fail(ch: Channel, error: str, close_code: int) -> NoReturn:
+    await ch.send_json(error_message(error, "bad_request"))
+    await ch.close(close_code)
