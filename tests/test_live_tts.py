@@ -432,3 +432,16 @@ async def test_a_session_is_its_own_connection_whatever_the_clients_transport(
         client.live_tts.speak("Own line.", voice_id=7) as audio,
     ):
         assert [chunk async for chunk in audio] == [b"Own line."]
+
+
+async def test_a_server_repeating_the_key_in_its_close_reason_is_redacted(
+    live_client: AsyncCambClient, live_simulator: Simulator
+) -> None:
+    """Server text quoted in an error (here a close reason echoing the key) shows the key as
+    [redacted]: nowhere in the error's str, repr, args or chain."""
+    live_simulator.set_live_faults(LiveFaults(close_after=0, close_code=4400, close_reason=f"bad {API_KEY}"))
+    with pytest.raises(LiveSessionError) as caught:
+        async with live_client.live_tts.connect(voice_id=7):
+            pass
+    assert caught.value.reason == "bad [redacted]"
+    assert_key_nowhere(caught.value)
