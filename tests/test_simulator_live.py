@@ -800,6 +800,35 @@ def test_simulator_exposes_live_settings_and_faults(live_sim: Simulator) -> None
     assert live_sim.realtime_url == f"http://127.0.0.1:{live_sim.port}"
 
 
+def test_live_controls_over_http(sim: Simulator) -> None:
+    """/_sim/live reads, sets and resets the settings and faults, for a simulator in another process."""
+    control = f"http://127.0.0.1:{sim.port}/_sim/live"
+    body = {
+        "settings": {"audio_multiplier": 4},
+        "faults": {"skip_segments": [2, 1], "protocols": ["live_tts"]},
+    }
+    answer = httpx.post(control, json=body, timeout=5).json()
+    assert answer["settings"]["audio_multiplier"] == 4
+    assert (answer["faults"]["skip_segments"], answer["faults"]["protocols"]) == ([1, 2], ["live_tts"])
+    assert sim.live_faults == LiveFaults(skip_segments=frozenset({1, 2}), protocols=frozenset({"live_tts"}))
+    assert httpx.post(control, json={"faults": None}, timeout=5).json()["faults"] is None
+    assert sim.live_settings.audio_multiplier == 4  # settings left as they were
+    assert httpx.get(control, timeout=5).json()["sessions"] == len(sim.live_sessions)
+    assert (
+        httpx.delete(control, timeout=5).json()["settings"]
+        == httpx.get(control, timeout=5).json()["settings"]
+    )
+    assert sim.live_settings == LiveSettings()
+    for bad in (
+        {"settings": {"volume": 2}},
+        {"faults": {"drop_after": "x"}},
+        {"faults": {"close_code": "x"}},
+        [1],
+    ):
+        assert httpx.post(control, json=bad, timeout=5).status_code == 400
+    assert httpx.put(control, json={}, timeout=5).status_code == 405
+
+
 def test_listener_reads_words_and_utterances() -> None:
     """Printable ASCII makes words, other bytes separate them, "." ends an utterance; flush ends the rest."""
     listener = Listener()

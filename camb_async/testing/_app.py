@@ -121,6 +121,8 @@ class App:
             return Answer(200, self.stats())
         if rest == ["faults"]:
             return self.control_faults(method, request.body)
+        if rest == ["live"]:
+            return self.live.control(method, request.body)
         return not_found()
 
     def seed(self, body: bytes) -> Answer:

@@ -52,6 +52,11 @@ The sessions run on anyio, so ``sim.app`` also serves them in process (httpx-ws'
 ``ASGIWebSocketTransport``) on asyncio or trio; where the ASGI server cannot answer an upgrade
 with an HTTP status, ``refuse`` closes with 1008 before the upgrade.
 
+From another process, ``/_sim/live`` does the same over HTTP: ``GET`` returns
+the settings and faults in force and the number of sessions so far; ``POST``
+``{"settings": {...}, "faults": {...}}`` puts either in force (``null``: the
+defaults, no faults); ``DELETE`` restores both.
+
 Each session is recorded (:class:`LiveRecord`, :attr:`Simulator.live_sessions`)
 and its upgrade is counted and logged as a ``GET`` request. The HTTP fault
 plan and the rate limit do not apply to WebSockets.
@@ -61,13 +66,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
 import threading
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 from . import _live_listen, _live_speech, _live_tts
+from ._http import Answer
 from ._live_channel import Channel, SessionOver
-from ._live_config import LiveFaults, LiveProtocol, LiveRecord, LiveSettings
+from ._live_config import LiveFaults, LiveProtocol, LiveRecord, LiveSettings, as_json, from_json
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -106,6 +113,30 @@ class LiveHub:
     def snapshot(self) -> list[LiveRecord]:
         with self.lock:
             return [dataclasses.replace(r, received=list(r.received)) for r in self.records]
+
+    def control(self, method: str, body: bytes) -> Answer:
+        """``/_sim/live``: read (GET), set (POST) or reset (DELETE) the settings and faults."""
+        if method == "POST":
+            try:
+                data = json.loads(body or b"{}")
+                settings = data.get("settings", as_json(self.settings))
+                faults = data.get("faults", None if self.faults is None else as_json(self.faults))
+                new_settings = from_json(LiveSettings, settings or {})
+                new_faults = None if faults is None else from_json(LiveFaults, faults)
+            except (ValueError, TypeError, AttributeError) as exc:
+                return Answer(400, {"detail": f"bad live settings or faults: {exc}"})
+            with self.lock:
+                self.settings, self.faults = new_settings, new_faults
+        elif method == "DELETE":
+            with self.lock:
+                self.settings, self.faults = LiveSettings(), None
+        elif method != "GET":
+            return Answer(405, {"detail": "use GET, POST or DELETE"})
+        with self.lock:
+            faults = None if self.faults is None else as_json(self.faults)
+            return Answer(
+                200, {"settings": as_json(self.settings), "faults": faults, "sessions": len(self.records)}
+            )
 
     def accepts(self, key: str | None, faults: LiveFaults | None) -> bool:
         """Whether ``key`` opens a session under ``faults`` (those in force for its protocol)."""

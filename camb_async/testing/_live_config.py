@@ -9,12 +9,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from collections.abc import Set as AbstractSet
 
-__all__ = ["LIVE_PROTOCOLS", "LiveFaults", "LiveProtocol", "LiveRecord", "LiveSettings"]
+_Options = TypeVar("_Options", "LiveSettings", "LiveFaults")
+
+__all__ = [
+    "LIVE_PROTOCOLS",
+    "LiveFaults",
+    "LiveProtocol",
+    "LiveRecord",
+    "LiveSettings",
+    "as_json",
+    "from_json",
+]
 
 LiveProtocol = Literal["live_tts", "live_transcription", "realtime"]
 """The three WebSocket protocols, named as the client's attributes are."""
@@ -162,3 +173,20 @@ class LiveRecord:
     close_code: int | None = None
     close_reason: str = ""
     ended: bool = False
+
+
+def as_json(options: LiveSettings | LiveFaults) -> dict[str, object]:
+    """Settings or faults as ``/_sim/live`` sends and takes them (sets as sorted lists)."""
+    data: dict[str, Any] = dataclasses.asdict(options)
+    return {k: sorted(cast("Iterable[Any]", v)) if isinstance(v, frozenset) else v for k, v in data.items()}
+
+
+def from_json(kind: type[_Options], data: Mapping[str, Any]) -> _Options:
+    """Settings or faults from their JSON form; an unknown key or a bad value raises ``ValueError``."""
+    extra = set(data) - {f.name for f in dataclasses.fields(kind)}
+    if extra:
+        raise ValueError(f"unknown keys: {sorted(extra)}")
+    try:
+        return kind(**data)
+    except TypeError as exc:
+        raise ValueError(str(exc)) from None
