@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import time
 import wave
 from typing import TYPE_CHECKING, Any, cast
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any, cast
 import anyio
 import pytest
 from support import API_KEY
+from test_live_socket import Peer, ScriptedServer
+from wsproto.events import CloseConnection, TextMessage
 
 from camb_async import (
     AsyncCambClient,
@@ -25,11 +28,14 @@ from camb_async import (
     RealtimeText,
     RealtimeTranscript,
 )
+from camb_async._live.speech import Realtime
 from camb_async.testing import LiveFaults, LiveSettings
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
+
+    from wsproto.events import Event
 
     from camb_async.testing import Simulator
 
@@ -163,7 +169,8 @@ async def test_audio_is_appended_in_pieces_of_at_most_256_kib(
     live_client: AsyncCambClient, live_simulator: Simulator
 ) -> None:
     """600 KiB go as three appends (the simulator refuses a bigger one with 4400)."""
-    events = await speak(live_client, b"\0" * (600 * KIB - 4) + b"big.")
+    # the simulator reads 600 KiB byte by byte: a quiet window long enough for that
+    events = await speak(live_client, b"\0" * (600 * KIB - 4) + b"big.", quiet_window=3.0)
     assert [step(e) for e in events] == translation("big.")
     assert live_simulator.live_sessions[-1].received == ["session.update"] + ["input_audio_buffer.append"] * 3
 
@@ -426,11 +433,102 @@ async def test_bad_options_fail_before_connecting(
     assert len(live_simulator.live_sessions) == before
 
 
-def test_an_unknown_message_is_a_plain_event_with_its_payload() -> None:
-    """A realtime message type this SDK does not know decodes to a LiveEvent keeping the payload."""
-    from camb_async._live._messages import decode_event
-    from camb_async._live._messages_speech import REALTIME_EVENTS
+# What the simulator never does: a server scripted frame by frame (tests/test_live_socket.py's).
 
-    event = decode_event({"type": "session.starting"}, REALTIME_EVENTS)
-    assert type(event) is LiveEvent
-    assert (event.type, event.raw) == ("session.starting", {"type": "session.starting"})
+CREATED = TextMessage(data=json.dumps({"type": "session.created", "session": {"id": "sess_scripted"}}))
+
+
+def script(*frames: Event) -> Callable[[Peer], None]:
+    """A server that waits for the first session.update, sends ``frames``, then reads until the client leaves."""
+
+    def run(peer: Peer) -> None:
+        peer.receive()
+        for frame in frames:
+            peer.send(frame)
+        peer.wait_for_close()
+
+    return run
+
+
+def text(**payload: object) -> TextMessage:
+    return TextMessage(data=json.dumps(payload))
+
+
+def error(kind: str = "invalid_request_error", message: str = "nope") -> TextMessage:
+    return text(type="error", error={"type": kind, "code": "scripted", "message": message})
+
+
+async def scripted_events(*frames: Event, quiet_window: float = QUIET) -> list[LiveEvent]:
+    """Every event a session yields from a server sending ``session.created`` and ``frames``."""
+    with ScriptedServer(script(CREATED, *frames)) as server, anyio.fail_after(5):
+        realtime = Realtime(server.endpoint())
+        assert "Realtime" in repr(realtime)
+        async with realtime.connect(
+            source_language="en-us", target_language="fr-fr", quiet_window=quiet_window
+        ) as session:
+            assert repr(session) == "<RealtimeSession 'sess_scripted'>"
+            await session.finish()
+            return await collect(session)
+
+
+async def test_an_unknown_message_comes_as_a_plain_event_with_its_payload() -> None:
+    """A type this SDK does not know (and the payload-less ones) come as a LiveEvent with the payload."""
+    events = await scripted_events(text(type="session.starting"), text(type="response.new_thing", n=1))
+    assert [(type(e), e.raw) for e in events] == [
+        (LiveEvent, {"type": "session.starting"}),
+        (LiveEvent, {"type": "response.new_thing", "n": 1}),
+    ]
+
+
+async def test_an_error_followed_by_a_normal_close_is_fatal() -> None:
+    """An error the server closes after, even with 1000, raises with the error's text."""
+    with pytest.raises(LiveSessionError) as caught:
+        await scripted_events(error(message="gone"), CloseConnection(code=1000))
+    assert (caught.value.close_code, caught.value.reason) == (1000, "gone (invalid_request_error, scripted)")
+
+
+async def test_an_error_followed_by_a_dropped_connection_is_a_connection_error() -> None:
+    """An error, then the connection cut without a close: LiveConnectionError."""
+
+    def run(peer: Peer) -> None:
+        peer.receive()
+        peer.send(CREATED)
+        peer.send(error())
+        peer.conn.close()
+
+    with ScriptedServer(run) as server, anyio.fail_after(5), pytest.raises(LiveConnectionError):
+        async with Realtime(server.endpoint()).connect(
+            source_language="en-us", target_language="fr"
+        ) as session:
+            await collect(session)
+
+
+async def test_an_error_followed_by_more_events_is_yielded_in_order() -> None:
+    """A non-fatal error is yielded, and the message read after it comes next."""
+    events = await scripted_events(error(), text(type="response.text.done", text="SO"))
+    assert [step(e) for e in events] == [("error", "scripted"), ("response.text.done", "SO")]
+
+
+async def test_audio_that_is_not_base64_is_a_session_error() -> None:
+    """A response.audio.delta whose delta is not base64 ends the session with LiveSessionError."""
+    with pytest.raises(LiveSessionError, match=r"'response\.audio\.delta' message with unreadable fields"):
+        await scripted_events(text(type="response.audio.delta", delta="%%%"))
+
+
+@pytest.mark.parametrize(
+    ("frames", "message"),
+    [
+        ((CloseConnection(code=1000),), "before it was created"),
+        ((error(message="no such voice"), CloseConnection(code=4400)), "no such voice"),
+        ((error(kind="authentication_error", message="bad key"),), "bad key"),
+    ],
+)
+async def test_no_session_without_session_created(frames: tuple[Event, ...], message: str) -> None:
+    """A close, or any error, before session.created fails connect() with the server's text."""
+    with (
+        ScriptedServer(script(*frames)) as server,
+        anyio.fail_after(5),
+        pytest.raises(LiveSessionError, match=message),
+    ):
+        async with Realtime(server.endpoint()).connect(source_language="en-us", target_language="fr-fr"):
+            pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import time
 import wave
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 import anyio
 import pytest
 from support import API_KEY
+from test_live_socket import Peer, ScriptedServer
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from camb_async import (
     AuthenticationError,
@@ -22,11 +25,14 @@ from camb_async import (
     LiveUtteranceEnd,
     PaymentRequiredError,
 )
+from camb_async._live.transcription import LiveTranscription
 from camb_async.testing import LiveFaults, LiveSettings
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterable, AsyncIterator, Iterable
+    from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+
+    from wsproto.events import Event
 
     from camb_async import AsyncCambClient
     from camb_async.testing import Simulator
@@ -449,11 +455,67 @@ async def test_bad_options_fail_before_connecting(
     assert len(live_simulator.live_sessions) == before
 
 
-def test_an_unknown_message_is_a_plain_event_with_its_payload() -> None:
-    """A message type this SDK does not know decodes to a LiveEvent keeping the payload."""
-    from camb_async._live._messages import decode_event
-    from camb_async._live._messages_transcription import TRANSCRIPTION_EVENTS
+# What the simulator never does: a server scripted frame by frame (tests/test_live_socket.py's).
 
-    event = decode_event({"type": "SpeechStarted", "timestamp": 1.5}, TRANSCRIPTION_EVENTS)
-    assert type(event) is LiveEvent
-    assert (event.type, event.raw) == ("SpeechStarted", {"type": "SpeechStarted", "timestamp": 1.5})
+
+def script(*frames: Event) -> Callable[[Peer], None]:
+    """A server that sends ``frames`` at once, then reads until the client leaves."""
+
+    def run(peer: Peer) -> None:
+        for frame in frames:
+            peer.send(frame)
+        peer.wait_for_close()
+
+    return run
+
+
+def text(**payload: object) -> TextMessage:
+    return TextMessage(data=json.dumps(payload))
+
+
+async def scripted_events(*frames: Event) -> list[LiveEvent]:
+    """Every event a session yields from a server sending ``Ready`` and then ``frames``."""
+    with ScriptedServer(script(text(type="Ready"), *frames)) as server, anyio.fail_after(5):
+        async with LiveTranscription(server.endpoint()).connect(keepalive_interval=None) as session:
+            assert "LiveTranscriptionSession" in repr(session)
+            return await collect(session)
+
+
+async def test_an_unknown_message_comes_as_a_plain_event_with_its_payload() -> None:
+    """A type this SDK does not know is yielded as a LiveEvent keeping the payload, never an error."""
+    events = await scripted_events(text(type="SpeechStarted", timestamp=1.5), CloseConnection(code=1000))
+    assert [(type(e), e.type, e.raw) for e in events] == [
+        (LiveEvent, "SpeechStarted", {"type": "SpeechStarted", "timestamp": 1.5})
+    ]
+
+
+async def test_a_server_error_message_raises_with_its_text_and_the_close_code() -> None:
+    """Error then close 4400: LiveSessionError whose reason is the message (and its code)."""
+    with pytest.raises(LiveSessionError) as caught:
+        await scripted_events(
+            text(type="Error", code="bad_audio", message="cannot decode"), CloseConnection(4400)
+        )
+    assert (caught.value.close_code, caught.value.reason) == (4400, "cannot decode (bad_audio)")
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (BytesMessage(data=b"\x00"), "a binary frame"),
+        (text(type="Results", is_final="perhaps"), "'Results' message with unreadable fields"),
+    ],
+)
+async def test_a_message_the_protocol_does_not_allow_is_a_session_error(frame: Event, message: str) -> None:
+    """A binary frame, or a Results whose fields do not fit, ends the session with LiveSessionError."""
+    with pytest.raises(LiveSessionError, match=message):
+        await scripted_events(frame)
+
+
+async def test_a_close_before_ready_is_a_session_error() -> None:
+    """A server that closes normally without sending Ready did not open the session."""
+    with ScriptedServer(script(CloseConnection(code=1000))) as server, anyio.fail_after(5):
+        resource = LiveTranscription(server.endpoint())
+        assert "LiveTranscription" in repr(resource)
+        with pytest.raises(LiveSessionError, match="before it was ready"):
+            async with resource.connect():
+                pass

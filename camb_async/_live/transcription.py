@@ -62,6 +62,7 @@ class LiveTranscriptionSession:
         self._socket = socket
         self._keepalive_interval = keepalive_interval
         self._last_sent = anyio.current_time()
+        self._sending = 0
         self._finished = False
 
     def __repr__(self) -> str:
@@ -82,8 +83,12 @@ class LiveTranscriptionSession:
         if self._finished:
             raise RuntimeError("send_audio() after finish(): the stream is closed")
         data = memoryview(audio)
-        for at in range(0, len(data), MAX_FRAME):
-            await self._socket.send_bytes(bytes(data[at : at + MAX_FRAME]))
+        self._sending += 1  # a send the server is slow to take is no silence
+        try:
+            for at in range(0, len(data), MAX_FRAME):
+                await self._socket.send_bytes(bytes(data[at : at + MAX_FRAME]))
+        finally:
+            self._sending -= 1
             self._last_sent = anyio.current_time()
 
     async def finish(self) -> None:
@@ -117,8 +122,8 @@ class LiveTranscriptionSession:
             return
         while not self._finished:
             idle = anyio.current_time() - self._last_sent
-            if idle < interval:
-                await anyio.sleep(interval - idle)
+            if idle < interval or self._sending:
+                await anyio.sleep(interval - idle if idle < interval else interval)
                 continue
             try:
                 await self._socket.send_json({"type": "KeepAlive"})
