@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import secrets
 import time
@@ -30,6 +31,7 @@ from .._exceptions import AuthenticationError, make_live_error, make_status_erro
 from .._version import __version__
 
 if TYPE_CHECKING:
+    import ssl
     from collections.abc import AsyncGenerator, Mapping
 
     from .._events import Emitter, LiveSessionRef
@@ -122,7 +124,7 @@ class LiveEndpoint:
         abandoned = False
         try:
             async with httpx.AsyncClient(
-                timeout=httpx.Timeout(CONNECT_TIMEOUT), follow_redirects=False
+                timeout=httpx.Timeout(CONNECT_TIMEOUT), follow_redirects=False, verify=_tls()
             ) as http:
                 socket = await self._upgrade(http, ref, params)
                 try:
@@ -208,6 +210,13 @@ class LiveEndpoint:
             keepalive=self.keepalive,
             keepalive_timeout=self.keepalive_timeout,
         )
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """The TLS context of every live session's client: loading the CA bundle costs a large
+    fraction of a second, once per process rather than once per session."""
+    return httpx.create_ssl_context()
 
 
 def _refused(response: httpx.Response) -> Exception:
