@@ -758,6 +758,7 @@ async def test_in_process_sessions_through_httpx_ws_asgi_transport(live_sim: Sim
         {"listen_idle_close": 0},
         {"first_message_timeout": float("inf")},
         {"realtime_flush": "1"},
+        {"utterance_words": 0},
     ],
 )
 def test_live_settings_refuse_bad_values(options: dict[str, Any]) -> None:
@@ -831,9 +832,20 @@ def test_live_controls_over_http(sim: Simulator) -> None:
 
 def test_listener_reads_words_and_utterances() -> None:
     """Printable ASCII makes words, other bytes separate them, "." ends an utterance; flush ends the rest."""
-    listener = Listener()
-    heard = list(listener.feed(b"a b.\x00c"))
-    assert [(h.words, h.final) for h in heard] == [(("a",), False), (("a", "b."), False), (("a", "b."), True)]
+    listener = Listener(max_words=2)
+    heard = list(listener.feed(b"a b.\x00c ."))
+    assert [(h.words, h.final) for h in heard][-2:] == [(("c",), False), (("c",), True)]  # " ." ends it too
+    heard = list(listener.feed(b"x y z a b.\x00c"))
+    assert [(h.words, h.final) for h in heard] == [
+        (("x",), False),
+        (("x", "y"), False),
+        (("x", "y"), True),  # max_words
+        (("z",), False),
+        (("z", "a"), False),
+        (("z", "a"), True),
+        (("b.",), False),
+        (("b.",), True),
+    ]
     assert listener.busy
     assert [(h.words, h.final) for h in listener.flush()] == [(("c",), False), (("c",), True)]
     assert (listener.busy, list(listener.flush())) == (False, [])

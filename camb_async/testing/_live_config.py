@@ -69,6 +69,8 @@ class LiveSettings:
             end of an utterance (words with no "." yet are translated).
         first_message_timeout: Live TTS and realtime wait this long for the
             client's first message (``session.start`` / ``session.update``).
+        utterance_words: Live transcription and realtime end an utterance after this
+            many words even without a ".", so that cumulative results stay small.
     """
 
     audio_multiplier: int = 1
@@ -78,9 +80,10 @@ class LiveSettings:
     listen_idle_close: float = 2.0
     realtime_flush: float = 0.5
     first_message_timeout: float = 10.0
+    utterance_words: int = 32
 
     def __post_init__(self) -> None:
-        for name in ("audio_multiplier", "frame_size"):
+        for name in ("audio_multiplier", "frame_size", "utterance_words"):
             _count(name, getattr(self, name), least=1, optional=False)
         if self.realtime_audio not in ("binary", "base64"):
             raise ValueError(f"realtime_audio must be 'binary' or 'base64', got {self.realtime_audio!r}")

@@ -43,7 +43,7 @@ async def serve(
         await _fail(ch, "bad_request", problem, 4400)
     results = _Results(ch, query.get("model", "boli-v5"))
     await ch.send_json({"type": "Ready", "request_id": results.request_id})
-    listener = Listener()
+    listener = Listener(ch.settings.utterance_words)
     while True:
         message = await ch.receive(ch.settings.listen_idle_close)
         if message is None:

@@ -114,7 +114,7 @@ async def _open(
 
 
 async def _run(ch: Channel, session: dict[str, object]) -> None:
-    listener = Listener()
+    listener = Listener(ch.settings.utterance_words)
     while True:
         message = await ch.receive(ch.settings.realtime_flush if listener.busy else None)
         if message is None:

@@ -2,17 +2,22 @@
 
 Live transcription and realtime share it. Printable ASCII bytes make words;
 any other byte (a space, a newline, PCM silence) separates them; a ``.``
-ends the word it follows and the utterance.
+ends the word it follows and the utterance, as does an utterance's last word
+(``LiveSettings.utterance_words``, 32 by default).
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 __all__ = ["Heard", "Listener"]
+
+_PIECES = re.compile(rb"([!-\-/-~]+)|(\.)|[^!-~]+")
+"""A run of word bytes (printable ASCII but "."), a ".", or a run of separators."""
 
 
 class Heard(NamedTuple):
@@ -23,9 +28,14 @@ class Heard(NamedTuple):
 
 
 class Listener:
-    """Turns audio bytes into :class:`Heard` steps: one per word, one per utterance end."""
+    """Turns audio bytes into :class:`Heard` steps: one per word, one per utterance end.
 
-    def __init__(self) -> None:
+    An utterance also ends after ``max_words`` words, so that its cumulative steps stay
+    small whatever the audio (PCM read as text has no "." for a long while).
+    """
+
+    def __init__(self, max_words: int = 32) -> None:
+        self._max_words = max_words
         self._words: list[str] = []
         self._pending = ""
 
@@ -36,24 +46,27 @@ class Listener:
 
     def feed(self, audio: bytes) -> Iterator[Heard]:
         """The steps ``audio`` completes."""
-        for char in audio.decode("latin-1"):
-            if char == ".":
-                self._pending += char
+        for word, dot in _PIECES.findall(audio):  # a match per run, not per byte: silence is cheap
+            if word:
+                self._pending += word.decode("ascii")
+            elif dot:
+                if self._pending:
+                    self._pending += "."
                 yield from self.flush()
-            elif "!" <= char <= "~":
-                self._pending += char
             elif self._pending:
-                yield self._word()
+                yield from self._word()
 
     def flush(self) -> Iterator[Heard]:
         """End the pending word and the utterance (nothing if nothing is pending)."""
         if self._pending:
-            yield self._word()
+            yield from self._word()
         if self._words:
             words, self._words = tuple(self._words), []
             yield Heard(words, final=True)
 
-    def _word(self) -> Heard:
+    def _word(self) -> Iterator[Heard]:
         self._words.append(self._pending)
         self._pending = ""
-        return Heard(tuple(self._words), final=False)
+        yield Heard(tuple(self._words), final=False)
+        if len(self._words) >= self._max_words:
+            yield from self.flush()
