@@ -24,6 +24,7 @@ from camb_async import (
     LiveTTSSegmentDone,
     LiveTTSSegmentSkipped,
     LiveTTSSegmentStarted,
+    LiveTTSSession,
     LiveTTSSessionDone,
     LiveTTSWord,
     PaymentRequiredError,
@@ -445,3 +446,50 @@ async def test_a_server_repeating_the_key_in_its_close_reason_is_redacted(
             pass
     assert caught.value.reason == "bad [redacted]"
     assert_key_nowhere(caught.value)
+
+
+async def test_one_task_sends_while_another_reads(live_client: AsyncCambClient) -> None:
+    """A session's text goes out from one task while another reads its events: each sentence's
+    audio comes back before the next one is sent."""
+    heard: list[bytes] = []
+    voiced = [anyio.Event() for _ in range(3)]
+
+    async def read(session: LiveTTSSession) -> None:
+        async for event in session:
+            if isinstance(event, LiveTTSAudio):
+                heard.append(event.audio)
+            elif isinstance(event, LiveTTSSegmentDone):
+                voiced[event.segment_id].set()
+
+    with anyio.fail_after(QUICK):
+        async with live_client.live_tts.connect(voice_id=7) as session, anyio.create_task_group() as tasks:
+            tasks.start_soon(read, session)
+            for n, event in enumerate(voiced):
+                await session.send_text(f"Sentence {n}.")
+                await event.wait()
+            await session.finish()
+    assert heard == [b"Sentence 0.", b"Sentence 1.", b"Sentence 2."]
+
+
+async def test_no_session_ready_in_time_is_a_lost_connection_and_leaving_early_is_abandoned(
+    live_simulator: Simulator,
+) -> None:
+    """A server that does not answer session.start within ready_timeout: LiveConnectionError.
+    A session left before the server ended it is reported abandoned, without an error."""
+    seen: list[CambEvent] = []
+    async with AsyncCambClient(API_KEY, base_url=live_simulator.url, on_event=seen.append) as client:
+        live_simulator.set_live_faults(LiveFaults(frame_delay=1.0))
+        with (
+            anyio.fail_after(QUICK),
+            pytest.raises(LiveConnectionError, match=r"no session\.ready within 0\.2 s"),
+        ):
+            async with client.live_tts.connect(voice_id=7, ready_timeout=0.2):
+                pass
+        live_simulator.set_live_faults(None)
+        async with client.live_tts.connect(voice_id=7) as session:
+            await session.send_text("Never heard.")
+    ends = [event for event in seen if isinstance(event, LiveSessionEnded)]
+    assert [(type(end.error), end.abandoned) for end in ends] == [
+        (LiveConnectionError, False),
+        (type(None), True),
+    ]
