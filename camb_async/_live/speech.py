@@ -85,11 +85,15 @@ class RealtimeSession:
         self._waiting: anyio.CancelScope | None = None
         self._pending: list[LiveEvent] = []
         self._over = False
-        self.settings = RealtimeSessionInfo()
-        """The session's settings, as the server last echoed them."""
+        self._settings = RealtimeSessionInfo()
 
     def __repr__(self) -> str:
         return f"<RealtimeSession {self.session_id!r}>"
+
+    @property
+    def settings(self) -> RealtimeSessionInfo:
+        """The session's settings, as the server last echoed them (``session.created``/``updated``)."""
+        return self._settings
 
     @property
     def session_id(self) -> str | None:
@@ -190,7 +194,7 @@ class RealtimeSession:
         except MalformedMessage as exc:
             raise await self._socket.failed(None, protocol=str(exc)) from None
         if isinstance(event, RealtimeSessionUpdated):
-            self.settings = event.session
+            self._settings = event.session
         return event
 
     async def _raise_if_fatal(self, error: RealtimeErrorEvent) -> None:
