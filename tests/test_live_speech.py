@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
-from support import API_KEY
+from support import API_KEY, assert_key_nowhere
 from test_live_socket import Peer, ScriptedServer
 from wsproto.events import CloseConnection, TextMessage
 
@@ -532,3 +532,24 @@ async def test_no_session_without_session_created(frames: tuple[Event, ...], mes
     ):
         async with Realtime(server.endpoint()).connect(source_language="en-us", target_language="fr-fr"):
             pass
+
+
+async def test_a_server_text_echoing_the_key_is_redacted() -> None:
+    """A fatal error that repeats the key shows it as [redacted], and nowhere in the exception chain."""
+    with pytest.raises(LiveSessionError) as caught:
+        await scripted_events(error(message=f"unknown key {API_KEY}"), CloseConnection(code=4400))
+    assert caught.value.reason == "unknown key [redacted] (invalid_request_error, scripted)"
+    assert_key_nowhere(caught.value)
+
+
+async def test_a_cancellation_while_waiting_for_events_closes_the_socket(
+    live_client: AsyncCambClient, live_simulator: Simulator
+) -> None:
+    """A session waiting for the server is left at once when its caller is cancelled."""
+    with anyio.move_on_after(0.3) as scope:
+        async with live_client.realtime.connect(source_language="en-us", target_language="fr-fr") as session:
+            await collect(session)  # no audio, no finish(): only the cancellation ends this
+    assert scope.cancelled_caught
+    with anyio.fail_after(5):
+        while not live_simulator.live_sessions[-1].ended:  # noqa: ASYNC110 (the record has no event)
+            await anyio.sleep(0.01)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
 import pytest
-from support import API_KEY
+from support import API_KEY, assert_key_nowhere
 from test_live_socket import Peer, ScriptedServer
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
@@ -519,3 +519,36 @@ async def test_a_close_before_ready_is_a_session_error() -> None:
         with pytest.raises(LiveSessionError, match="before it was ready"):
             async with resource.connect():
                 pass
+
+
+async def test_a_server_text_echoing_the_key_is_redacted() -> None:
+    """An Error message that repeats the key shows it as [redacted], and nowhere in the exception chain."""
+    with pytest.raises(LiveSessionError) as caught:
+        await scripted_events(text(type="Error", message=f"bad key {API_KEY}"), CloseConnection(4401))
+    assert caught.value.reason == "bad key [redacted]"
+    assert_key_nowhere(caught.value)
+
+
+async def test_a_wav_file_is_streamed_in_chunks(
+    live_client: AsyncCambClient, live_simulator: Simulator, tmp_path: pathlib.Path
+) -> None:
+    """A 100 KiB WAV goes out in 32 KiB chunks as it is read, never whole."""
+    path = pcm_wav(tmp_path / "long.wav", b"\0" * (100 * 1024 - 6) + b"done. ", channels=1)
+    assert [r.transcript for r in await transcripts_of(live_client, path)] == ["done.", "done."]
+    assert live_simulator.live_sessions[-1].received == ["binary"] * 4 + ["CloseStream"]
+
+
+async def test_concurrent_sessions_on_one_client_each_get_their_own_results(
+    live_client: AsyncCambClient,
+) -> None:
+    """Twenty sessions at once on one client: each transcript is exactly its own audio's."""
+    got: dict[int, list[str]] = {}
+
+    async def one(n: int) -> None:
+        got[n] = finals(await transcripts_of(live_client, f"session {n} speaking. bye {n}".encode()))
+
+    with anyio.fail_after(30):
+        async with anyio.create_task_group() as tasks:
+            for n in range(20):
+                tasks.start_soon(one, n)
+    assert got == {n: [f"session {n} speaking.", f"bye {n}"] for n in range(20)}
