@@ -159,7 +159,7 @@ async def test_pings_are_answered_and_fragments_joined() -> None:
                 assert await socket.receive() == b"\x00\x01\x02"
                 assert await socket.receive() is None
                 assert await socket.receive() is None
-            with pytest.raises(LiveSessionError, match="closed"):
+            with pytest.raises(LiveSessionError, match="has ended"):
                 await socket.send_text("too late")
     (answer,) = pong
     assert isinstance(answer, Pong)

@@ -119,7 +119,7 @@ class LiveSocket:
         """Send a text message.
 
         Raises:
-            LiveSessionError: The session has ended (the error it ended with).
+            LiveSessionError: The session has ended (with its close code and reason, if any).
             LiveConnectionError: The connection broke.
         """
         await self._send(TextMessage(data=text))
@@ -134,7 +134,7 @@ class LiveSocket:
 
     async def _send(self, message: TextMessage | BytesMessage) -> None:
         if self._ws.state is not ConnectionState.OPEN:
-            raise self._ended or self.error("the session is closed; nothing more can be sent")
+            raise self.error("the session has ended; nothing more can be sent")
         await self._write(self._ws.send(message))
 
     async def _write(self, data: bytes) -> None:
