@@ -176,6 +176,24 @@ async def test_tts_audio_multiplier_splits_frames_at_the_frame_size(sim: Simulat
 
 
 @pytest.mark.anyio
+async def test_tts_stops_sending_once_the_client_leaves(sim: Simulator) -> None:
+    """A client that leaves mid-segment ends the session at once: the server does not send on into the void."""
+    sim.set_live_settings(LiveSettings(audio_multiplier=10_000_000))  # 90 MB if it went on
+    async with connect(sim, TTS) as ws:
+        await start_tts(ws)
+        await send(ws, "text.chunk", text="Hi there.")
+        await until(ws, "segment.start")
+        assert isinstance(await ws.recv(), bytes)
+    record = sim.live_sessions[-1]
+    with anyio.fail_after(5):
+        while not record.ended:
+            await anyio.sleep(0.01)
+            record = sim.live_sessions[-1]
+    assert record.frames_sent < 1000
+    assert record.close_code is None
+
+
+@pytest.mark.anyio
 async def test_tts_key_in_the_query_is_accepted_and_recorded(sim: Simulator) -> None:
     """The api_key query parameter stands in for the header."""
     async with connect(sim, TTS, f"api_key={KEY}", key=None) as ws:

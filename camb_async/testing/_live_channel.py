@@ -17,6 +17,7 @@ import time
 from typing import TYPE_CHECKING, NoReturn, overload
 
 import anyio
+import anyio.lowlevel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -28,6 +29,10 @@ __all__ = ["Channel", "SessionOver", "frames_of"]
 
 MAX_MESSAGE = 1024 * 1024
 """The largest client message a live endpoint takes (1 MiB)."""
+
+
+YIELD_EVERY = 1024 * 1024
+"""A session lets other sessions (and the client's close) run after this many audio bytes at most."""
 
 
 class SessionOver(Exception):
@@ -55,6 +60,7 @@ class Channel:
         self.record = record
         self._receive = receive
         self._send = send
+        self._unyielded = 0  # bytes sent since the session last let the event loop run
 
     async def accept(self) -> None:
         """Complete the upgrade (faults due after zero frames apply at once)."""
@@ -110,6 +116,10 @@ class Channel:
         if faults is not None and faults.frame_delay:
             await anyio.sleep(faults.frame_delay)
         await self._raw(payload, data)
+        self._unyielded += len(data or b"")
+        if self._unyielded >= YIELD_EVERY:  # a socket that takes every frame at once never yields
+            self._unyielded = 0
+            await anyio.lowlevel.checkpoint()
         await self.inject()
 
     async def inject(self) -> None:
