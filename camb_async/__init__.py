@@ -79,21 +79,20 @@ from ._live._messages_transcription import (
     LiveTranscriptWord,
     LiveUtteranceEnd,
 )
-from ._live.speech import Realtime, RealtimeSession
-from ._live.transcription import LiveTranscription, LiveTranscriptionSession
-from ._live.tts import (
-    LiveTTS,
+from ._live._messages_tts import (
     LiveTTSAudio,
     LiveTTSEvent,
     LiveTTSFormat,
     LiveTTSSegmentDone,
     LiveTTSSegmentSkipped,
     LiveTTSSegmentStarted,
-    LiveTTSSession,
     LiveTTSSessionDone,
     LiveTTSSessionReady,
     LiveTTSWord,
 )
+from ._live.speech import Realtime, RealtimeSession
+from ._live.transcription import LiveTranscription, LiveTranscriptionSession
+from ._live.tts import LiveTTS, LiveTTSSession
 from ._many import Completed
 from ._models import TERMINAL_STATES, TaskCreated, TaskState, TaskStatus
 from ._polling import PollSchedule, TaskWatches

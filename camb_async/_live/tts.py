@@ -19,16 +19,25 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import AsyncIterable, Iterable
-from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias
+from typing import TYPE_CHECKING
 
 import anyio
-import pydantic
-from pydantic import ConfigDict, Field, JsonValue
 
 from .._exceptions import LiveSessionError
-from .._resources._fields import Body, Id, LanguageLocale, build
+from .._resources._fields import build
 from ._feed import alongside
 from ._messages import JsonObject, LiveEvent, MalformedMessage, decode_event, json_object
+from ._messages_tts import (
+    TTS_EVENTS,
+    LiveTTSAudio,
+    LiveTTSEvent,
+    LiveTTSFormat,
+    LiveTTSSegmentSkipped,
+    LiveTTSSegmentStarted,
+    LiveTTSSessionDone,
+    LiveTTSSessionReady,
+    SessionStart,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator
@@ -37,118 +46,10 @@ if TYPE_CHECKING:
 
     from ._socket import LiveEndpoint, LiveSocket
 
-__all__ = [
-    "LiveTTS",
-    "LiveTTSAudio",
-    "LiveTTSEvent",
-    "LiveTTSFormat",
-    "LiveTTSSegmentDone",
-    "LiveTTSSegmentSkipped",
-    "LiveTTSSegmentStarted",
-    "LiveTTSSession",
-    "LiveTTSSessionDone",
-    "LiveTTSSessionReady",
-    "LiveTTSWord",
-]
-
-LiveTTSFormat: TypeAlias = Literal["mp3", "wav", "flac", "aac"]
-"""The audio formats live TTS speaks in (``mp3`` unless told)."""
+__all__ = ["READY_TIMEOUT", "LiveTTS", "LiveTTSSession"]
 
 READY_TIMEOUT = 30.0
 """Seconds ``connect()`` waits for ``session.ready`` by default."""
-
-
-class LiveTTSWord(pydantic.BaseModel):
-    """A word's timing in its segment, in seconds from the segment's start."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    word: str
-    start: float
-    end: float
-
-
-class LiveTTSSessionReady(LiveEvent):
-    """``session.ready``: the server accepted the session (``connect()`` reads it)."""
-
-    session_id: str
-    run_id: int
-    config: JsonObject = Field(default_factory=dict[str, JsonValue])
-
-
-class LiveTTSSegmentStarted(LiveEvent):
-    """``segment.start``: segment ``segment_id`` begins; ``text`` is exactly what is voiced;
-    ``word_timestamps`` come when the session asked for them and the server had them."""
-
-    segment_id: int
-    text: str
-    word_timestamps: list[LiveTTSWord] | None = None
-
-
-class LiveTTSAudio(LiveEvent):
-    """A binary frame of audio (``type`` is ``"audio"``) of segment ``segment_id``; a
-    segment's frames, joined, are playable audio in the session's format."""
-
-    audio: bytes
-    segment_id: int | None = None
-
-
-class LiveTTSSegmentDone(LiveEvent):
-    """``segment.done``: all of segment ``segment_id``'s audio has come."""
-
-    segment_id: int
-
-
-class LiveTTSSegmentSkipped(LiveEvent):
-    """``segment.skipped``: the server gave up on segment ``segment_id`` after its retries;
-    ``text`` is what went unvoiced (send it again if it is wanted)."""
-
-    segment_id: int
-    text: str
-
-
-class LiveTTSSessionDone(LiveEvent):
-    """``session.done``: every segment has been sent; a normal close follows."""
-
-
-LiveTTSEvent: TypeAlias = (
-    LiveTTSSegmentStarted
-    | LiveTTSAudio
-    | LiveTTSSegmentDone
-    | LiveTTSSegmentSkipped
-    | LiveTTSSessionDone
-    | LiveEvent
-)
-"""What ``async for event in session`` yields (a plain :class:`LiveEvent` for an unknown type)."""
-
-_EVENTS: dict[str, type[LiveEvent]] = {
-    "session.ready": LiveTTSSessionReady,
-    "segment.start": LiveTTSSegmentStarted,
-    "segment.done": LiveTTSSegmentDone,
-    "segment.skipped": LiveTTSSegmentSkipped,
-    "session.done": LiveTTSSessionDone,
-}
-
-Positive = Annotated[float, Field(gt=0)]
-PositiveInt = Annotated[int, Field(gt=0)]
-
-
-class _SessionStart(Body):
-    """``session.start``: every option of the protocol; ``None`` leaves the server's default."""
-
-    type: Literal["session.start"] = "session.start"
-    voice_id: Id
-    language: LanguageLocale | None = None
-    output_format: LiveTTSFormat | None = None
-    word_timestamps: bool | None = None
-    idle_timeout: Positive | None = None
-    enhance_named_entities_pronunciation: bool | None = None
-    apply_enhancement: bool | None = None
-    enhance_reference_audio_quality: bool | None = None
-    maintain_source_accent: bool | None = None
-    speaking_rate: Positive | None = None
-    sample_rate: PositiveInt | None = None
-    inference_steps: PositiveInt | None = None
 
 
 class LiveTTSSession:
@@ -229,7 +130,7 @@ class LiveTTSSession:
                 return None
             raise socket.error("the server closed the session before session.done")
         try:
-            event = decode_event(json_object(message), _EVENTS)
+            event = decode_event(json_object(message), TTS_EVENTS)
         except MalformedMessage as exc:
             raise await socket.failed(None, protocol=str(exc)) from None
         if isinstance(event, LiveTTSSegmentStarted):
@@ -310,7 +211,7 @@ class LiveTTS:
             LiveConnectionError: No connection, a drop, or no ``session.ready`` in time.
         """
         start = build(
-            _SessionStart,
+            SessionStart,
             "live_tts.connect()",
             voice_id=voice_id,
             language=language,
@@ -469,7 +370,7 @@ async def _ready(socket: LiveSocket, timeout: float) -> LiveTTSSessionReady:
             if isinstance(message, bytes):
                 raise await socket.failed(None, protocol="audio before session.ready")
             try:
-                event = decode_event(json_object(message), _EVENTS)
+                event = decode_event(json_object(message), TTS_EVENTS)
             except MalformedMessage as exc:
                 raise await socket.failed(None, protocol=str(exc)) from None
             if isinstance(event, LiveTTSSessionReady):
