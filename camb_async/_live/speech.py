@@ -178,13 +178,14 @@ class RealtimeSession:
         """The next event, or ``None``: closed normally, or quiet for the window after ``finish()``."""
         if self._over:
             return None
+        message: JsonObject | bytes | None = None
         with anyio.CancelScope(deadline=self._deadline()) as self._waiting:
             message = await self._socket.receive_json()
-            self._last_message = anyio.current_time()
-            self._waiting = None
-            return None if message is None else await self._decode(message)
         self._waiting = None
-        return None
+        if message is None:
+            return None
+        self._last_message = anyio.current_time()
+        return await self._decode(message)
 
     async def _decode(self, message: JsonObject | bytes) -> LiveEvent:
         if isinstance(message, bytes):

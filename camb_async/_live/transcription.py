@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from .._exceptions import LiveSessionError
 from .._languages import language_locale
 from ._audio import open_audio
 from ._feed import Feed, alongside, follow
@@ -127,7 +128,7 @@ class LiveTranscriptionSession:
                 continue
             try:
                 await self._socket.send_json({"type": "KeepAlive"})
-            except Exception:  # noqa: BLE001  # the session's iteration raises what went wrong
+            except LiveSessionError:  # the session's iteration raises what went wrong
                 return
             self._last_sent = anyio.current_time()
 
