@@ -429,6 +429,22 @@ async def test_realtime_audio_as_base64_json_and_text_only(sim: Simulator) -> No
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("query", "session", "mode"), [("mode=slow", {}, "slow"), ("", {"model": "lilac"}, "slow")]
+)
+async def test_realtime_slow_mode_starts_with_session_starting(
+    sim: Simulator, query: str, session: dict[str, str], mode: str
+) -> None:
+    """Slow mode (by mode, or an old model codename) sends session.starting before session.created."""
+    async with connect(sim, REALTIME, query) as ws:
+        languages = {"source_language": "en-us", "target_language": "fr-fr"}
+        await send(ws, "session.update", session=languages | session)
+        frames = await until(ws, "session.updated")
+    assert kinds(frames) == ["session.starting", "session.created", "session.updated"]
+    assert events(frames, "session.created")[0]["session"]["mode"] == mode
+
+
+@pytest.mark.anyio
 async def test_realtime_header_key_wins_over_the_message(sim: Simulator) -> None:
     """A wrong header key fails even with a right key in session.update; a right one passes a wrong message key."""
     async with connect(sim, REALTIME, key="sk-wrong") as ws:

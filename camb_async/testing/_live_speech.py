@@ -3,9 +3,9 @@
 The first ``session.update`` (within ``LiveSettings.first_message_timeout``)
 carries the languages, and the key in ``auth.api_key`` when the upgrade had
 none (a header or query key wins); it is answered by ``session.created`` and
-``session.updated``; a later one by ``session.updated`` (and
-``session.source_language_changed`` when the source changed). Appended audio
-is read as ASCII words (see ``_live_text``): one
+``session.updated`` (after ``session.starting`` in ``"slow"`` mode); a later
+one by ``session.updated`` (and ``session.source_language_changed`` when the
+source changed). Appended audio is read as ASCII words (see ``_live_text``): one
 ``conversation.item.input_audio_transcription.delta`` per word (deltas add up
 to the transcript); a ``.``, or ``LiveSettings.realtime_flush`` seconds
 without audio, completes the utterance:
@@ -106,6 +106,8 @@ async def _open(
                     await _auth_failed(ch)
                 session = _settings(query, {}, event.get("session"))
                 session["id"] = f"sess_{uuid.uuid4().hex}"
+                if session["mode"] == "slow":  # a cold boot, over at once here
+                    await ch.send_json({"type": "session.starting"})
                 await ch.send_json({"type": "session.created", "session": session})
                 await ch.send_json({"type": "session.updated", "session": session})
                 return session
