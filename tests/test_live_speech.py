@@ -400,6 +400,7 @@ async def test_send_audio_after_finish_is_an_error(live_client: AsyncCambClient)
             await session.send_audio(b"late")
         assert [e.type for e in await collect(session)] == ["session.updated"]
         assert await collect(session) == []  # ended stays ended
+        assert await session.receive() is None
 
 
 @pytest.mark.parametrize(

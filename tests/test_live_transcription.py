@@ -432,7 +432,8 @@ async def test_send_audio_after_finish_is_an_error(live_client: AsyncCambClient)
         await session.finish()  # again: nothing more is sent
         with pytest.raises(RuntimeError, match="after finish"):
             await session.send_audio(b"late")
-        await collect(session)
+        assert await session.receive() is None  # the server closed: nothing was pending
+        assert await session.receive() is None
 
 
 @pytest.mark.parametrize(

@@ -166,10 +166,24 @@ class RealtimeSession:
         return self
 
     async def __anext__(self) -> RealtimeEvent:
+        event = await self.receive()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    async def receive(self) -> RealtimeEvent | None:
+        """The next event, or ``None`` once the session is over: the server was quiet for
+        ``quiet_window`` after ``finish()``, or it closed the session normally.
+
+        Raises:
+            LiveSessionError: A fatal ``error``, an error close, or a message this SDK
+                cannot read (``AuthenticationError`` too for a refused key).
+            LiveConnectionError: The connection dropped.
+        """
         event = self._pending.pop() if self._pending else await self._next()
         if event is None:
             self._over = True
-            raise StopAsyncIteration
+            return None
         if isinstance(event, RealtimeErrorEvent):
             await self._raise_if_fatal(event)
         return event

@@ -103,9 +103,22 @@ class LiveTranscriptionSession:
         return self
 
     async def __anext__(self) -> LiveTranscriptionEvent:
+        event = await self.receive()
+        if event is None:
+            raise StopAsyncIteration
+        return event
+
+    async def receive(self) -> LiveTranscriptionEvent | None:
+        """The next event, or ``None`` once the server has closed the session normally.
+
+        Raises:
+            LiveSessionError: The server's ``Error``, an error close, or a message this SDK
+                cannot read.
+            LiveConnectionError: The connection dropped.
+        """
         payload = await self._socket.receive_json()
         if payload is None:
-            raise StopAsyncIteration
+            return None
         if isinstance(payload, bytes):
             raise await self._socket.failed(None, protocol="a binary frame")
         try:
