@@ -316,8 +316,10 @@ class AsyncCambClient:
         ``client.with_options(max_outage=0, watch_timeout=20)``. What is not given
         stays as this client has it. The new client shares this one's pool, its
         limit on requests in flight, its 429 pause, its circuit breaker and its
-        ``on_event`` hooks, so any number of them cost nothing more. Closing it
-        leaves this client open; closing this client closes it too.
+        ``on_event`` hooks, so any number of them cost nothing more. Its live
+        sessions (``live_tts``, ``live_transcription``, ``realtime``) connect where
+        this client's do. Closing it leaves this client open; closing this client
+        closes it too.
 
         Args:
             timeout: Per-request timeout, as in the constructor.
