@@ -26,11 +26,12 @@ Deterministic output (each protocol module's docstring has the details):
   the segment's stripped text in binary frames of at most 65536 bytes, between
   ``segment.start`` and ``segment.done``; then ``session.done`` and close 1000.
 * live transcription: audio bytes read as ASCII words; an interim ``Results``
-  per word (cumulative), a final ``Results`` + ``UtteranceEnd`` at each ``.``,
-  at ``CloseStream`` and after 2 s without a client message, which then close
-  1000.
-* realtime: ``session.created`` + ``session.updated``; source transcript deltas
-  per word and ``...completed`` at a ``.`` or 0.5 s without audio; the
+  per word (cumulative), a final ``Results`` + ``UtteranceEnd`` at each ``.``
+  (or an utterance's 32nd word), at ``CloseStream`` and after 2 s without a
+  client message, which then close 1000.
+* realtime: ``session.created`` + ``session.updated`` (``session.starting``
+  first in slow mode); source transcript deltas per word and ``...completed``
+  at a ``.`` (or the 32nd word) or 0.5 s without audio; the
   translation is the transcript upper-cased: ``response.text.delta`` per word,
   ``response.text.done``, the upper-cased bytes as binary audio frames,
   ``response.audio.done``. The session never ends on its own.
@@ -38,15 +39,14 @@ Deterministic output (each protocol module's docstring has the details):
 Settings (:class:`LiveSettings`, :meth:`Simulator.set_live_settings`): the
 audio multiplier (volume), realtime audio as base64 JSON, server timestamps on
 every frame (``"sent_at"`` in JSON, 8 leading bytes ``struct ">d"`` on
-binary frames), frame size, idle windows.
+binary frames), frame size, idle windows, words per utterance.
 
 Faults (:class:`LiveFaults`, :meth:`Simulator.set_live_faults`): refuse every
 key; refuse the upgrade with an HTTP status (and a ``Location``); cut the
 connection without a close frame after N server frames; close with a code and
 reason after N frames (after the protocol's error message, if asked); delay
 every frame; skip live-TTS segments (``segment.skipped``); inject a non-fatal
-realtime ``error`` after N frames.
-They apply to every new session of the protocols they name while in force.
+realtime ``error`` after N frames. They apply to every new session of the protocols they name while in force.
 
 The sessions run on anyio, so ``sim.app`` also serves them in process (httpx-ws's
 ``ASGIWebSocketTransport``) on asyncio or trio; where the ASGI server cannot answer an upgrade
