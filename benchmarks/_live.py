@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import argparse
     import pathlib
-    from collections.abc import Iterator
+    from collections.abc import Generator
 
 SECTION = "live"
 """The name of this scenario's generated section of docs/benchmarks.md."""
@@ -86,7 +86,7 @@ class Rounds:
 
 
 @contextlib.contextmanager
-def live_server() -> Iterator[str]:
+def live_server() -> Generator[str, None, None]:
     """``benchmarks._live_server`` in its own process; its URL, ``http://127.0.0.1:PORT``."""
     process = subprocess.Popen(
         [sys.executable, "-m", "benchmarks._live_server"], stdout=subprocess.PIPE, text=True
