@@ -4,16 +4,12 @@ fragmented or oversized message, a bad handshake), on asyncio and trio."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
 import time
 from typing import TYPE_CHECKING
 
 import anyio
 import pytest
-from support import API_KEY, _LocalServer, _read_head, assert_key_nowhere, refused_url
-from wsproto.connection import Connection, ConnectionType
+from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere, refused_url
 from wsproto.events import BytesMessage, CloseConnection, Ping, Pong, TextMessage
 
 from camb_async import LiveConnectionError, LiveSessionError
@@ -21,79 +17,9 @@ from camb_async._live import _socket
 from camb_async._live._endpoint import LiveEndpoint, http_url, websocket_url
 
 if TYPE_CHECKING:
-    import socket
-    from collections.abc import Callable
-
     from wsproto.events import Event
 
 pytestmark = pytest.mark.anyio
-
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-class Peer:
-    """The server's side of one scripted WebSocket: blocking sends and receives of wsproto events."""
-
-    def __init__(self, conn: socket.socket, ws: Connection) -> None:
-        self.conn = conn
-        self.ws = ws
-
-    def send(self, event: Event) -> None:
-        self.conn.sendall(self.ws.send(event))
-
-    def receive(self) -> Event | None:
-        """The client's next event; ``None`` once it closed the connection."""
-        while True:
-            for event in self.ws.events():
-                return event
-            data = self.conn.recv(65536)
-            if not data:
-                return None
-            self.ws.receive_data(data)
-
-    def wait_for_close(self) -> None:
-        """Read (and drop) whatever comes until the client closes the connection."""
-        while self.conn.recv(65536):
-            pass
-
-
-class ScriptedServer(_LocalServer):
-    """Accepts each WebSocket upgrade (with a wrong ``Sec-WebSocket-Accept`` unless ``honest``)
-    and runs ``script`` on the connection; keeps each upgrade request's head."""
-
-    def __init__(self, script: Callable[[Peer], None], *, honest: bool = True) -> None:
-        self.script = script
-        self.honest = honest
-        self.heads: list[bytes] = []
-        super().__init__()
-
-    def endpoint(self, *, keepalive: float = 20.0, keepalive_timeout: float = 10.0) -> LiveEndpoint:
-        url = self.url + "/live-tts/ws"
-        return LiveEndpoint(
-            "live_tts", url, api_key=API_KEY, keepalive=keepalive, keepalive_timeout=keepalive_timeout
-        )
-
-    def _handle(self, conn: socket.socket) -> None:
-        read = _read_head(conn, b"")
-        if read is None:
-            return
-        head, rest = read
-        self.heads.append(head)
-        key = next(
-            line.split(b":", 1)[1].strip()
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"sec-websocket-key:")
-        )
-        accept = base64.b64encode(hashlib.sha1(key + GUID).digest()) if self.honest else b"wrong"
-        conn.sendall(
-            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
-        )
-        ws = Connection(ConnectionType.SERVER)
-        if rest:
-            ws.receive_data(rest)
-        with contextlib.suppress(OSError):  # the client left first
-            self.script(Peer(conn, ws))
 
 
 def silent(peer: Peer) -> None:

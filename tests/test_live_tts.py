@@ -3,12 +3,14 @@ speak() over every kind of text source, the errors, and the close on leaving the
 
 from __future__ import annotations
 
+import json
 import time
 from typing import TYPE_CHECKING
 
 import anyio
 import pytest
-from support import API_KEY, assert_key_nowhere
+from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from camb_async import (
     APIStatusError,
@@ -16,6 +18,7 @@ from camb_async import (
     AuthenticationError,
     CambEvent,
     LiveConnectionError,
+    LiveEvent,
     LiveSessionEnded,
     LiveSessionError,
     LiveSessionReady,
@@ -32,7 +35,7 @@ from camb_async import (
 from camb_async.testing import LiveFaults, LiveRecord, LiveSettings, Simulator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -493,3 +496,71 @@ async def test_no_session_ready_in_time_is_a_lost_connection_and_leaving_early_i
         (LiveConnectionError, False),
         (type(None), True),
     ]
+
+
+READY = json.dumps({"type": "session.ready", "session_id": "s-1", "run_id": 42, "config": {}})
+
+
+def scripted(*frames: str | bytes | int) -> Callable[[Peer], None]:
+    """A live TTS server that reads session.start, then sends ``frames`` (an int: a close with
+    that code) and waits for the client to leave."""
+
+    def script(peer: Peer) -> None:
+        peer.receive()
+        for frame in frames:
+            if isinstance(frame, int):
+                peer.send(CloseConnection(code=frame))
+            elif isinstance(frame, bytes):
+                peer.send(BytesMessage(data=frame))
+            else:
+                peer.send(TextMessage(data=frame))
+        peer.wait_for_close()
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("frames", "message"),
+    [
+        ((b"early audio",), "audio before session.ready"),
+        (("{nope",), "not JSON"),
+        ((1000,), r"closed the session before session\.ready"),
+        ((READY, 1000), r"closed the session before session\.done"),
+        ((READY, '{"type": "segment.start", "segment_id": "x"}'), "unreadable fields"),
+        ((READY, '{"type": "session.error", "error": "engine down"}', 4400), "engine down"),
+    ],
+)
+async def test_a_server_breaking_the_protocol_is_a_session_error(
+    frames: tuple[str | bytes | int, ...], message: str
+) -> None:
+    """Audio before session.ready, a message that is no JSON object or whose fields do not
+    read, a normal close before the session's end, a session.error: a LiveSessionError (not a
+    quiet end), never a LiveConnectionError."""
+    with ScriptedServer(scripted(*frames)) as server:
+        async with AsyncCambClient(API_KEY, base_url=server.url) as client:
+
+            async def run() -> None:
+                async with client.live_tts.connect(voice_id=7) as session:
+                    await drain(session)
+
+            with anyio.fail_after(QUICK), pytest.raises(LiveSessionError, match=message) as caught:
+                await run()
+    assert not isinstance(caught.value, LiveConnectionError)
+
+
+async def test_an_unknown_event_comes_as_a_plain_live_event_with_its_payload() -> None:
+    """A message type this SDK does not know is yielded as a LiveEvent with .type and .raw."""
+    unknown = {"type": "segment.metrics", "latency_ms": 12}
+    done = json.dumps({"type": "session.done"})
+    with ScriptedServer(scripted(READY, json.dumps(unknown), done, 1000)) as server:
+        async with (
+            AsyncCambClient(API_KEY, base_url=server.url) as client,
+            client.live_tts.connect(voice_id=7) as session,
+        ):
+            assert (session.session_id, session.run_id) == ("s-1", 42)
+            with anyio.fail_after(QUICK):
+                events = [event async for event in session]
+    first, last = events
+    assert type(first) is LiveEvent
+    assert (first.type, first.raw) == ("segment.metrics", unknown)
+    assert isinstance(last, LiveTTSSessionDone)
