@@ -138,6 +138,28 @@ def test_speak_streams_audio_while_stdin_is_still_open(live_simulator: Simulator
             child.kill()
 
 
+def test_a_failure_ends_the_command_while_stdin_is_still_open(live_simulator: Simulator) -> None:
+    """The session failing while stdin stays open (a terminal, a slow pipe): exit 3 at once, the
+    pending read of stdin left behind (a read in a thread the process waits for would hang it)."""
+    live_simulator.set_live_faults(LiveFaults(drop_after=2))
+    with subprocess.Popen(
+        [sys.executable, "-m", "camb_async.cli", *SPEAK],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(live_simulator.url, KEY),
+    ) as child:
+        assert child.stdin is not None
+        try:
+            child.stdin.write(b"Hello.\n")
+            child.stdin.flush()
+            assert child.wait(timeout=20) == 3
+        finally:
+            child.kill()
+        assert child.stderr is not None
+        assert b"LiveConnectionError" in child.stderr.read()
+
+
 def test_speak_refused_key_exits_3_without_showing_it(
     live_simulator: Simulator, tmp_path: pathlib.Path
 ) -> None:

@@ -14,10 +14,13 @@ import os
 import pathlib
 import sys
 import tempfile
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, BinaryIO, Literal, get_args
 
 import anyio
+import anyio.from_thread
+import anyio.lowlevel
 import anyio.to_thread
 import typer
 
@@ -170,12 +173,32 @@ def _format(name: str | None) -> LiveFormat | None:
 
 
 async def _stdin_lines() -> AsyncIterator[str]:
-    """stdin's lines (newline kept: a sentence end for the server), each as soon as it is read."""
-    while True:
-        line = await anyio.to_thread.run_sync(sys.stdin.readline, abandon_on_cancel=True)
-        if not line:
-            return
-        yield line
+    """stdin's lines (newline kept: a sentence end for the server), each as soon as it is read.
+
+    A daemon thread reads them, one at a time as they are taken: when the command ends
+    first (an error, Ctrl-C), a read still waiting on a terminal or a pipe does not keep
+    the process from exiting.
+    """
+    send, receive = anyio.create_memory_object_stream[str | OSError | ValueError](0)
+    token = anyio.lowlevel.current_token()
+
+    def read() -> None:
+        try:
+            try:
+                for line in iter(sys.stdin.readline, ""):
+                    anyio.from_thread.run(send.send, line, token=token)
+            except (OSError, ValueError) as exc:  # unreadable stdin (not text, closed): the reader raises it
+                anyio.from_thread.run(send.send, exc, token=token)
+            anyio.from_thread.run_sync(send.close, token=token)
+        except (RuntimeError, anyio.BrokenResourceError):  # the command ended before stdin did
+            pass
+
+    threading.Thread(target=read, name="camb-async stdin", daemon=True).start()
+    async with receive:
+        async for line in receive:
+            if isinstance(line, Exception):
+                raise line
+            yield line
 
 
 async def _write(audio: AsyncIterator[bytes], stream: BinaryIO) -> int:
