@@ -248,7 +248,11 @@ async def main() -> None:
 
 async def transcribe_over_websocket(url: str, audio: bytes) -> None:
     """Play the browser: audio to ``/listen`` over a WebSocket, then ``stop``; print the finals."""
-    from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+    try:
+        from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+    except ImportError:  # the realtime extra's WebSocket client
+        print("WebSocket /listen: not tried (pip install 'camb-async[realtime]' for httpx-ws)")
+        return
 
     ws: AsyncWebSocketSession
     async with aconnect_ws(url.replace("http://", "ws://") + "/listen") as ws:
