@@ -195,7 +195,7 @@ def test_speak_refuses_to_write_audio_to_a_terminal(live_simulator: Simulator) -
     """On a terminal without -o: one usage line, exit 2, no session opened."""
     before = len(live_simulator.live_sessions)
     child, drawn = _spawn(live_simulator, *SPEAK, "Hello.")
-    child.expect(pexpect.EOF)
+    child.expect(pexpect.EOF)  # pyright: ignore[reportUnknownMemberType]  # pexpect's stubs
     child.close()
     assert child.exitstatus == 2
     assert "will not write audio to a terminal" in drawn.getvalue()
@@ -247,7 +247,7 @@ def test_on_a_terminal_interim_results_update_in_place(
     """Under a pseudo-terminal: the interim transcript is drawn, and each final stays as a line."""
     wav = write_wav(tmp_path / "talk.wav", b"hello world. this is live.")
     child, drawn = _spawn(live_simulator, "transcribe-live", str(wav))
-    child.expect(pexpect.EOF)
+    child.expect(pexpect.EOF)  # pyright: ignore[reportUnknownMemberType]  # pexpect's stubs
     child.close()
     seen = drawn.getvalue()
     assert child.exitstatus == 0, seen
