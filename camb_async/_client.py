@@ -18,14 +18,21 @@ from ._constants import (
     DEFAULT_MAX_CONCURRENT_REQUESTS,
     DEFAULT_MAX_CONCURRENT_TRANSFERS,
     DEFAULT_MAX_RETRIES,
+    DEFAULT_REALTIME_URL,
     DEFAULT_TIMEOUT,
     DEFAULT_WATCH_TIMEOUT,
+    REALTIME_URL_ENV,
 )
 from ._download import download
 from ._events import emitter
 from ._exceptions import CambError, ClientClosedError
 from ._handles import TaskHandle
 from ._learning import DurationModel
+from ._live._endpoint import LiveEndpoint
+from ._live._urls import live_urls
+from ._live.speech import Realtime
+from ._live.transcription import LiveTranscription
+from ._live.tts import LiveTTS
 from ._many import Completed, check_tasks, task_id_of, track
 from ._polling import PollSchedule
 from ._requester import Requester
@@ -85,6 +92,10 @@ class AsyncCambClient:
     ``watch``, ``wait`` and its results), plus ``client.live_streams``
     (live-stream dubbing), ``client.voices``, ``client.languages``,
     ``client.folders`` and ``client.dictionaries``.
+    The live (WebSocket) sessions are ``client.live_tts``,
+    ``client.live_transcription`` and ``client.realtime`` (speech-to-speech;
+    install ``camb-async[realtime]``): each session is a connection of its own,
+    outside the limits, budget and breaker of the requests (docs/realtime.md).
 
     Args:
         api_key: The API key; defaults to the ``CAMB_API_KEY`` environment variable.
@@ -143,6 +154,16 @@ class AsyncCambClient:
             breaks the call. ``with_options()`` clients report to the same hooks.
             Without hooks no event is built. ``camb_async.integrations.opentelemetry``
             turns them into spans.
+        realtime_url: Scheme and host of the speech-to-speech server
+            (``client.realtime``): defaults to ``CAMB_REALTIME_URL``, then
+            ``wss://realtime.camb.ai``; ``ws``/``wss`` are taken as given,
+            ``http``/``https`` become them; the SDK appends ``/v1/realtime``.
+        live_transcription_url: The whole WebSocket URL of live transcription;
+            by default ``base_url``'s, under its path
+            (``wss://client.camb.ai/apis/transcription/listen``, the API
+            reference's). camb-sdk uses
+            ``wss://realtime.camb.ai/streaming-transcription/listen``. Live TTS
+            is always ``base_url``'s ``.../live-tts/ws``.
 
     Raises:
         CambError: No API key was given and ``CAMB_API_KEY`` is not set; or
@@ -170,6 +191,8 @@ class AsyncCambClient:
         max_outage: float | None = None,
         max_requests_per_second: float | None = None,
         on_event: EventHook | Sequence[EventHook] | None = None,
+        realtime_url: str | None = None,
+        live_transcription_url: str | None = None,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
@@ -184,6 +207,11 @@ class AsyncCambClient:
         _check_int(max_concurrent_requests, "max_concurrent_requests", least=1)
         _check_int(max_concurrent_transfers, "max_concurrent_transfers", least=1)
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
+        urls = live_urls(
+            base,
+            realtime_url=realtime_url or os.environ.get(REALTIME_URL_ENV) or DEFAULT_REALTIME_URL,
+            live_transcription_url=live_transcription_url,
+        )
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
         outage_limit = _outage_limit(max_outage)
         _check_rate(max_requests_per_second)
@@ -230,6 +258,11 @@ class AsyncCambClient:
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
         self._timeout = effective_timeout
+        self._live = (
+            LiveEndpoint("live_tts", urls.live_tts, api_key=api_key, emit=emit),
+            LiveEndpoint("live_transcription", urls.live_transcription, api_key=api_key, emit=emit),
+            LiveEndpoint("realtime", urls.realtime, api_key=api_key, emit=emit),
+        )
         self._attach(
             FamilyContext(
                 requester=requester,
@@ -264,6 +297,10 @@ class AsyncCambClient:
         self.languages: Languages = Languages(requester)
         self.folders: Folders = Folders(requester)
         self.dictionaries: Dictionaries = Dictionaries(requester)
+        live_tts, live_transcription, realtime = self._live
+        self.live_tts: LiveTTS = LiveTTS(live_tts)
+        self.live_transcription: LiveTranscription = LiveTranscription(live_transcription)
+        self.realtime: Realtime = Realtime(realtime)
 
     def with_options(
         self,
@@ -282,8 +319,10 @@ class AsyncCambClient:
         ``client.with_options(max_outage=0, watch_timeout=20)``. What is not given
         stays as this client has it. The new client shares this one's pool, its
         limit on requests in flight, its 429 pause, its circuit breaker and its
-        ``on_event`` hooks, so any number of them cost nothing more. Closing it
-        leaves this client open; closing this client closes it too.
+        ``on_event`` hooks, so any number of them cost nothing more. Its live
+        sessions (``live_tts``, ``live_transcription``, ``realtime``) connect where
+        this client's do. Closing it leaves this client open; closing this client
+        closes it too.
 
         Args:
             timeout: Per-request timeout, as in the constructor.
@@ -310,6 +349,7 @@ class AsyncCambClient:
             _check_int(max_retries, "max_retries", least=0)
         derived = object.__new__(AsyncCambClient)
         derived._timeout = effective_timeout
+        derived._live = self._live
         derived._attach(
             FamilyContext(
                 requester=requester.derive(

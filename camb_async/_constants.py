@@ -7,6 +7,9 @@ import httpx
 DEFAULT_BASE_URL = "https://client.camb.ai/apis"
 API_KEY_ENV = "CAMB_API_KEY"
 BASE_URL_ENV = "CAMB_BASE_URL"
+DEFAULT_REALTIME_URL = "wss://realtime.camb.ai"
+"""The speech-to-speech server; the SDK appends ``/v1/realtime``."""
+REALTIME_URL_ENV = "CAMB_REALTIME_URL"
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 """Per request: 5 s to connect, 30 s for each read, write and pool wait."""

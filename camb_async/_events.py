@@ -3,7 +3,8 @@
 The request path reports each attempt (:class:`RequestEnded`), each retry it
 schedules (:class:`RetryScheduled`) and each client-wide pause a 429/503 starts
 (:class:`RateLimitPaused`); watches report their start, each status change and
-their end. Every event of a watch's own polls carries the watch's
+their end; live sessions their start, the server's acceptance and their end
+(:class:`LiveSessionEnded`). Every event of a watch's own polls carries the watch's
 :class:`WatchRef`, so a hook can group them. Hooks run synchronously, in order,
 on the task that made the event; an exception in a hook is logged and never
 reaches the SDK call. With no hook, no event is built and no clock is read.
@@ -34,6 +35,10 @@ __all__ = [
     "CambEvent",
     "Emitter",
     "EventHook",
+    "LiveSessionEnded",
+    "LiveSessionReady",
+    "LiveSessionRef",
+    "LiveSessionStarted",
     "RateLimitPaused",
     "RequestEnded",
     "RetryScheduled",
@@ -42,7 +47,11 @@ __all__ = [
     "WatchRef",
     "WatchStarted",
     "emitter",
+    "live_ended",
+    "live_ready",
+    "live_started",
     "log_gave_up",
+    "new_live_session",
     "new_watch",
     "observed",
     "report_attempt",
@@ -57,6 +66,7 @@ log = logging.getLogger("camb_async")
 S = TypeVar("S", bound="TaskStatus | LiveStream")
 
 _watch_ids = itertools.count(1)
+_live_ids = itertools.count(1)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -190,6 +200,67 @@ class WatchEnded(CambEvent):
     abandoned: bool = False
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class LiveSessionRef:
+    """Which live session an event belongs to.
+
+    ``kind`` is ``"live_tts"``, ``"live_transcription"`` or ``"realtime"``; ``url`` the
+    WebSocket URL it connects to (without a query); ``id`` counts live sessions in this
+    process. Like :class:`WatchRef`, a ref can be weakly referenced.
+    """
+
+    kind: str
+    url: str
+    id: int
+
+
+def new_live_session(kind: str, url: str) -> LiveSessionRef:
+    """A ref for a new live session of ``kind`` to ``url``."""
+    return LiveSessionRef(kind=kind, url=url, id=next(_live_ids))
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LiveSessionStarted(CambEvent):
+    """A live session is connecting (its WebSocket upgrade is about to go)."""
+
+    session: LiveSessionRef
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LiveSessionReady(CambEvent):
+    """The server accepted a live session (``session.ready``, ``Ready``,
+    ``session.created``): ``session_id`` and ``run_id`` as it gave them, if any."""
+
+    session: LiveSessionRef
+    session_id: str | None
+    run_id: int | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class LiveSessionEnded(CambEvent):
+    """A live session's connection closed.
+
+    * finished: the server ended it normally (close 1000); ``error`` is ``None`` and
+      ``abandoned`` false;
+    * failed: ``error`` is what ended it (a ``LiveSessionError``, an
+      ``AuthenticationError`` at connect, or an exception of the caller's block);
+    * abandoned: the caller left the ``async with`` first (``break``, a
+      cancellation); ``abandoned`` is true and ``error`` is ``None``.
+
+    ``close_code`` is the server's close code, if one came; ``session_id`` and
+    ``run_id`` as the server gave them, if it did; ``duration`` is seconds since
+    :class:`LiveSessionStarted`.
+    """
+
+    session: LiveSessionRef
+    session_id: str | None
+    run_id: int | None
+    close_code: int | None
+    error: BaseException | None
+    abandoned: bool
+    duration: float
+
+
 EventHook: TypeAlias = Callable[[CambEvent], None]
 """A function the client calls with each event, synchronously: keep it quick and non-blocking."""
 
@@ -268,6 +339,58 @@ def watch_ended(
     log.debug("watch %d of %s task %s %s (%s)", watch.id, watch.family, watch.task_id, how, shown)
     if emit is not None:
         emit(WatchEnded(watch=watch, status=status, error=error, abandoned=abandoned))
+
+
+# -- live sessions --------------------------------------------------------------------
+
+
+def live_started(emit: Emitter | None, session: LiveSessionRef) -> None:
+    log.debug("live session %d (%s) connecting to %s", session.id, session.kind, session.url)
+    if emit is not None:
+        emit(LiveSessionStarted(session=session))
+
+
+def live_ready(
+    emit: Emitter | None, session: LiveSessionRef, session_id: str | None, run_id: int | None
+) -> None:
+    log.debug(
+        "live session %d (%s) ready: session_id %s, run_id %s", session.id, session.kind, session_id, run_id
+    )
+    if emit is not None:
+        emit(LiveSessionReady(session=session, session_id=session_id, run_id=run_id))
+
+
+def live_ended(
+    emit: Emitter | None,
+    session: LiveSessionRef,
+    *,
+    session_id: str | None,
+    run_id: int | None,
+    close_code: int | None,
+    error: BaseException | None,
+    abandoned: bool,
+    clock: float,
+) -> None:
+    """Log and report a live session's end; ``clock`` is its start on ``time.perf_counter``."""
+    if error is not None:
+        how = f"failed with {type(error).__name__}"
+    elif abandoned:
+        how = "was left by its caller"
+    else:
+        how = "finished"
+    log.debug("live session %d (%s) %s (close code %s)", session.id, session.kind, how, close_code)
+    if emit is not None:
+        emit(
+            LiveSessionEnded(
+                session=session,
+                session_id=session_id,
+                run_id=run_id,
+                close_code=close_code,
+                error=error,
+                abandoned=abandoned,
+                duration=time.perf_counter() - clock,
+            )
+        )
 
 
 def observed(emit: Emitter | None) -> bool:

@@ -6,7 +6,8 @@ CambError
 │   ├── APIConnectionError          no HTTP answer at all (wraps the httpx error)
 │   │   ├── APITimeoutError         ... because a connect/read/write/pool timeout expired
 │   │   ├── CreateOutcomeUnknownError   ... to a create that may have reached the server
-│   │   └── DownloadInterruptedError    ... in the middle of a result file's body
+│   │   ├── DownloadInterruptedError    ... in the middle of a result file's body
+│   │   └── LiveConnectionError         ... in a live session: it dropped (also a LiveSessionError)
 │   ├── APIStatusError              the API answered with a 4xx/5xx status (or a 3xx: never followed)
 │   │   ├── BadRequestError             400
 │   │   ├── AuthenticationError         401
@@ -17,7 +18,11 @@ CambError
 │   │   ├── UnprocessableEntityError    422
 │   │   ├── RateLimitError              429
 │   │   └── InternalServerError         >= 500
-│   └── ResponseValidationError     a 2xx answer this SDK cannot read
+│   ├── ResponseValidationError     a 2xx answer this SDK cannot read
+│   └── LiveSessionError            a live (WebSocket) session ended with an error
+│                                   (.close_code, .reason, .session_id, .run_id); a bad key
+│                                   is also an AuthenticationError (close 4401), no credits
+│                                   also a PaymentRequiredError (close 4402)
 ├── TaskError                       a task reached a failed terminal status (.status)
 │   ├── TaskFailedError                 ERROR
 │   ├── TaskTimedOutError               TIMEOUT (the server gave up on the task)
@@ -58,6 +63,8 @@ __all__ = [
     "CreateOutcomeUnknownError",
     "DownloadInterruptedError",
     "InternalServerError",
+    "LiveConnectionError",
+    "LiveSessionError",
     "NotFoundError",
     "PaymentRequiredError",
     "PermissionDeniedError",
@@ -192,6 +199,94 @@ class ResponseValidationError(APIError):
         self.response = response
 
 
+class LiveSessionError(APIError):
+    """A live session (live TTS, live transcription, speech-to-speech) ended with an error.
+
+    Attributes:
+        close_code: The WebSocket close code the server ended the session with
+            (4400 a refused message or setting, 4401 a bad key, 4402 no credits);
+            ``None`` when no close came (the connection dropped).
+        reason: What the server said: its error message, else the close's reason
+            (a repeated API key shown as ``[redacted]``); ``None`` if it said nothing.
+        session_id: The server's id of the session, once it sent one.
+        run_id: Live TTS's run id (a ``TTS_API`` run), once the server sent it.
+
+    ``request`` is the upgrade request, without the API key. A live session is never
+    reconnected behind your back: it is billed and stateful (docs/realtime.md says how
+    to go on from ``run_id``).
+    """
+
+    close_code: int | None
+    reason: str | None
+    session_id: str | None
+    run_id: int | None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        request: httpx.Request,
+        close_code: int | None = None,
+        reason: str | None = None,
+        session_id: str | None = None,
+        run_id: int | None = None,
+    ) -> None:
+        # APIError's, not the next in line: with AuthenticationError that would be APIStatusError's.
+        APIError.__init__(self, message, request=request)
+        self.close_code = close_code
+        self.reason = reason
+        self.session_id = session_id
+        self.run_id = run_id
+
+
+class LiveConnectionError(LiveSessionError, APIConnectionError):
+    """A live session's connection failed or dropped: no WebSocket close came, or the
+    server stopped answering. Raised within seconds, never a hang or a quiet end;
+    ``exc.__cause__`` is the transport's error, if there was one."""
+
+
+class _LiveAuthenticationError(LiveSessionError, AuthenticationError):  # pyright: ignore[reportUnusedClass]
+    """A bad API key, told by the server closing the session with 4401 (no HTTP answer)."""
+
+
+class _LivePaymentRequiredError(LiveSessionError, PaymentRequiredError):  # pyright: ignore[reportUnusedClass]
+    """No credits left, told by the server closing the session with 4402 (no HTTP answer)."""
+
+
+_LIVE_CLOSE_ERRORS: dict[int, tuple[type[LiveSessionError], int]] = {
+    4401: (_LiveAuthenticationError, 401),
+    4402: (_LivePaymentRequiredError, 402),
+}
+
+
+def make_live_error(
+    message: str,
+    *,
+    request: httpx.Request,
+    close_code: int | None,
+    reason: str | None,
+    session_id: str | None = None,
+    run_id: int | None = None,
+    dropped: bool = False,
+) -> LiveSessionError:
+    """The typed error of a live session the server closed with ``close_code``, or whose
+    connection ``dropped`` (a :class:`LiveConnectionError`). A 4401 is also an
+    :class:`AuthenticationError`, a 4402 also a :class:`PaymentRequiredError`: their
+    ``status_code`` is 401 or 402 and ``response``, ``body`` and ``request_id`` are ``None``."""
+    cls, status_code = _LIVE_CLOSE_ERRORS.get(close_code or 0, (LiveSessionError, 0))
+    if dropped:
+        cls = LiveConnectionError
+    error = cls(
+        message, request=request, close_code=close_code, reason=reason, session_id=session_id, run_id=run_id
+    )
+    if isinstance(error, APIStatusError):
+        error.status_code = status_code
+        error.response = None  # type: ignore[assignment]  # no HTTP answer: the socket was closed
+        error.body = None
+        error.request_id = None
+    return error
+
+
 class TaskError(CambError):
     """A task reached a terminal status other than SUCCESS.
 
@@ -323,6 +418,12 @@ def redact(text: str, secret: str | None) -> str:
     that repeats the API key must not put it into messages and logs.
     """
     return text.replace(secret, REDACTED) if secret else text
+
+
+def server_text(text: str, secret: str | None) -> str:
+    """What a server said, as an error text quotes it: the key redacted, then one bounded
+    printable line (redacted before the cut, so that no part of the key survives it)."""
+    return _excerpt(redact(text, secret))
 
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)

@@ -13,6 +13,10 @@ serve it for real, against the CAMB.AI API (install ``camb-async[fastapi]`` and 
 * ``GET /speech/{task_id}`` answers with the audio of a task made before.
 * ``GET /speech/{task_id}/status`` answers with its status as JSON.
 * ``GET /speech/{task_id}/events`` streams its status changes as Server-Sent Events.
+* ``POST /speech/live`` with ``{"prompt": ..., "voice_id": ...}`` answers with the audio of
+  an LLM's reply as it is written (live TTS; a stand-in LLM echoes the prompt).
+* ``WebSocket /listen`` relays a browser's microphone (16 kHz 16-bit mono PCM in binary
+  frames, then ``stop``) to live transcription and the transcripts back as JSON.
 
 docs/fastapi.md walks through it.
 """
@@ -27,7 +31,7 @@ from typing import TYPE_CHECKING, Annotated
 import anyio
 import httpx
 import uvicorn
-from fastapi import APIRouter, FastAPI, Query, Response
+from fastapi import APIRouter, FastAPI, Query, Response, WebSocket
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse
 
@@ -35,9 +39,11 @@ from camb_async import AsyncCambClient, TaskStatus
 from camb_async.integrations.fastapi import (
     CLIENT_STATE_KEY,
     CambClient,
+    LiveSpeechResponse,
     TaskId,
     bad_input_as_422,
     install_exception_handlers,
+    relay_transcription,
     watch_events,
 )
 
@@ -136,6 +142,38 @@ async def speech_events(task_id: TaskId, client: CambClient) -> EventSourceRespo
 
 
 # [docs:events-end]
+# [docs:live]
+class Prompt(BaseModel):
+    """What ``POST /speech/live`` takes."""
+
+    prompt: str = Field(min_length=1, max_length=3000)
+    voice_id: int = Field(ge=0)
+    language: str | None = Field(None, examples=["en-us"])
+
+
+async def llm_tokens(prompt: str) -> AsyncIterator[str]:
+    """A stand-in for an LLM's streamed reply: the prompt back, a token at a time."""
+    for token in prompt.split(" "):
+        await anyio.sleep(0.01)  # a model's time per token
+        yield token + " "
+
+
+@router.post(
+    "/speech/live", response_class=LiveSpeechResponse, responses={200: {"content": {"audio/mpeg": {}}}}
+)
+async def speak_live(prompt: Prompt, client: CambClient) -> LiveSpeechResponse:
+    """The audio of the LLM's reply, streamed while the reply is still being written."""
+    tokens = llm_tokens(prompt.prompt)
+    return LiveSpeechResponse(client, tokens, voice_id=prompt.voice_id, language=prompt.language)
+
+
+@router.websocket("/listen")
+async def listen(websocket: WebSocket, client: CambClient) -> None:
+    """A browser's microphone in (16 kHz 16-bit mono PCM, then ``stop``), transcripts out as JSON."""
+    await relay_transcription(websocket, client, encoding="linear16", sample_rate=16000, channels=1)
+
+
+# [docs:live-end]
 app = create_app()
 """For ``uvicorn fastapi_app:app``: the client is made at startup, from the environment."""
 
@@ -197,7 +235,35 @@ async def main() -> None:
             for path in ("/speech/no-such-task/status", f"/speech/{failing}", f"/speech/{slow}?wait=0.5"):
                 answer = await http.get(path)
                 print(f"GET {path}: {answer.status_code} {answer.json()['detail']}")
+
+            prompt = {"prompt": "Hello there. How are you today?", "voice_id": 20303}
+            async with http.stream("POST", "/speech/live", json=prompt) as answer:
+                sizes = [len(chunk) async for chunk in answer.aiter_bytes()]
+            print(
+                f"POST /speech/live: {answer.status_code} {answer.headers['content-type']}, chunks of {sizes} bytes"
+            )
+            await transcribe_over_websocket(url, b"hello from the browser. bye.")
     print("done")
+
+
+async def transcribe_over_websocket(url: str, audio: bytes) -> None:
+    """Play the browser: audio to ``/listen`` over a WebSocket, then ``stop``; print the finals."""
+    try:
+        from httpx_ws import AsyncWebSocketSession, WebSocketDisconnect, aconnect_ws
+    except ImportError:  # the realtime extra's WebSocket client
+        print("WebSocket /listen: not tried (pip install 'camb-async[realtime]' for httpx-ws)")
+        return
+
+    ws: AsyncWebSocketSession
+    async with aconnect_ws(url.replace("http://", "ws://") + "/listen") as ws:
+        print(f"WebSocket /listen: {(await ws.receive_json())['type']}")
+        await ws.send_bytes(audio)
+        await ws.send_text("stop")
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                message = await ws.receive_json()
+                if message["is_final"]:
+                    print(f"final transcript: {message['transcript']}")
 
 
 if __name__ == "__main__":

@@ -62,3 +62,20 @@ async def sim_client(simulator: Simulator) -> AsyncIterator[AsyncCambClient]:
     """A client talking to the simulator over real TCP."""
     async with AsyncCambClient(API_KEY, base_url=simulator.url) as camb:
         yield camb
+
+
+@pytest.fixture
+def live_simulator(simulator: Simulator) -> Iterator[Simulator]:
+    """The shared simulator for live (WebSocket) sessions, its live settings and faults reset after the test."""
+    yield simulator
+    simulator.set_live_faults(None)
+    simulator.set_live_settings(None)
+
+
+@pytest.fixture
+async def live_client(live_simulator: Simulator) -> AsyncIterator[AsyncCambClient]:
+    """A client whose live sessions, speech-to-speech included, go to the simulator."""
+    async with AsyncCambClient(
+        API_KEY, base_url=live_simulator.url, realtime_url=live_simulator.realtime_url
+    ) as camb:
+        yield camb

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import io
 import socket
 import socketserver
@@ -13,8 +15,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 import httpx
 import pytest
+from wsproto.connection import Connection, ConnectionType
 
 from camb_async import AsyncCambClient
+from camb_async._live._endpoint import LiveEndpoint
 
 if TYPE_CHECKING:
     import pathlib
@@ -22,6 +26,7 @@ if TYPE_CHECKING:
 
     import respx
     from typing_extensions import Self
+    from wsproto.events import Event
 
     from camb_async import TaskFamily
     from camb_async.testing import Simulator
@@ -294,3 +299,92 @@ def virtual_time_backend(name: str) -> tuple[str, dict[str, object]]:
         return ("trio", {"clock": MockClock(autojump_threshold=0)})
     looptime = pytest.importorskip("looptime", reason="looptime runs on Python 3.11 and newer")
     return ("asyncio", {"loop_factory": looptime.new_event_loop})
+
+
+def assert_key_nowhere(exc: BaseException, key: str = API_KEY) -> None:
+    """``key`` shows nowhere in ``exc``'s chain: not in the ``str``, ``repr`` or ``args`` of the
+    error, of its ``__cause__`` or of its ``__context__`` (followed even where suppressed), nor
+    in its formatted traceback."""
+    import traceback
+
+    assert key not in "".join(traceback.format_exception(exc))
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending:
+        error = pending.pop()
+        if any(error is other for other in seen):
+            continue
+        seen.append(error)
+        assert key not in str(error), error
+        assert key not in repr(error), error
+        assert key not in repr(error.args), error
+        pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)
+
+
+WEBSOCKET_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+"""RFC 6455's constant of the Sec-WebSocket-Accept answer."""
+
+
+class Peer:
+    """The server's side of one scripted WebSocket: blocking sends and receives of wsproto events."""
+
+    def __init__(self, conn: socket.socket, ws: Connection) -> None:
+        self.conn = conn
+        self.ws = ws
+
+    def send(self, event: Event) -> None:
+        self.conn.sendall(self.ws.send(event))
+
+    def receive(self) -> Event | None:
+        """The client's next event; ``None`` once it closed the connection."""
+        while True:
+            for event in self.ws.events():
+                return event
+            data = self.conn.recv(65536)
+            if not data:
+                return None
+            self.ws.receive_data(data)
+
+    def wait_for_close(self) -> None:
+        """Read (and drop) whatever comes until the client closes the connection."""
+        while self.conn.recv(65536):
+            pass
+
+
+class ScriptedServer(_LocalServer):
+    """Accepts each WebSocket upgrade (with a wrong ``Sec-WebSocket-Accept`` unless ``honest``)
+    and runs ``script`` on the connection; keeps each upgrade request's head."""
+
+    def __init__(self, script: Callable[[Peer], None], *, honest: bool = True) -> None:
+        self.script = script
+        self.honest = honest
+        self.heads: list[bytes] = []
+        super().__init__()
+
+    def endpoint(self, *, keepalive: float = 20.0, keepalive_timeout: float = 10.0) -> LiveEndpoint:
+        url = self.url + "/live-tts/ws"
+        return LiveEndpoint(
+            "live_tts", url, api_key=API_KEY, keepalive=keepalive, keepalive_timeout=keepalive_timeout
+        )
+
+    def _handle(self, conn: socket.socket) -> None:
+        read = _read_head(conn, b"")
+        if read is None:
+            return
+        head, rest = read
+        self.heads.append(head)
+        key = next(
+            line.split(b":", 1)[1].strip()
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"sec-websocket-key:")
+        )
+        accept = base64.b64encode(hashlib.sha1(key + WEBSOCKET_GUID).digest()) if self.honest else b"wrong"
+        conn.sendall(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+        )
+        ws = Connection(ConnectionType.SERVER)
+        if rest:
+            ws.receive_data(rest)
+        with contextlib.suppress(OSError):  # the client left first
+            self.script(Peer(conn, ws))

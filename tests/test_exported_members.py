@@ -76,7 +76,8 @@ def test_every_exported_name_is_importable_under_its_public_module(
 
 
 def test_the_documented_names_are_exported() -> None:
-    """The client, the error tree, the models and the constants are all part of the top-level API."""
+    """The client, the error tree, the models, the constants and the live sessions' classes are all
+    part of the top-level API."""
     assert {
         "AsyncCambClient",
         "CambError",
@@ -94,6 +95,22 @@ def test_the_documented_names_are_exported() -> None:
         "RawResponse",
         "capture_responses",
         "__version__",
+        "LiveEvent",
+        "LiveSessionError",
+        "LiveConnectionError",
+        "LiveSessionStarted",
+        "LiveSessionReady",
+        "LiveSessionEnded",
+        "LiveSessionRef",
+        "LiveTTS",
+        "LiveTTSSession",
+        "LiveTTSAudio",
+        "LiveTTSSegmentStarted",
+        "LiveTTSSegmentDone",
+        "LiveTTSSegmentSkipped",
+        "LiveTTSSessionDone",
+        "LiveTranscription",
+        "Realtime",
     } <= set(camb_async.__all__)
     assert {"Simulator", "set_testing", "is_testing"} <= set(camb_async.testing.__all__)
 

@@ -18,6 +18,7 @@ import typer
 import camb_async
 
 from . import _catalog, _demo, _files, _session, _tasks
+from ._live import register as register_live
 from ._outcomes import ExitCode
 from ._output import Output
 
@@ -227,6 +228,9 @@ def demo(
     tasks, watches them live and downloads one result.
     """
     _run(lambda output: _demo.run_demo(output, to=to, timeout=timeout), json_lines=json)
+
+
+register_live(app)
 
 
 def run() -> int:

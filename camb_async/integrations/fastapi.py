@@ -9,23 +9,30 @@ a watch as Server-Sent Events. Install ``camb-async[fastapi]``; docs/fastapi.md 
 * :data:`TaskId` checks a task id in a path or query with the SDK's own rule (FastAPI answers
   422); :func:`bad_input_as_422` does so for the SDK's other argument checks.
 * :func:`watch_events` answers with a task's status changes as Server-Sent Events (sse-starlette).
+* :class:`LiveSpeechResponse` answers with the audio of a live TTS session as it comes, fed by
+  any text source (an LLM's token stream); :func:`relay_transcription` relays a browser's
+  microphone over a WebSocket to live transcription and the transcripts back (``realtime`` extra).
 """
 
 from __future__ import annotations
 
 import contextlib
 import email.utils
+import functools
 import json
 import logging
 import math
 from typing import TYPE_CHECKING, Annotated, cast
 
+import anyio
 import pydantic
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket, WebSocketDisconnect
 from fastapi.exception_handlers import http_exception_handler
 from pydantic import AfterValidator
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.background import BackgroundTask
+from starlette.requests import HTTPConnection  # noqa: TC002  # FastAPI reads get_client's annotation at run time
+from starlette.responses import StreamingResponse
 
 from camb_async import (
     NOT_GIVEN,
@@ -40,6 +47,8 @@ from camb_async import (
     ConflictError,
     CreateOutcomeUnknownError,
     DownloadInterruptedError,
+    LiveSessionError,
+    LiveTranscript,
     NotFoundError,
     NotGiven,
     PaymentRequiredError,
@@ -53,22 +62,25 @@ from camb_async import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, AsyncIterator, Generator
+    from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Generator, Iterable
 
     import httpx
     from starlette.responses import Response
+    from starlette.types import Send
 
-    from camb_async import TaskFamily, TaskStatus
+    from camb_async import LiveTranscriptionSession, LiveTTSFormat, TaskFamily, TaskStatus
 
 __all__ = [
     "CLIENT_STATE_KEY",
     "CambClient",
+    "LiveSpeechResponse",
     "TaskId",
     "bad_input_as_422",
     "camb_error_handler",
     "get_client",
     "http_exception_for",
     "install_exception_handlers",
+    "relay_transcription",
     "watch_events",
 ]
 
@@ -78,8 +90,9 @@ CLIENT_STATE_KEY = "camb_client"
 """The key under which the app's lifespan yields its client: ``yield {CLIENT_STATE_KEY: client}``."""
 
 
-def get_client(request: Request) -> AsyncCambClient:
-    """The client the app's lifespan opened (a FastAPI dependency; see :data:`CambClient`).
+def get_client(request: HTTPConnection) -> AsyncCambClient:
+    """The client the app's lifespan opened (a FastAPI dependency; see :data:`CambClient`),
+    for HTTP and WebSocket endpoints alike.
 
     Raises:
         RuntimeError: The lifespan yielded no client under :data:`CLIENT_STATE_KEY`.
@@ -140,6 +153,8 @@ def http_exception_for(exc: CambError) -> HTTPException:
     ``CreateOutcomeUnknownError``                              502   the task may exist
     ``DownloadInterruptedError``                               502   a result broke off
     other ``APIError`` (5xx, 401, 403, unreadable answer)      502   the API failed this service
+    ``LiveSessionError`` closed with 4400                      422   the API refused the session
+    other ``LiveSessionError``                                 502   a live session failed
     ``TaskError`` (``TaskFailedError``, ``TaskTimedOutError``) 502   the task failed
     any other ``CambError``                                    500
     =========================================================  ====  =======================
@@ -184,6 +199,12 @@ def http_exception_for(exc: CambError) -> HTTPException:
         return HTTPException(502, detail="the CAMB.AI API refused this service's API key")
     if isinstance(exc, APIStatusError):
         return HTTPException(502, detail=f"the CAMB.AI API failed with status {exc.status_code}")
+    if isinstance(exc, LiveSessionError):
+        if exc.close_code == 4400:
+            said = f": {exc.reason}" if exc.reason else ""
+            return HTTPException(422, detail=f"the CAMB.AI API refused the live session{said}")
+        code = f" (close code {exc.close_code})" if exc.close_code is not None else ""
+        return HTTPException(502, detail=f"a CAMB.AI live session failed{code}")
     if isinstance(exc, APIError):
         return HTTPException(502, detail="the CAMB.AI API sent an answer this service cannot read")
     if isinstance(exc, TaskError):
@@ -295,3 +316,169 @@ async def _events(
 
 def _status_event(status: TaskStatus, count: int) -> ServerSentEvent:
     return ServerSentEvent(status.model_dump_json(), event="status", id=str(count))
+
+
+_MEDIA_TYPES: dict[str, str] = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "flac": "audio/flac",
+    "aac": "audio/aac",
+}
+
+
+class LiveSpeechResponse(StreamingResponse):
+    """Answer with ``client.live_tts.speak(text, ...)``'s audio as it comes: the text may be
+    an LLM's token stream, and the first audio goes out while it still runs.
+
+    The session opens when the answer is sent, in the task that sends it (a live session
+    lives inside one task). Until the first audio has come, a failure (a bad key or voice,
+    the source raising) is still a plain HTTP answer, as :func:`http_exception_for` gives
+    it; after it, the transfer breaks off (the body is never completed), so a cut stream
+    never passes for whole speech. When the HTTP client goes away the session is closed
+    at once. The media type follows ``output_format`` (``audio/mpeg`` when not given).
+
+    Args:
+        client: The app's client.
+        text: A ``str``, or an (async) iterable of ``str``, as ``speak()`` takes.
+        voice_id, language, output_format, allow_skipped: As ``client.live_tts.speak()``'s.
+        headers: More headers for the answer.
+    """
+
+    def __init__(
+        self,
+        client: AsyncCambClient,
+        text: str | Iterable[str] | AsyncIterable[str],
+        *,
+        voice_id: int,
+        language: int | str | None = None,
+        output_format: LiveTTSFormat | None = None,
+        allow_skipped: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__((), headers=headers, media_type=_MEDIA_TYPES[output_format or "mp3"])
+        self._speak = functools.partial(
+            client.live_tts.speak,
+            text,
+            voice_id=voice_id,
+            language=language,
+            output_format=output_format,
+            allow_skipped=allow_skipped,
+        )
+
+    async def stream_response(self, send: Send) -> None:
+        async with self._speak() as audio:
+            try:
+                first = await anext(audio, b"")
+            except CambError as exc:
+                await _answer_error(send, exc)
+                return
+            await send(
+                {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
+            await send({"type": "http.response.body", "body": first, "more_body": True})
+            try:
+                async for chunk in audio:
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except CambError as exc:
+                _log.warning("a live speech answer broke off: %s: %s", type(exc).__name__, exc)
+                raise
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _answer_error(send: Send, exc: CambError) -> None:
+    answer = http_exception_for(exc)
+    _log.log(_level(answer, exc), "a live speech answer failed: %s: %s", type(exc).__name__, exc)
+    body = json.dumps({"detail": answer.detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": answer.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+async def relay_transcription(
+    websocket: WebSocket,
+    client: AsyncCambClient,
+    *,
+    language: str | int | None = None,
+    model: str | None = None,
+    encoding: str | None = None,
+    sample_rate: int | None = None,
+    channels: int | None = None,
+) -> None:
+    """Relay a browser's WebSocket to a live transcription session, until either side ends.
+
+    Accepts ``websocket``, opens ``client.live_transcription.connect(...)`` with the
+    options given, and speaks this protocol with the browser:
+
+    * to the browser, ``{"type": "ready"}`` once the session takes audio;
+    * from the browser, binary frames of audio in the session's format, and a text frame
+      ``stop`` when the audio is complete (the session's ``finish()``);
+    * to the browser, one JSON text frame per transcript: ``{"type": "transcript",
+      "is_final": ..., "transcript": ..., "start": ..., "duration": ..., "words": [...]}``
+      (interim ones are cumulative; a final one settles the utterance);
+    * after ``stop``, the last finals, then a close 1000;
+    * on a failure, ``{"type": "error", "status_code": ..., "detail": ...}`` as
+      :func:`http_exception_for` gives them, then a close 1011.
+
+    When the browser goes away the session is closed at once; nothing outlives the call.
+    """
+    await websocket.accept()
+    failure: CambError | WebSocketDisconnect | None = None
+    try:
+        async with client.live_transcription.connect(
+            language=language, model=model, encoding=encoding, sample_rate=sample_rate, channels=channels
+        ) as session:
+            await websocket.send_json({"type": "ready"})
+            async with anyio.create_task_group() as group:
+                group.start_soon(_relay_audio, websocket, session, group.cancel_scope)
+                try:  # caught here: a task group would wrap it in an ExceptionGroup
+                    async for event in session:
+                        if isinstance(event, LiveTranscript):
+                            await websocket.send_json(_transcript_message(event))
+                except (CambError, WebSocketDisconnect) as exc:
+                    failure = exc
+                group.cancel_scope.cancel()
+    except (CambError, WebSocketDisconnect) as exc:
+        failure = exc
+    if isinstance(failure, WebSocketDisconnect):
+        return
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the browser may have gone already
+        if failure is None:
+            await websocket.close(1000)
+            return
+        answer = http_exception_for(failure)
+        _log.log(
+            _level(answer, failure), "a relayed transcription failed: %s: %s", type(failure).__name__, failure
+        )
+        await websocket.send_json(
+            {"type": "error", "status_code": answer.status_code, "detail": answer.detail}
+        )
+        await websocket.close(1011)
+
+
+async def _relay_audio(
+    websocket: WebSocket, session: LiveTranscriptionSession, scope: anyio.CancelScope
+) -> None:
+    """The browser's audio into the session until ``stop``; the browser leaving cancels ``scope``.
+    A send that fails because the session ended leaves the reader to tell why."""
+    stopped = False
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            scope.cancel()
+            return
+        data: bytes | None = message.get("bytes")
+        if stopped:
+            continue
+        try:
+            if data is not None:
+                await session.send_audio(data)
+            elif message.get("text") == "stop":
+                stopped = True
+                await session.finish()
+        except CambError:
+            stopped = True  # the session ended: its iteration raises why
+
+
+def _transcript_message(event: LiveTranscript) -> dict[str, object]:
+    fields = event.model_dump(mode="json", include={"is_final", "transcript", "start", "duration", "words"})
+    return {"type": "transcript", **fields}

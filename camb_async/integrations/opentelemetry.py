@@ -19,6 +19,11 @@ What it records, from the client's events (docs/observability.md):
   time, under its watch's span for a poll, else under the caller's current span
   (creates, results, downloads), named and described after OpenTelemetry's HTTP
   client conventions;
+* each live session (``client.live_tts``, ``client.live_transcription``,
+  ``client.realtime``): a ``camb.live_session`` span from its connect to its close,
+  under the caller's current span, with its kind, URL, the server's session and run
+  ids, a ``camb.live.ready`` event when the server accepted it, its close code, and
+  an error status when it failed;
 * each retry (``camb.retry``) and each client-wide 429/503 pause
   (``camb.rate_limit.pause``): an event on the watch's span, or else on the
   caller's current span.
@@ -36,6 +41,10 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from camb_async import (
+    LiveSessionEnded,
+    LiveSessionReady,
+    LiveSessionRef,
+    LiveSessionStarted,
     LiveStream,
     RateLimitPaused,
     RequestEnded,
@@ -59,6 +68,8 @@ __all__ = ["OpenTelemetryHook"]
 
 WATCH_SPAN = "camb.watch"
 """The name of a watch's span."""
+LIVE_SPAN = "camb.live_session"
+"""The name of a live session's span."""
 
 
 class OpenTelemetryHook:
@@ -76,6 +87,7 @@ class OpenTelemetryHook:
     def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
         self._tracer = trace.get_tracer("camb_async", __version__, tracer_provider=tracer_provider)
         self._watches: weakref.WeakKeyDictionary[WatchRef, Span] = weakref.WeakKeyDictionary()
+        self._live: weakref.WeakKeyDictionary[LiveSessionRef, Span] = weakref.WeakKeyDictionary()
 
     def __call__(self, event: CambEvent) -> None:
         if isinstance(event, RequestEnded):
@@ -86,6 +98,8 @@ class OpenTelemetryHook:
             self._changed(event)
         elif isinstance(event, WatchEnded):
             self._ended(event)
+        elif isinstance(event, LiveSessionStarted | LiveSessionReady | LiveSessionEnded):
+            self._live_session(event)
         elif isinstance(event, RetryScheduled):
             attributes: Attributes = {
                 "http.request.method": event.method,
@@ -144,6 +158,42 @@ class OpenTelemetryHook:
         elif final is not None and _failed(final):
             span.set_attribute("error.type", str(final.status))
             span.set_status(Status(StatusCode.ERROR, f"the task ended with {final.status}"))
+        span.end()
+
+    def _live_session(self, event: LiveSessionStarted | LiveSessionReady | LiveSessionEnded) -> None:
+        session = event.session
+        if isinstance(event, LiveSessionStarted):
+            self._live[session] = self._tracer.start_span(
+                LIVE_SPAN,
+                kind=SpanKind.CLIENT,
+                attributes={
+                    "camb.live.kind": session.kind,
+                    "url.full": session.url,
+                    "camb.live.id": session.id,
+                },
+            )
+            return
+        span = (
+            self._live.get(session) if isinstance(event, LiveSessionReady) else self._live.pop(session, None)
+        )
+        if span is None:
+            return
+        if event.session_id is not None:
+            span.set_attribute("camb.live.session_id", event.session_id)
+        if event.run_id is not None:
+            span.set_attribute("camb.live.run_id", event.run_id)
+        if isinstance(event, LiveSessionReady):
+            span.add_event("camb.live.ready")
+            return
+        if event.close_code is not None:
+            span.set_attribute("camb.live.close_code", event.close_code)
+        if event.error is not None:
+            error = event.error
+            span.record_exception(error)
+            span.set_attribute("error.type", _qualified_name(error))
+            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+        elif event.abandoned:
+            span.set_attribute("camb.live.abandoned", True)
         span.end()
 
     def _request(self, event: RequestEnded) -> None:

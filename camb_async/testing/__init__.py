@@ -7,6 +7,8 @@
   content of a large result (``add_task(..., result_size=N)``) without it.
 * :class:`FaultPlan`: make the simulator misbehave (429s, 5xx, dropped
   connections, stalls, broken bodies) per request or at seeded rates.
+* :class:`LiveSettings`, :class:`LiveFaults`: how the simulator's live sessions
+  (live TTS, live transcription, realtime, over WebSockets) answer and misbehave.
 * :func:`set_testing`: make every wait of the SDK (poll intervals, retry
   backoff) instant, so tests of watch/wait/retry code run in milliseconds.
 """
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
     from ._faults import FAULT_KINDS, FaultPlan, RequestRecord
     from ._files import result_bytes, result_sha256
+    from ._live_config import LiveFaults, LiveRecord, LiveSettings
     from ._ratelimit import most_in_one_second
     from ._shapes import AnswerShapes
     from ._simulator import FileRequest, Simulator, TaskRecord, Timeline
@@ -33,6 +36,9 @@ __all__ = [
     "AnswerShapes",
     "FaultPlan",
     "FileRequest",
+    "LiveFaults",
+    "LiveRecord",
+    "LiveSettings",
     "RequestRecord",
     "Simulator",
     "TaskRecord",
@@ -51,6 +57,9 @@ _LAZY = {
     "AnswerShapes": "._shapes",
     "FaultPlan": "._faults",
     "RequestRecord": "._faults",
+    "LiveFaults": "._live_config",
+    "LiveRecord": "._live_config",
+    "LiveSettings": "._live_config",
     "most_in_one_second": "._ratelimit",
     "result_bytes": "._files",
     "result_sha256": "._files",
@@ -63,6 +72,9 @@ _RENAMED = frozenset(
     {
         "FaultPlan",
         "FileRequest",
+        "LiveFaults",
+        "LiveRecord",
+        "LiveSettings",
         "RequestRecord",
         "Simulator",
         "TaskRecord",

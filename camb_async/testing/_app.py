@@ -1,5 +1,7 @@
 """The simulator's ASGI application: the API under ``/apis``, its controls and files under ``/_sim``.
 
+WebSocket scopes go to the live sessions (``_live``), counted and logged as ``GET`` requests.
+
 Every request is counted and logged; an ``/apis`` request beyond the rate limit
 (``_ratelimit``), when one is set, gets a 429; any other may draw a fault from
 the plan in force (see ``_faults``). A multipart body is parsed as it
@@ -17,6 +19,7 @@ from ._families import export, segments
 from ._faults import FaultPlan
 from ._files import TONE, audio_body, file_name, file_type
 from ._http import Answer, Receive, Request, Scope, Send, not_found, send_answer
+from ._live import LiveHub
 from ._multipart import ClientGoneError, MultipartError, read_form
 from ._routes import Router, task_routes
 from ._shapes import as_documented
@@ -40,6 +43,7 @@ class App:
         self.faults = faults
         self.rate_limit: RateLimit | None = None
         self.answer_shapes: AnswerShapes = "sdk"
+        self.live = LiveHub(api_key)
         self.router = Router()
         for method, template, handler in [
             *task_routes(store),
@@ -49,14 +53,18 @@ class App:
             self.router.add(method, template, handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             return
         arrived = self.store.clock()
         raw_path = bytes(scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        method = str(scope["method"])
+        method = str(scope.get("method", "GET"))
         with self.store.lock:
             self.store.requests += 1
             self.store.paths.append(raw_path)
+        if scope["type"] == "websocket":
+            self.faults.note(arrived, method, raw_path, None)
+            await self.live.serve(scope, receive, send, raw_path)
+            return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         query = bytes(scope.get("query_string") or b"").decode("latin-1")
         request = Request(method, raw_path, headers, query_string=query, port=_port(scope, headers))
@@ -129,6 +137,8 @@ class App:
             return Answer(200, self.stats())
         if rest == ["faults"]:
             return self.control_faults(method, request.body)
+        if rest == ["live"]:
+            return self.live.control(method, request.body)
         return not_found()
 
     def seed(self, body: bytes) -> Answer:

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
     from ._faults import FaultPlan, RequestRecord
     from ._http import Receive, Scope, Send
+    from ._live_config import LiveFaults, LiveRecord, LiveSettings
     from ._shapes import AnswerShapes
 
 __all__ = ["FileRequest", "Simulator", "TaskRecord", "Timeline"]
@@ -161,6 +162,42 @@ class Simulator:
             raise RuntimeError("the simulator is not running")
         sockets = self._server.servers[0].sockets
         return int(sockets[0].getsockname()[1])
+
+    @property
+    def realtime_url(self) -> str:
+        """The base URL of the realtime endpoint (``/v1/realtime``), e.g. ``http://127.0.0.1:8123``.
+
+        Live TTS and live transcription are under :attr:`url` (``/apis/live-tts/ws``,
+        ``/apis/transcription/listen``); see ``camb_async.testing._live``.
+        """
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def live_settings(self) -> LiveSettings:
+        """How live sessions answer (see :class:`LiveSettings`)."""
+        return self._app.live.settings
+
+    def set_live_settings(self, settings: LiveSettings | None) -> None:
+        """Put ``settings`` in force for live sessions opened from now on (``None``: the defaults)."""
+        from ._live_config import LiveSettings
+
+        with self._app.live.lock:
+            self._app.live.settings = settings or LiveSettings()
+
+    @property
+    def live_faults(self) -> LiveFaults | None:
+        """The faults in force for live sessions (``None``: none)."""
+        return self._app.live.faults
+
+    def set_live_faults(self, faults: LiveFaults | None) -> None:
+        """Put ``faults`` in force for live sessions opened from now on (``None``: no faults)."""
+        with self._app.live.lock:
+            self._app.live.faults = faults
+
+    @property
+    def live_sessions(self) -> list[LiveRecord]:
+        """What the simulator saw of every live session, in the order they opened (copies)."""
+        return self._app.live.snapshot()
 
     @property
     def files_url(self) -> str:
@@ -299,6 +336,7 @@ class Simulator:
             log_level="warning",
             lifespan="off",
             loop="asyncio",
+            ws=_websockets_implementation(),
             timeout_keep_alive=75,
             backlog=4096,
             timeout_graceful_shutdown=1,
@@ -367,6 +405,14 @@ def _server_class(base: type[Any]) -> type[Any]:
             await asyncio.sleep(0)  # let the aborts run before the loop closes
 
     return Server
+
+
+def _websockets_implementation() -> str:
+    """uvicorn's WebSockets on wsproto, the simulator extra's, whatever else is installed (same
+    behaviour everywhere); uvicorn's own choice where wsproto is missing."""
+    import importlib.util
+
+    return "wsproto" if importlib.util.find_spec("wsproto") is not None else "auto"
 
 
 def _quiet_uvicorn() -> None:

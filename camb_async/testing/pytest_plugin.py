@@ -7,7 +7,8 @@ them pays nothing.
 
 * ``camb_simulator``: a running :class:`~camb_async.testing.Simulator` on
   127.0.0.1. One server serves the whole session; each test gets it with the fault
-  plan of ``camb_simulator_options`` put in force afresh, and running.
+  plan of ``camb_simulator_options`` put in force afresh, live sessions at their
+  default settings and without faults, and running.
 * ``camb_simulator_options``: the keyword arguments of that simulator (none by
   default); override it, session-scoped, in a ``conftest.py`` to change them.
 * ``camb_client``: an :class:`~camb_async.AsyncCambClient` bound to the simulator,
@@ -62,10 +63,14 @@ def camb_simulator(
     sim = _camb_simulator_session
     plan = camb_simulator_options.get("faults")
     sim.set_faults(plan)
+    sim.set_live_faults(None)
+    sim.set_live_settings(None)
     if not sim.running:
         sim.start()
     yield sim
     sim.set_faults(plan)
+    sim.set_live_faults(None)
+    sim.set_live_settings(None)
 
 
 @pytest.fixture

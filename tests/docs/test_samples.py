@@ -9,8 +9,8 @@ runs on that loop, any other sample in the test's own thread, so a complete prog
 
 Each page starts with what a reader is told to have:
 
-* ``CAMB_API_KEY`` and ``CAMB_BASE_URL`` set for a fresh simulator, so ``AsyncCambClient()``
-  reaches it, never the real API;
+* ``CAMB_API_KEY``, ``CAMB_BASE_URL`` and ``CAMB_REALTIME_URL`` set for a fresh simulator, so
+  ``AsyncCambClient()`` reaches it (its live sessions too), never the real API;
 * ``client``: an open client bound to that simulator, for the fragments that use one, and
   ``sim``, the simulator itself; a client a sample leaves open in the namespace is closed
   after the page's last sample;
@@ -95,6 +95,7 @@ def page_setup(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Itera
         sim = stack.enter_context(Simulator(durations=(0.0, 0.1), seed=1))
         monkeypatch.setenv("CAMB_API_KEY", "docs-samples-key")
         monkeypatch.setenv("CAMB_BASE_URL", sim.url)
+        monkeypatch.setenv("CAMB_REALTIME_URL", sim.realtime_url)
         monkeypatch.chdir(tmp_path)
         stack.enter_context(set_testing())
         portal = stack.enter_context(start_blocking_portal("asyncio"))

@@ -18,6 +18,7 @@ from support import API_KEY, refused_url
 from camb_async import (
     APIConnectionError,
     AsyncCambClient,
+    AuthenticationError,
     CambEvent,
     PollSchedule,
     RequestEnded,
@@ -30,7 +31,7 @@ from camb_async import (
     WatchTimeoutError,
 )
 from camb_async.integrations.opentelemetry import OpenTelemetryHook
-from camb_async.testing import FaultPlan, Simulator
+from camb_async.testing import FaultPlan, LiveFaults, Simulator
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -325,3 +326,56 @@ def test_the_hook_reads_request_ids_and_ignores_what_it_does_not_follow(
     assert span.attributes["camb.request_id"] == "req-1"
     start, end = times(span)
     assert end - start == 10_000_000
+
+
+@pytest.mark.anyio
+async def test_a_live_session_is_one_span_with_its_ids_and_close(
+    sim: Simulator, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    """A live TTS session: one client span from connect to close, under the caller's span, with
+    the server's session and run ids, a ready event and the normal close code."""
+    tracer = provider.get_tracer("test")
+    async with client_for(sim, provider, "httpx") as client:
+        with tracer.start_as_current_span("caller"):
+            async with client.live_tts.speak("Hello there.", voice_id=1) as audio:
+                assert b"".join([chunk async for chunk in audio]) == b"Hello there."
+    spans = exporter.get_finished_spans()
+    (caller,) = named(spans, "caller")
+    (live,) = named(spans, "camb.live_session")
+    assert live.kind == SpanKind.CLIENT
+    assert children(spans, caller) == [live]
+    assert live.attributes is not None
+    assert live.attributes["camb.live.kind"] == "live_tts"
+    assert str(live.attributes["url.full"]).endswith("/apis/live-tts/ws")
+    assert isinstance(live.attributes["camb.live.session_id"], str)
+    assert isinstance(live.attributes["camb.live.run_id"], int)
+    assert live.attributes["camb.live.close_code"] == 1000
+    assert [event.name for event in live.events] == ["camb.live.ready"]
+    assert live.status.status_code == StatusCode.UNSET
+
+
+@pytest.mark.anyio
+async def test_a_failed_live_session_has_error_status_and_a_left_one_is_marked_abandoned(
+    sim: Simulator, provider: TracerProvider, exporter: InMemorySpanExporter
+) -> None:
+    """A session the server refuses (a bad key: close 4401) is an error span with its close code;
+    one the caller leaves before the server ends it is marked abandoned, without error."""
+    sim.set_live_faults(LiveFaults(reject_key=True))
+    try:
+        async with client_for(sim, provider, "httpx") as client:
+            with pytest.raises(AuthenticationError):
+                async with client.live_tts.connect(voice_id=1):
+                    pass
+    finally:
+        sim.set_live_faults(None)
+    async with client_for(sim, provider, "httpx") as client, client.live_tts.connect(voice_id=1):
+        pass
+    failed, left = named(exporter.get_finished_spans(), "camb.live_session")
+    assert failed.attributes is not None
+    assert failed.attributes["camb.live.close_code"] == 4401
+    assert str(failed.attributes["error.type"]).endswith("AuthenticationError")
+    assert failed.status.status_code == StatusCode.ERROR
+    assert API_KEY not in str(failed.status.description)
+    assert left.attributes is not None
+    assert left.attributes["camb.live.abandoned"] is True
+    assert left.status.status_code == StatusCode.UNSET
