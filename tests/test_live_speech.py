@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
-from support import API_KEY, assert_key_nowhere
-from test_live_socket import Peer, ScriptedServer
+from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
 from wsproto.events import CloseConnection, TextMessage
 
 from camb_async import (
@@ -434,7 +433,7 @@ async def test_bad_options_fail_before_connecting(
     assert len(live_simulator.live_sessions) == before
 
 
-# What the simulator never does: a server scripted frame by frame (tests/test_live_socket.py's).
+# What the simulator never does: a server scripted frame by frame (tests/support.py's ScriptedServer).
 
 CREATED = TextMessage(data=json.dumps({"type": "session.created", "session": {"id": "sess_scripted"}}))
 

@@ -204,7 +204,9 @@ ERROR_CASES: list[Any] = [
     pytest.param(
         lambda: httpx.Response(200, text="<html>proxy</html>"), ResponseValidationError, id="unreadable"
     ),
-    pytest.param(lambda: httpx.Response(200, json={"run_id": "one"}), ResponseValidationError, id="no-status"),
+    pytest.param(
+        lambda: httpx.Response(200, json={"run_id": "one"}), ResponseValidationError, id="no-status"
+    ),
     pytest.param(lambda: httpx.Response(200, content=b"\xff\xfe"), ResponseValidationError, id="not-utf8"),
 ]
 

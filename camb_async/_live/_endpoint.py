@@ -93,7 +93,7 @@ class LiveEndpoint:
         keepalive_timeout: float = KEEPALIVE_TIMEOUT,
     ) -> None:
         self.kind: LiveKind = kind
-        self.url = websocket_url(url)
+        self.url: str = websocket_url(url)
         self._api_key = api_key
         self.emit = emit
         self.keepalive = keepalive

@@ -9,7 +9,7 @@ type this SDK does not know (never an error: the protocols are in beta and grow)
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 import pydantic
 from pydantic import ConfigDict, Field, JsonValue
@@ -32,7 +32,7 @@ class LiveEvent(pydantic.BaseModel):
     server that learns new messages never breaks a session.
     """
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="ignore")
 
     type: str
     raw: JsonObject | bytes = Field(repr=False)

@@ -6,7 +6,7 @@ Fields are named as the wire's. Binary frames become :class:`LiveTTSAudio` (``ty
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, TypeAlias
+from typing import Annotated, ClassVar, Literal, TypeAlias
 
 import pydantic
 from pydantic import ConfigDict, Field, JsonValue
@@ -35,7 +35,7 @@ LiveTTSFormat: TypeAlias = Literal["mp3", "wav", "flac", "aac"]
 class LiveTTSWord(pydantic.BaseModel):
     """A word's timing in its segment, in seconds from the segment's start."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config: ClassVar[ConfigDict] = ConfigDict(frozen=True, extra="ignore")
 
     word: str
     start: float
