@@ -145,7 +145,7 @@ def integrations(session: nox.Session) -> None:
     tests/integrations/test_worker.py starts Debian's redis-server: in CI this installs it
     when missing (see ``_apt_install``). Elsewhere that test skips without it.
     """
-    _install(session, "integrations")
+    _install(session, "integrations", extras="simulator,realtime,redis")
     _apt_install(session, "/usr/bin/redis-server", "redis-server")
     session.run("pytest", "tests/integrations", *session.posargs)
 
@@ -179,7 +179,7 @@ def typing(session: nox.Session) -> None:
 @nox.session(python=PYTHONS[-1])
 def examples(session: nox.Session) -> None:
     """Run every example against the bundled simulator."""
-    _install(session, extras="simulator,fastapi")  # fastapi: examples/fastapi_app.py
+    _install(session, extras="simulator,fastapi,realtime")  # fastapi: examples/fastapi_app.py
     for example in sorted((ROOT / "examples").glob("*.py")):
         session.run("python", str(example))
 
@@ -188,7 +188,7 @@ def examples(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the docs with warnings as errors, offline; then run every Python sample of README.md
     and docs/*.md against the bundled simulator (tests/docs)."""
-    _install(session, "docs", extras="simulator,aiohttp")
+    _install(session, "docs", extras="simulator,aiohttp,realtime")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
     # --confcutdir: tests/conftest.py and its test-suite dependencies are not needed here.
     session.run("pytest", "--confcutdir=tests/docs", "tests/docs", *session.posargs)
@@ -225,14 +225,14 @@ def bench(session: nox.Session) -> None:
 
     Takes many minutes and wants a quiet machine. `nox -s bench -- --scenario status` runs one scenario.
     """
-    _install(session, "bench", extras="simulator,aiohttp")
+    _install(session, "bench", extras="simulator,aiohttp,realtime")
     session.run("python", "-m", "benchmarks", "--profile", "--output", "docs/benchmarks.md", *session.posargs)
 
 
 @nox.session(python=PYTHONS[-1])
 def bench_smoke(session: nox.Session) -> None:
     """The benchmarks at tiny sizes, in seconds, so they keep working; asserts nothing on timings."""
-    _install(session, "bench", extras="simulator,aiohttp")
+    _install(session, "bench", extras="simulator,aiohttp,realtime")
     copy = pathlib.Path(session.create_tmp()) / "benchmarks.md"
     copy.write_text((ROOT / "docs" / "benchmarks.md").read_text())
     session.run("python", "-m", "benchmarks", "--smoke", "--output", str(copy), *session.posargs)
