@@ -29,6 +29,7 @@ expire when no client is left.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import math
 import uuid
@@ -134,7 +135,8 @@ def check_shared_budget(source: object, rate: float | None) -> None:
                 f"shared_budget must be a redis://, rediss:// or unix:// URL or a redis.asyncio.Redis "
                 f"client, got {shown}"
             )
-        _redis_client_class()
+        if importlib.util.find_spec("redis") is None:  # imported on first use: a quick creation
+            _redis_client_class()
         return
     try:
         client_class: type[Redis] | None = _redis_client_class()

@@ -8,7 +8,9 @@ redis-py's client runs on asyncio only; the one trio test checks the error it ge
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -387,3 +389,13 @@ def test_a_reply_that_is_not_the_scripts_is_refused(reply: object) -> None:
 
 def test_the_scripts_reply_is_read() -> None:
     assert _read([b"25000", 3, b"40", b"40.5", "0"]) == (0.025, 3, 40.0, 40.5, 0.0)
+
+
+def test_a_shared_budget_without_redis_py_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)
+    with pytest.raises(CambError, match=r"camb-async\[redis\]") as caught:
+        AsyncCambClient(API_KEY, max_requests_per_second=10, shared_budget="redis://localhost/0")
+    assert isinstance(caught.value, ImportError)
+    with pytest.raises(TypeError, match="shared_budget must be"):
+        AsyncCambClient(API_KEY, max_requests_per_second=10, shared_budget=object())  # type: ignore[arg-type]
