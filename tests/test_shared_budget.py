@@ -392,7 +392,10 @@ def test_the_scripts_reply_is_read() -> None:
 
 
 def test_a_shared_budget_without_redis_py_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    def nowhere(name: str) -> None:
+        return None
+
+    monkeypatch.setattr(importlib.util, "find_spec", nowhere)
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)
     with pytest.raises(CambError, match=r"camb-async\[redis\]") as caught:
         AsyncCambClient(API_KEY, max_requests_per_second=10, shared_budget="redis://localhost/0")
