@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _far, _ratelimit, _report, _transfer
+from . import _far, _fleet, _ratelimit, _report, _transfer
 from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -35,6 +35,7 @@ SMOKE = {
     "deadline": 60.0,
     **_transfer.SMOKE,
     **_ratelimit.SMOKE,
+    **_fleet.SMOKE,
 }
 
 
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
     parser.add_argument(
         "--scenario",
-        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "all"],
+        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "fleet", "all"],
         default="all",
     )
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
@@ -268,12 +269,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=pathlib.Path, help="write the tables into this Markdown file")
     _transfer.add_arguments(parser)
     _ratelimit.add_arguments(parser)
+    _fleet.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
     parts: list[str] = []
-    transfer = ratelimit = ""
+    transfer = ratelimit = fleet = ""
     with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
         workdir = pathlib.Path(tmp)
         if args.scenario in ("status", "all"):
@@ -288,12 +290,19 @@ def main(argv: list[str] | None = None) -> None:
             transfer = _transfer.scenario_transfer(args, workdir)
         if args.scenario in ("ratelimit", "all"):
             ratelimit = _ratelimit.scenario_ratelimit(args, workdir)
+        if args.scenario in ("fleet", "all"):
+            fleet = _fleet.scenario_fleet(args, workdir)
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")
         del shown[at : at + 2]
     command = shlex.join(["python", "-m", "benchmarks", *shown])
-    sections = ((None, "\n\n".join(parts)), (_transfer.SECTION, transfer), (_ratelimit.SECTION, ratelimit))
+    sections = (
+        (None, "\n\n".join(parts)),
+        (_transfer.SECTION, transfer),
+        (_ratelimit.SECTION, ratelimit),
+        (_fleet.SECTION, fleet),
+    )
     for name, body in sections:
         if not body:  # a section of scenarios that did not run keeps its tables
             continue
