@@ -10,9 +10,10 @@ one run:
 * ``overrun``: each process ``max_requests_per_second=R``, eight times the key's limit.
 
 The load is uneven, as a queue's often is: the first two processes get half the tasks,
-the other six share the rest. Every process builds its client, then waits for its tasks,
+the other six share the rest. Every process builds its client and makes one request (its
+connections made, its modules imported), then waits for its tasks,
 which are added to the simulator at one moment for all; each task finishes a uniformly
-random LOW-HIGH s after it, and each process follows its own with ``as_completed()``.
+random LOW-HIGH s after it, and each process follows each of its own with a ``wait()``.
 Lag is the moment a process saw a task's final status minus the moment it finished (one
 ``time.monotonic()`` clock for every process of the machine and the simulator). The
 busiest second counts every request that reached the simulator, the 429s too. Redis runs
@@ -52,7 +53,7 @@ LABELS = {
     "overrun": "`max_requests_per_second=R` each (overrun)",
 }
 PROCESSES = 8
-SMOKE = {"fleet_tasks": 320, "fleet_rate": 40.0, "fleet_durations": "1,4"}
+SMOKE = {"fleet_tasks": 320, "fleet_rate": 40.0, "fleet_durations": "1,4", "fleet_turns": 2000}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fleet-rate", type=float, default=100.0, help="the key's rate limit R")
     group.add_argument("--fleet-durations", default="5,30", help="tasks finish within LOW,HIGH s")
     group.add_argument("--fleet-seed", type=int, default=2026, help="seed of the task durations")
+    group.add_argument("--fleet-turns", type=int, default=20_000, help="turns timed one after the other")
 
 
 @dataclass
@@ -136,12 +138,14 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: pathlib.Path, redis
     loads = _loads(args.fleet_tasks)
     per_process = rate / PROCESSES if setup == "split" else rate
     with Simulator(rate_limit=rate) as sim:
+        warm_up = sim.add_task([("SUCCESS", 0.0)])
         processes: list[subprocess.Popen[bytes]] = []
         for index in range(PROCESSES):
             config = {
                 "url": sim.url,
                 "rate": per_process,
                 "redis": redis_url if setup == "shared" else None,
+                "warm_up": warm_up,
                 "tasks": str(workdir / f"{setup}-tasks-{index}.json"),
                 "ready": str(workdir / f"{setup}-ready-{index}"),
             }
@@ -177,7 +181,7 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: pathlib.Path, redis
                 finished = sim.record(task).finished_at
                 assert finished is not None
                 lags.append(seen - finished)
-        log = [record for record in sim.request_log if record.path.startswith("/apis/")]
+        log = [r for r in sim.request_log if r.path.startswith("/apis/") and not r.path.endswith(warm_up)]
     return Run(
         tasks=sum(loads),
         seen=len(lags),
@@ -188,6 +192,45 @@ def run_setup(setup: str, args: argparse.Namespace, workdir: pathlib.Path, redis
         busiest_second=most_in_one_second(record.at for record in log),
         redis_calls=sum(out["redis_calls"] for out in outs),
         wall_s=wall,
+    )
+
+
+@dataclass
+class TurnCost:
+    """What one turn costs: the round trip a client waits, and Redis's own time per turn."""
+
+    turns: int
+    round_trip_p50_us: float
+    round_trip_p99_us: float
+    redis_us_per_turn: float
+
+
+async def turn_cost(redis_url: str, turns: int) -> TurnCost:
+    """Reserve ``turns`` turns one after the other on one client, with a budget so high that
+    none waits; read Redis's time per script call from ``INFO commandstats``."""
+    from redis.asyncio import Redis
+
+    from camb_async._budget import RequestBudget
+    from camb_async._shared_budget import SharedBudget
+
+    async with Redis.from_url(redis_url) as client:  # pyright: ignore[reportUnknownMemberType]
+        redis: Any = client  # redis-py types its asyncio commands as `Awaitable[T] | T`
+        await redis.config_resetstat()
+        shared = SharedBudget.open(redis_url, "a key of the benchmark's own", RequestBudget(1e9))
+        trips: list[float] = []
+        for _ in range(turns):
+            began = time.perf_counter()
+            await shared.turn()
+            trips.append(1e6 * (time.perf_counter() - began))
+        await shared.aclose()
+        stats: dict[str, Any] = await redis.info("commandstats")
+    script: dict[str, Any] = stats.get("cmdstat_evalsha") or stats.get("cmdstat_eval") or {}
+    trips.sort()
+    return TurnCost(
+        turns=turns,
+        round_trip_p50_us=trips[len(trips) // 2],
+        round_trip_p99_us=trips[min(len(trips) - 1, round(0.99 * (len(trips) - 1)))],
+        redis_us_per_turn=float(script.get("usec_per_call", 0.0)),
     )
 
 
@@ -202,9 +245,11 @@ def scenario_fleet(args: argparse.Namespace, workdir: pathlib.Path) -> str:
         for setup in [part.strip() for part in args.fleet_setups.split(",") if part.strip()]:
             print(f"fleet: {setup}", file=sys.stderr, flush=True)
             runs[setup] = run_setup(setup, args, workdir, redis.url)
+        print("fleet: the cost of a turn", file=sys.stderr, flush=True)
+        cost = anyio.run(turn_cost, redis.url, args.fleet_turns)
     finally:
         redis.stop()
-    return table(runs, args)
+    return table(runs, args) + "\n\n" + cost_table(cost)
 
 
 def _seconds(value: float | None) -> str:
@@ -221,7 +266,7 @@ def table(runs: dict[str, Run], args: argparse.Namespace) -> str:
         (
             f"{sum(loads):,} tasks over {PROCESSES} processes ({loads[0]:,} each for two, about "
             f"{loads[-1]:,} each for six), finishing a uniformly random {low}-{high} s after they "
-            f"start, followed with `as_completed()`; the simulator holds the key's limit, R = {rate:g} "
+            f"start, each followed with its own `wait()`; the simulator holds the key's limit, R = {rate:g} "
             "requests in any one second, and answers the rest with a 429 and `Retry-After`. Over real "
             "TCP, one process per client, all on one machine; lag is the moment a process saw the "
             "final status minus the moment the task finished."
@@ -243,6 +288,26 @@ def table(runs: dict[str, Run], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def cost_table(cost: TurnCost) -> str:
+    capacity = 1e6 / cost.redis_us_per_turn if cost.redis_us_per_turn else 0.0
+    return "\n".join(
+        [
+            (
+                "What a turn costs: one client reserving turns one after the other over 127.0.0.1 "
+                "(one `EVALSHA` each); Redis's time per call from `INFO commandstats`, and the turns a "
+                "second that time leaves room for on Redis's one thread."
+            ),
+            "",
+            "| turns | round trip p50 | round trip p99 | Redis time per turn | turns a second one Redis serves |",
+            "|---:|---:|---:|---:|---:|",
+            (
+                f"| {cost.turns:,} | {cost.round_trip_p50_us:.0f} µs | {cost.round_trip_p99_us:.0f} µs "
+                f"| {cost.redis_us_per_turn:.1f} µs | about {capacity:,.0f} |"
+            ),
+        ]
+    )
+
+
 async def follow(config: dict[str, Any]) -> dict[str, Any]:
     """One process: build the client, say it is ready, follow the tasks it is then given."""
     client = AsyncCambClient(
@@ -256,14 +321,23 @@ async def follow(config: dict[str, Any]) -> dict[str, Any]:
     errors = 0
     tasks_file = anyio.Path(config["tasks"])
     async with client:
+        await client.tts.status(config["warm_up"])  # connections made, modules imported
         await anyio.Path(config["ready"]).touch()
         while not await tasks_file.exists():  # noqa: ASYNC110 (a file has no event to await)
             await anyio.sleep(0.01)
         tasks: list[str] = json.loads(await tasks_file.read_text())
-        async with client.as_completed(tasks, timeout=None) as ended:
-            async for task, outcome in ended:
-                seen[task] = time.monotonic()
-                errors += isinstance(outcome, Exception)
+
+        async def follow_one(task: str) -> None:
+            nonlocal errors
+            try:
+                await client.tts.wait(task, timeout=None)
+            except Exception:  # noqa: BLE001 (counted: the table shows errors)
+                errors += 1
+            seen[task] = time.monotonic()
+
+        async with anyio.create_task_group() as group:
+            for task in tasks:
+                group.start_soon(follow_one, task)
         state = client._requester._pool.loop
         shared = None if state is None else state.budget.shared
         calls = int(getattr(shared, "calls", 0))
