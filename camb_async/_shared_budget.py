@@ -228,11 +228,6 @@ class SharedBudget:
         """This client's fair share of the fleet's budget, in requests per second."""
         return min(self._cap, self._fleet_rate / self._members)
 
-    @property
-    def away(self) -> bool:
-        """Whether Redis is away: the client goes on a local budget of its fair share."""
-        return self._down_since is not None
-
     async def turn(self) -> float | None:
         moment = now()
         if self._down_since is not None and moment < self._retry_at:
