@@ -406,6 +406,10 @@ def test_a_shared_budget_without_redis_py_says_what_to_install(monkeypatch: pyte
         AsyncCambClient(API_KEY, max_requests_per_second=10, shared_budget=object())  # type: ignore[arg-type]
 
 
+def constant(value: float) -> Callable[[float], float]:
+    return lambda moment: value
+
+
 class FleetTurns:
     """The fleet's side of a budget, faked: each turn comes ``lateness`` seconds ago (a
     negative one: from now), and every turn asked for is counted."""
@@ -446,7 +450,7 @@ async def test_under_a_shared_budget_the_slot_comes_before_the_fleets_turn() -> 
     order: list[str] = []
 
     async def poll() -> None:
-        await budget.take(lambda moment: 1.0, limiter)
+        await budget.take(constant(1.0), limiter)
         order.append("poll")
 
     async def bare() -> None:
@@ -493,7 +497,7 @@ async def test_a_turn_for_one_that_needs_a_slot_when_none_is_free_is_given_up() 
         went.append(name)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(request, "poll", lambda moment: 1.0, None)
+        group.start_soon(request, "poll", constant(1.0), None)
         await anyio.sleep(0.005)  # the poll keeps time, waiting for its turn
         group.start_soon(request, "create", None, limiter)
         await anyio.sleep(0.05)
