@@ -168,9 +168,12 @@ def _redis_client_class() -> type[Redis]:
 
 def _failures() -> tuple[type[Exception], ...]:
     """What a call to Redis may fail with: it is then away, for the client."""
+    import asyncio
+
     from redis.exceptions import RedisError
 
-    return (RedisError, OSError, TimeoutError, ValueError, IndexError)
+    # asyncio's TimeoutError is the built-in one from Python 3.11 on, its own class before.
+    return (RedisError, OSError, TimeoutError, asyncio.TimeoutError, ValueError)
 
 
 class SharedBudget:
