@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _far, _live, _ratelimit, _report, _transfer, status_parser
+from . import _far, _fleet, _live, _ratelimit, _report, _transfer, status_parser
 from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -37,6 +37,7 @@ SMOKE = {
     **_ratelimit.SMOKE,
     **status_parser.SMOKE,
     **_live.SMOKE,
+    **_fleet.SMOKE,
 }
 
 
@@ -243,7 +244,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
     parser.add_argument(
         "--scenario",
-        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "parse", "live", "all"],
+        choices=[
+            "status",
+            "watch",
+            "far",
+            "far-http2",
+            "transfer",
+            "ratelimit",
+            "parse",
+            "live",
+            "fleet",
+            "all",
+        ],
         default="all",
     )
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
@@ -272,12 +284,13 @@ def main(argv: list[str] | None = None) -> None:
     _ratelimit.add_arguments(parser)
     status_parser.add_arguments(parser)
     _live.add_arguments(parser)
+    _fleet.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
     parts: list[str] = []
-    transfer = ratelimit = live = ""
+    transfer = ratelimit = live = fleet = ""
     with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
         workdir = pathlib.Path(tmp)
         if args.scenario in ("status", "all"):
@@ -296,6 +309,8 @@ def main(argv: list[str] | None = None) -> None:
             ratelimit = _ratelimit.scenario_ratelimit(args, workdir)
         if args.scenario in ("live", "all"):
             live = _live.scenario_live(args, workdir)
+        if args.scenario in ("fleet", "all"):
+            fleet = _fleet.scenario_fleet(args, workdir)
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")
@@ -306,6 +321,7 @@ def main(argv: list[str] | None = None) -> None:
         (_transfer.SECTION, transfer),
         (_ratelimit.SECTION, ratelimit),
         (_live.SECTION, live),
+        (_fleet.SECTION, fleet),
     )
     for name, body in sections:
         if not body:  # a section of scenarios that did not run keeps its tables

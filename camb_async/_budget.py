@@ -14,6 +14,11 @@ downloads) comes before every poll. Under a budget a request takes its slot
 of the limit on requests in flight (``_limiter``) with its turn, so the line
 holds every waiting request, not only the few holding a slot.
 
+A budget shared by a fleet of clients through Redis (``_shared_budget``) keeps
+this line: each turn still goes to the client's own first in line, but the
+timekeeper asks the fleet's ``SharedTurns`` for the moment of each turn before
+it hands it out.
+
 Without a given budget the client learns one from the server's rate limiting:
 a ``RateLimit-Policy`` header (``100;w=1`` or ``"name";q=100;w=1``) says it
 outright; a 429 that names no wait (no ``Retry-After``, no exhausted
@@ -35,7 +40,7 @@ import heapq
 import itertools
 import math
 import re
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Protocol, TypeAlias
 
 import anyio
 
@@ -49,7 +54,7 @@ if TYPE_CHECKING:
 
     from ._limiter import RequestLimiter
 
-__all__ = ["PRIORITY", "Priority", "RequestBudget", "parse_rate_limit_policy"]
+__all__ = ["PRIORITY", "Priority", "RequestBudget", "SharedTurns", "parse_rate_limit_policy"]
 
 Priority: TypeAlias = "Callable[[float], float]"
 """A waiting request's priority at a moment of the event loop's clock (higher goes first)."""
@@ -74,6 +79,28 @@ _SLACK = 1e-6
 """Seconds a request waiting for the window to move sleeps past its end (clock rounding)."""
 _REKEY = 0.25
 """How often, in seconds, the waiting requests' priorities are redrawn (they grow as they wait)."""
+
+
+class SharedTurns(Protocol):
+    """Where the turns of a budget shared by several clients come from (``_shared_budget``)."""
+
+    @property
+    def grace(self) -> float:
+        """Seconds a turn may be taken after its moment; a later one is given up, not used."""
+        ...
+
+    async def turn(self) -> float | None:
+        """Reserve the fleet's next turn for this client: the moment (on the event loop's
+        clock) it comes at, or ``None`` while the client goes on its local budget alone."""
+        ...
+
+    async def pause(self, seconds: float) -> None:
+        """Hold every client of the fleet for ``seconds`` from now (a 429 or 503 said so)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Leave the fleet and close what was opened for it."""
+        ...
 
 
 class _Waiter:
@@ -124,6 +151,7 @@ class RequestBudget:
         "_told",
         "fixed",
         "rate",
+        "shared",
     )
 
     def __init__(self, rate: float | None = None) -> None:
@@ -143,6 +171,7 @@ class RequestBudget:
         self._found = False  # whether a 429 has met the client at a learned budget: then grow slowly
         self._busy = False  # whether a request waited for the budget since the last increase
         self._told = False  # whether the server said the budget (RateLimit-Policy)
+        self.shared: SharedTurns | None = None  # the fleet's turns, when the budget is shared
 
     @property
     def waiting(self) -> int:
@@ -167,7 +196,12 @@ class RequestBudget:
         queue = self._queue
         while queue and queue[0][1].left:
             heapq.heappop(queue)
-        if not queue and self._until_free(moment, rate) <= 0.0 and (slots is None or slots.try_acquire()):
+        if (
+            not queue
+            and self.shared is None
+            and self._until_free(moment, rate) <= 0.0
+            and (slots is None or slots.try_acquire())
+        ):
             self._spend(moment, moment, rate)
             return
         waiter = _Waiter(priority, next(self._order), slots, moment)
@@ -191,6 +225,15 @@ class RequestBudget:
         it are paced from its end, not handed out at once for the time it held them."""
         self._held_until = max(self._held_until, moment)
         self._next = max(self._next, moment)
+
+    def assume_spent(self, rate: float) -> None:
+        """Count the last second as spent at ``rate``: as many sends, evenly spread, as that
+        rate allows in a second, so that a client falling back on a local budget of its
+        fair share starts where the fleet's budget leaves off, not with a fresh second."""
+        moment = now()
+        count = max(1, math.floor(rate))
+        self._sent = collections.deque(moment - 1.0 + (k + 1) / rate for k in range(count))
+        self._next = max(self._next, moment + 1.0 / rate)
 
     def _until_free(self, moment: float, rate: float) -> float:
         """Seconds from ``moment`` until the pacing, a pause and the sliding log allow the next send."""
@@ -216,8 +259,12 @@ class RequestBudget:
     async def _keep(self, me: _Waiter) -> None:
         """Hand out the turns as they come, each to the waiter first in line at that moment,
         until ``me`` has one. One waiter keeps time for all the others, which sleep on an
-        event: a thousand waiters set one timer, not a thousand."""
+        event: a thousand waiters set one timer, not a thousand.
+
+        Under a shared budget the fleet's turn comes last, once a slot of the limiter is
+        held: a turn that went by while a slot was awaited is given up for the next."""
         self._keeper = me
+        held: RequestLimiter | None = None  # a slot taken for the next turn
         try:
             while not me.granted:
                 rate = self.rate
@@ -227,19 +274,53 @@ class RequestBudget:
                     if wait > 0.0:
                         await sleep(wait)
                         continue
-                first = self._first(moment)
-                slots = first.slots
-                if slots is not None and not slots.try_acquire():
-                    # The slot goes to whoever is first once one is free: the line may change.
-                    await slots.acquire()
-                    moment = now()
-                    self._next = max(self._next, moment)  # no burst of turns missed meanwhile
+                shared = self.shared
+                if shared is None:
                     first = self._first(moment)
-                    if first.slots is None:
-                        slots.release()
-                self._grant(first, moment, rate)
+                    slots = first.slots
+                    if slots is not None and not slots.try_acquire():
+                        # The slot goes to whoever is first once one is free: the line may change.
+                        await slots.acquire()
+                        moment = now()
+                        self._next = max(self._next, moment)  # no burst of turns missed meanwhile
+                        first = self._first(moment)
+                        if first.slots is None:
+                            slots.release()
+                    self._grant(first, moment, rate)
+                    continue
+                if held is None:
+                    slots = self._first(moment).slots
+                    if slots is not None and not slots.try_acquire():
+                        await slots.acquire()
+                        held = slots
+                        continue  # the pacing moved on meanwhile
+                    held = slots
+                if not await self._shared_turn(shared):
+                    continue
+                moment = now()
+                first = self._first(moment)
+                if first.slots is None and held is not None:
+                    held.release()
+                elif first.slots is not None and held is None and not first.slots.try_acquire():
+                    continue  # no slot for the one now first: the turn is given up
+                held = None
+                self._grant(first, moment, self.rate)
         finally:
             self._keeper = None
+            if held is not None:
+                held.release()
+
+    async def _shared_turn(self, shared: SharedTurns) -> bool:
+        """Wait for the fleet's next turn; whether it may be taken now. Without the fleet
+        (Redis away) the local budget alone paces, at the rate the fleet's side set."""
+        moment = await shared.turn()
+        if moment is None:
+            rate = self.rate
+            return rate is None or self._until_free(now(), rate) <= 0.0
+        wait = moment - now()
+        if wait > 0.0:
+            await sleep(wait)
+        return now() - moment <= shared.grace
 
     def _first(self, moment: float) -> _Waiter:
         """The waiter first in line at ``moment`` (the keys are redrawn every ``_REKEY`` s)."""

@@ -52,6 +52,7 @@ from ._resources.translated_tts import TranslatedTTS
 from ._resources.translation import Translation
 from ._resources.tts import TTS
 from ._resources.voices import Languages, Voices
+from ._shared_budget import check_shared_budget
 from ._transport import HttpClientBuilder, Transport
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
 from ._version import __version__
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from ._events import EventHook
     from ._models import TaskStatus
     from ._polling import TaskWatches
+    from ._shared_budget import SharedBudgetSource
 
 __all__ = ["AsyncCambClient"]
 
@@ -131,7 +133,8 @@ class AsyncCambClient:
         max_requests_per_second: The client's request budget: requests leave
             at least ``1/R`` s apart and never more than ``R`` in any one
             second, whatever their kind. Give your API key's rate limit here
-            (divided by the number of processes sharing the key). ``None``
+            (or, without ``shared_budget``, divided by the number of
+            processes sharing the key). ``None``
             (the default) learns a budget from the server's rate limiting:
             from a ``RateLimit-Policy`` header, or, from 429s without one,
             a little below what the server let through (see docs/retries.md).
@@ -140,6 +143,15 @@ class AsyncCambClient:
             likely finished since they were last seen running, from the
             durations the client learns per family (with or without
             ``learn_durations``).
+        shared_budget: Share ``max_requests_per_second`` with every client of
+            the same API key, in any process on any machine, through Redis: a
+            ``redis://``, ``rediss://`` or ``unix://`` URL, or a
+            ``redis.asyncio.Redis`` client of yours (install
+            ``camb-async[redis]``; asyncio only). Together they send at most
+            ``max_requests_per_second`` requests in any one second, evenly
+            paced, and a client with work gets the turns idle ones leave; a
+            429/503 pause holds them all. While Redis is away each goes on
+            at its fair share (see docs/workers.md).
         transport: What the HTTP client the SDK creates sends through:
             ``"httpx"`` (httpx's own pool, the default) or ``"aiohttp"``
             (an httpx transport over ``aiohttp``, several times cheaper in
@@ -169,9 +181,11 @@ class AsyncCambClient:
         CambError: No API key was given and ``CAMB_API_KEY`` is not set; or
             ``transport="aiohttp"`` and the ``aiohttp`` extra is not installed
             (that error is also an ``ImportError``).
-        ValueError: An option is out of range, or both ``http_client`` and
-            ``transport="aiohttp"`` were given.
-        TypeError: ``on_event`` holds something that is not callable.
+        ValueError: An option is out of range, both ``http_client`` and
+            ``transport="aiohttp"`` were given, or ``shared_budget`` is not a
+            Redis URL or was given without ``max_requests_per_second``.
+        TypeError: ``on_event`` holds something that is not callable, or
+            ``shared_budget`` is neither a URL nor a ``redis.asyncio.Redis``.
     """
 
     def __init__(
@@ -190,6 +204,7 @@ class AsyncCambClient:
         transport: Transport = "httpx",
         max_outage: float | None = None,
         max_requests_per_second: float | None = None,
+        shared_budget: SharedBudgetSource | None = None,
         on_event: EventHook | Sequence[EventHook] | None = None,
         realtime_url: str | None = None,
         live_transcription_url: str | None = None,
@@ -215,6 +230,7 @@ class AsyncCambClient:
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
         outage_limit = _outage_limit(max_outage)
         _check_rate(max_requests_per_second)
+        check_shared_budget(shared_budget, max_requests_per_second)
         emit = emitter(on_event)
         effective_timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
         if http_client is not None and isinstance(timeout, NotGiven):
@@ -254,6 +270,7 @@ class AsyncCambClient:
             max_concurrent_transfers=max_concurrent_transfers,
             breaker_wait=_breaker_wait(effective_timeout),
             max_requests_per_second=max_requests_per_second,
+            shared_budget=shared_budget,
             emit=emit,
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 
     from ._events import Emitter, WatchRef
+    from ._shared_budget import SharedBudgetSource
     from ._transport import HttpClientBuilder
 
 __all__ = ["Requester"]
@@ -69,6 +70,7 @@ class Requester:
             ``on_event`` hooks (``_events``); ``None`` when it has none.
         max_requests_per_second: The request budget (``_budget``); ``None`` learns one
             from the server's rate limiting.
+        shared_budget: Where the budget is shared with a fleet (``_shared_budget``), or ``None``.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class Requester:
         breaker_wait: float,
         emit: Emitter | None = None,
         max_requests_per_second: float | None = None,
+        shared_budget: SharedBudgetSource | None = None,
     ) -> None:
         self.base_url: str = base_url
         self.headers: dict[str, str] = headers
@@ -98,7 +101,12 @@ class Requester:
         self._send_options = send_options
         self._breaker_wait = breaker_wait
         self._pool = Pool(
-            http_client, builder, max_concurrent_requests, max_concurrent_transfers, max_requests_per_second
+            http_client,
+            builder,
+            max_concurrent_requests,
+            max_concurrent_transfers,
+            max_requests_per_second,
+            shared_budget,
         )
 
     def derive(self, *, max_retries: int, send_options: dict[str, Any], breaker_wait: float) -> Requester:
@@ -453,6 +461,9 @@ class Requester:
                 report_pause(emit, method, path, delay, response.status_code, watch)
             state.resume_at = max(state.resume_at, anyio.current_time() + delay)
             state.budget.hold_until(state.resume_at)
+            shared = state.budget.shared
+            if shared is not None:
+                await shared.pause(delay)  # every client of the fleet
         if emit is not None:
             emit(
                 RetryScheduled(
@@ -518,6 +529,8 @@ class Requester:
                 scope.cancel()
             with anyio.move_on_after(5.0):
                 await state.drained.wait()
+        if state is not None and state.budget.shared is not None and state.on_own_loop():
+            await state.budget.shared.aclose()
         http = self._pool.http
         if self.lifecycle.owns_http and http is not None:
             try:

@@ -11,7 +11,9 @@ import anyio.lowlevel
 from ._breaker import CircuitBreaker
 from ._budget import RequestBudget
 from ._clock import sleep
+from ._exceptions import CambError
 from ._limiter import RequestLimiter
+from ._shared_budget import SharedBudget
 from ._transport import running_on_asyncio
 
 if TYPE_CHECKING:
@@ -19,6 +21,7 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from ._shared_budget import SharedBudgetSource
     from ._transport import BareSend, HttpClientBuilder
 
 __all__ = ["Lifecycle", "LoopState", "Pool", "honour_pause"]
@@ -118,9 +121,19 @@ async def honour_pause(state: LoopState) -> None:
 
 class Pool:
     """What a requester shares with those derived from it: the HTTP client, whether the API
-    ever answered, and the per-loop state (limits, pause, breaker) made on first use."""
+    ever answered, and the per-loop state (limits, pause, breaker, the fleet's side of the
+    budget) made on first use."""
 
-    __slots__ = ("builder", "contacted", "http", "loop", "max_concurrent", "max_rate", "max_transfers")
+    __slots__ = (
+        "builder",
+        "contacted",
+        "http",
+        "loop",
+        "max_concurrent",
+        "max_rate",
+        "max_transfers",
+        "shared_budget",
+    )
 
     def __init__(
         self,
@@ -129,20 +142,31 @@ class Pool:
         max_concurrent: int,
         max_transfers: int,
         max_rate: float | None,
+        shared_budget: SharedBudgetSource | None = None,
     ) -> None:
         self.http = http
         self.builder = builder
         self.max_concurrent = max_concurrent
         self.max_transfers = max_transfers
         self.max_rate = max_rate
+        self.shared_budget = shared_budget
         self.contacted = False
         self.loop: LoopState | None = None
 
     def start(self, headers: dict[str, str]) -> LoopState:
         """Build the SDK's HTTP client if it has none, and the state of the running loop."""
+        shared = self.shared_budget
+        if shared is not None and not running_on_asyncio():
+            raise CambError(
+                "shared_budget needs asyncio (redis-py's asyncio client); this client runs on "
+                "another event loop: give it max_requests_per_second alone, divided by your processes"
+            )
         if self.http is None:
             assert self.builder is not None
             self.http = self.builder.build(headers)
         bare = None if self.builder is None else self.builder.bare_sender(self.http)
-        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare)
-        return self.loop
+        state = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare)
+        if shared is not None:
+            state.budget.shared = SharedBudget.open(shared, headers["x-api-key"], state.budget)
+        self.loop = state
+        return state

@@ -38,6 +38,7 @@ __all__ = [
     "TRANSPORTS",
     "BareSend",
     "HttpClientBuilder",
+    "MissingExtraError",
     "ShardedTransport",
     "Transport",
     "as_httpx_error",
@@ -59,7 +60,7 @@ client's own headers and timeout, never redirected; its answer comes with its bo
 _INSTALL_HINT = "pip install 'camb-async[aiohttp]'"
 
 
-class _MissingExtraError(CambError, ImportError):
+class MissingExtraError(CambError, ImportError):
     """An optional dependency is not installed; the message says what to install.
 
     Both a ``CambError`` and an ``ImportError``, so either ``except`` catches it.
@@ -213,7 +214,7 @@ def _aiohttp_client_class() -> type[AiohttpClient]:
     try:
         from ._aiohttp import AiohttpClient
     except ImportError as exc:
-        raise _MissingExtraError(f"transport='aiohttp' needs the aiohttp package: {_INSTALL_HINT}") from exc
+        raise MissingExtraError(f"transport='aiohttp' needs the aiohttp package: {_INSTALL_HINT}") from exc
     return AiohttpClient
 
 

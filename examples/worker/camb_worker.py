@@ -1,14 +1,16 @@
 """An arq worker on Redis that creates many TTS tasks and follows each to its end,
 and goes on where it stopped after a restart.
 
-    pip install camb-async arq
-    export CAMB_API_KEY=...  REDIS_URL=redis://localhost:6379/0
+    pip install 'camb-async[redis]' arq
+    export CAMB_API_KEY=...  REDIS_URL=redis://localhost:6379/0  CAMB_REQUESTS_PER_SECOND=50
     cd examples/worker
     arq camb_worker.WorkerSettings      # a worker process; start as many as you need
     python enqueue.py 100               # a batch of 100 texts; prints its outcomes when done
 
 Each worker process opens one ``AsyncCambClient`` when it starts and closes it when it
-stops. A batch is one arq job, ``speak``, whose every run works for at most ``SLICE``
+stops. Every worker shares one request budget, the API key's rate limit
+(``CAMB_REQUESTS_PER_SECOND``), through the Redis the queue already runs on: N workers,
+one key, one budget. A batch is one arq job, ``speak``, whose every run works for at most ``SLICE``
 seconds: it creates the batch's missing tasks, follows the unfinished ones with
 ``as_completed()``, records each outcome, and has arq run it again while some are left.
 All it knows is in Redis, so a run after a deploy, a crash or a SIGKILL goes on from there:
@@ -41,6 +43,8 @@ from camb_async import (
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+RATE = float(os.environ.get("CAMB_REQUESTS_PER_SECOND", "50"))
+"""The API key's rate limit: what every worker together sends at most in any one second."""
 SLICE = float(os.environ.get("CAMB_JOB_SLICE", "60"))
 """Seconds one run of a job works before arq runs it again for the rest."""
 SENDING = "sending"
@@ -48,8 +52,10 @@ SENDING = "sending"
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    """One CAMB.AI client per worker process, opened on its event loop."""
-    ctx["camb"] = AsyncCambClient()  # reads CAMB_API_KEY (and CAMB_BASE_URL)
+    """One CAMB.AI client per worker process, opened on its event loop, on the fleet's budget."""
+    # Reads CAMB_API_KEY (and CAMB_BASE_URL). The budget is shared with every worker of the
+    # key through Redis; while Redis is away each goes on at its fair share, RATE / workers.
+    ctx["camb"] = AsyncCambClient(max_requests_per_second=RATE, shared_budget=REDIS_URL)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

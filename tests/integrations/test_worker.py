@@ -29,6 +29,7 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
+from camb_async._shared_budget import fleet_prefix
 from camb_async.testing import FaultPlan, Simulator
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ class Processes:
             "CAMB_BASE_URL": sim.url,
             "REDIS_URL": redis_url,
             "CAMB_JOB_SLICE": str(SLICE),
+            # The workers' shared budget (through the module's Redis), too high to bind: a run
+            # of 1 s must not wait for turns past arq's job_timeout.
+            "CAMB_REQUESTS_PER_SECOND": "1000",
         }
         self.log = log
         self.started: list[subprocess.Popen[bytes]] = []
@@ -236,6 +240,7 @@ async def test_a_worker_stopped_with_sigterm_hands_its_batch_to_the_next(
     assert statuses["ERROR"] > 0
     summary = processes.output().split(f"batch {batch}: done ", 1)[1].splitlines()[0]
     assert ast.literal_eval(summary) == statuses
+    assert await redis.exists(f"{fleet_prefix(API_KEY)}turns")  # the workers' budget is the fleet's
 
 
 async def test_a_worker_killed_during_its_creates_never_creates_a_task_twice(
