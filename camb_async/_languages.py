@@ -10,7 +10,7 @@ tts-stream is sent ``en-uk`` for it, whichever way the caller named it.
 
 from __future__ import annotations
 
-__all__ = ["LOCALE_OF_ID", "language_id", "language_locale"]
+__all__ = ["LOCALE_OF_ID", "language_id", "live_locale", "stream_locale"]
 
 _LOCALES = """
 1 en-us 2 af-za 3 am-et 4 ar-ae 5 ar-bh 6 ar-dz 7 ar-eg 8 ar-iq 9 ar-jo 10 ar-kw 11 ar-lb 12 ar-ly 13 ar-ma
@@ -51,13 +51,24 @@ def language_id(language: int | str) -> int:
         ) from None
 
 
-def language_locale(language: int | str) -> str:
+def stream_locale(language: int | str) -> str:
     """``language`` as the locale tts-stream takes (``en-uk`` for UK English, however
     named); ``ValueError`` for an id it does not know."""
     if isinstance(language, str):
         number = _ID_OF_LOCALE.get(language.lower())
         return _STREAM_LOCALE.get(number, language) if number is not None else language
+    return _STREAM_LOCALE.get(language) or _locale_of(language)
+
+
+def live_locale(language: int | str) -> str:
+    """``language`` as the live (WebSocket) endpoints take it: a locale as given (the
+    server validates it), an int id as the id table's locale (``en-gb`` for 35, as
+    their reference lists it); ``ValueError`` for an id it does not know."""
+    return language if isinstance(language, str) else _locale_of(language)
+
+
+def _locale_of(number: int) -> str:
     try:
-        return _STREAM_LOCALE.get(language) or LOCALE_OF_ID[language]
+        return LOCALE_OF_ID[number]
     except KeyError:
-        raise ValueError(f"unknown language id {language}: pass a locale such as 'en-us'") from None
+        raise ValueError(f"unknown language id {number}: pass a locale such as 'en-us'") from None

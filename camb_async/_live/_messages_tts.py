@@ -11,7 +11,7 @@ from typing import Annotated, ClassVar, Literal, TypeAlias
 import pydantic
 from pydantic import ConfigDict, Field, JsonValue
 
-from .._resources._fields import Body, Id, LanguageLocale
+from .._resources._fields import Body, Id, LiveLocale
 from ._messages import JsonObject, LiveEvent
 
 __all__ = [
@@ -112,7 +112,7 @@ class SessionStart(Body):
 
     type: Literal["session.start"] = "session.start"
     voice_id: Id
-    language: LanguageLocale | None = None
+    language: LiveLocale | None = None
     output_format: LiveTTSFormat | None = None
     word_timestamps: bool | None = None
     idle_timeout: Positive | None = None

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Literal
 import anyio
 
 from .._exceptions import LiveSessionError
-from .._languages import language_locale
+from .._languages import live_locale
 from ._audio import open_audio
 from ._feed import Feed, alongside, follow
 from ._messages import LiveEvent, MalformedMessage, decode_event
@@ -247,9 +247,9 @@ def _session_fields(
     """The ``session`` object of a ``session.update``: what is given, checked."""
     fields: dict[str, object] = {}
     if source_language is not None:
-        fields["source_language"] = language_locale(source_language)
+        fields["source_language"] = live_locale(source_language)
     if target_language is not None:
-        fields["target_language"] = language_locale(target_language)
+        fields["target_language"] = live_locale(target_language)
     if output_modalities is not None:
         modalities = list(output_modalities)
         if not modalities or not set(modalities) <= {"text", "audio"}:
@@ -264,7 +264,7 @@ def _session_fields(
     if speaker_setup is not None:
         fields["speaker_setup"] = speaker_setup
     if source_language_candidates is not None:
-        candidates = [language_locale(language) for language in source_language_candidates]
+        candidates = [live_locale(language) for language in source_language_candidates]
         if len(candidates) > MAX_CANDIDATES:
             raise ValueError(f"source_language_candidates takes at most {MAX_CANDIDATES} languages")
         fields["source_language_candidates"] = candidates

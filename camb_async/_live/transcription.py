@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import anyio
 
 from .._exceptions import LiveSessionError
-from .._languages import language_locale
+from .._languages import live_locale
 from ._audio import open_audio
 from ._feed import Feed, alongside, follow
 from ._messages import MalformedMessage, decode_event
@@ -274,7 +274,7 @@ def _query(
         if count is not None and not (type(count) is int and count >= 1):
             raise ValueError(f"{name} must be a positive int, got {count!r}")
     given = {
-        "language": None if language is None else language_locale(language),
+        "language": None if language is None else live_locale(language),
         "model": model,
         "encoding": encoding,
         "sample_rate": sample_rate,

@@ -15,15 +15,16 @@ from typing import Annotated, Any, ClassVar, TypeVar
 import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from .._languages import language_id, language_locale
+from .._languages import language_id, live_locale, stream_locale
 
 __all__ = [
     "Body",
     "Id",
     "Language",
     "LanguageId",
-    "LanguageLocale",
+    "LiveLocale",
     "ProjectFields",
+    "StreamLocale",
     "Text",
     "build",
     "check_timeout",
@@ -59,8 +60,12 @@ Language = Annotated[int | str, AfterValidator(_language)]
 """A language: its int id (``1`` is en-us) or its locale string (``"en-us"``)."""
 LanguageId = Annotated[int | str, AfterValidator(_language), AfterValidator(language_id)]
 """A language the API takes only as its int id: a locale is converted (unknown: ``ValueError``)."""
-LanguageLocale = Annotated[int | str, AfterValidator(_language), AfterValidator(language_locale)]
-"""A language the API takes only as a locale: an int id is converted (unknown: ``ValueError``)."""
+StreamLocale = Annotated[int | str, AfterValidator(_language), AfterValidator(stream_locale)]
+"""A language tts-stream takes as a locale: an int id is converted, UK English is ``en-uk``
+(unknown id: ``ValueError``)."""
+LiveLocale = Annotated[int | str, AfterValidator(_language), AfterValidator(live_locale)]
+"""A language of a live (WebSocket) endpoint: a locale as given, an int id as its locale
+(``en-gb`` for 35; unknown id: ``ValueError``)."""
 
 
 class Body(BaseModel):

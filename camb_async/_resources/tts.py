@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .._download import check_destination, download, read_all, stream_chunks
 from .._types import NOT_GIVEN, NotGiven
 from ._base import Endpoints, run_id_of
-from ._fields import Body, Id, LanguageId, LanguageLocale, ProjectFields, Text, build
+from ._fields import Body, Id, LanguageId, ProjectFields, StreamLocale, Text, build
 from ._files import FILE_URL, FileResults, FileUrl
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class InferenceOptions(BaseModel):
 class _StreamBody(Body):
     text: Text
     voice_id: Id
-    language: LanguageLocale  # POST /tts-stream takes a locale
+    language: StreamLocale  # POST /tts-stream takes a locale
     speech_model: Text | None = None
     user_instructions: str | None = None
     enhance_named_entities_pronunciation: bool | None = None
