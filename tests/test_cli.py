@@ -250,6 +250,13 @@ def test_the_key_never_shows_even_when_the_server_repeats_it(simulator: Simulato
         assert "[redacted]" in each.stdout + each.stderr
 
 
+def test_a_short_key_mangles_no_text(simulator: Simulator) -> None:
+    """A key under six characters (``any``) is no secret: task ids and messages show whole."""
+    done = cli("status", "many-things", base_url=simulator.url, key="any", code=3)
+    assert "many-things" in done.stdout + done.stderr
+    assert "[redacted]" not in done.stdout + done.stderr
+
+
 # -- files and the catalog --------------------------------------------------------------
 
 

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 __all__ = ["REDACTED", "Output", "describe", "record_of", "timestamp"]
 
 REDACTED = "[redacted]"
+SECRET_MIN_LENGTH = 6
+"""Keys shorter than this are no secrets (the simulator's ``any``) and are never redacted."""
 
 
 def timestamp() -> str:
@@ -61,12 +63,14 @@ class Output:
     """The CLI's streams: stdout for results, stderr for errors and progress.
 
     Args:
-        secret: The API key, replaced by ``[redacted]`` in every text shown.
+        secret: The API key, replaced by ``[redacted]`` in every text shown (when it has at
+            least ``SECRET_MIN_LENGTH`` characters: a shorter one would mangle other words).
         json_lines: Results as one JSON object a line in place of text.
     """
 
     def __init__(self, *, secret: str | None, json_lines: bool = False) -> None:
-        self._secret = secret.strip() if secret and secret.strip() else None
+        key = secret.strip() if secret else ""
+        self._secret = key if len(key) >= SECRET_MIN_LENGTH else None
         self.json_lines = json_lines
 
     @property
