@@ -6,11 +6,13 @@ import dataclasses
 import inspect
 import math
 import random
+import time
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 import anyio
 import anyio.lowlevel
+import anyio.to_thread
 import httpx
 import pytest
 from support import make_client
@@ -36,6 +38,7 @@ from camb_async import (
 from camb_async._budget import PRIORITY
 from camb_async._learning import FLOOR, REMEMBER, DurationModel, LearnedSchedule, Survival, poll_priority
 from camb_async._polling import Follow
+from camb_async.testing import Simulator
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -973,8 +976,13 @@ async def test_watch_rides_out_transient_failures(
     assert seen == ["PENDING", "SUCCESS"]
     assert route.call_count == 7
     # Backing off 1, 2, 4, 8, 15 s (each shortened by up to a quarter; the clock draws the
-    # middle, 1/8) and never less than the schedule's own wait, between failed polls.
-    assert clock.waits[1:6] == pytest.approx([0.875, 1.75, 3.5, 7.0, 13.125])
+    # middle, 1/8) and never less than the schedule's own wait, between failed polls; once
+    # five failures in a row opened the circuit breaker, 1 s at most (the breaker paces), so
+    # the schedule's own wait (3 s by then).
+    sample = failure()
+    opens = isinstance(sample, httpx.Response) and sample.status_code == 502
+    opens = opens or isinstance(sample, (httpx.ConnectError, httpx.ReadError))
+    assert clock.waits[1:6] == pytest.approx([0.875, 1.75, 3.5, 7.0, 3.0 if opens else 13.125])
 
 
 @pytest.mark.parametrize("status_code", [400, 401, 402, 403, 404, 422])
@@ -1060,6 +1068,97 @@ async def test_a_first_poll_that_fails_is_tried_again_on_the_schedule(
     async with make_client(router, max_retries=0) as camb:
         await camb.wait("abc")
     assert clock.waits[0] == pytest.approx(1.4)
+
+
+# -- outages over real TCP (the simulator stops and comes back on its port) -------------
+
+
+@dataclasses.dataclass
+class OutageRun:
+    """What watches riding out one outage saw: each task's outcome and when it came, and the
+    moments the API went down and came back (``time.monotonic()``, as the outcomes)."""
+
+    outcomes: dict[str, tuple[float, TaskStatus | Exception]]
+    down: float
+    back: float
+
+
+async def watches_through_an_outage(
+    *, max_outage: float | None, downtime: float, finish: float, count: int = 40
+) -> OutageRun:
+    """``count`` watches (polls 0.2 s apart) of tasks that end ``finish`` s from now, on their
+    own simulator, which stops 0.5 s in for ``downtime`` s."""
+    outcomes: dict[str, tuple[float, TaskStatus | Exception]] = {}
+    moments: list[float] = []
+    with Simulator(seed=16) as sim:
+        task_ids = [sim.add_task([("PENDING", 0.0), ("SUCCESS", finish)]) for _ in range(count)]
+        async with AsyncCambClient(API_KEY, base_url=sim.url, max_outage=max_outage) as camb:
+
+            async def follow(task_id: str) -> None:
+                try:
+                    outcome: TaskStatus | Exception = await camb.wait(task_id, interval=0.2, timeout=60.0)
+                except Exception as error:  # noqa: BLE001 (the outcome under test)
+                    outcome = error
+                outcomes[task_id] = (time.monotonic(), outcome)
+
+            async def outage() -> None:
+                await anyio.sleep(0.5)
+                await anyio.to_thread.run_sync(sim.stop)
+                moments.append(time.monotonic())
+                await anyio.sleep(downtime)
+                await anyio.to_thread.run_sync(sim.start)
+                moments.append(time.monotonic())
+
+            with anyio.fail_after(downtime + 20.0):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(outage)
+                    for task_id in task_ids:
+                        group.start_soon(follow, task_id)
+    return OutageRun(outcomes, moments[0], moments[1])
+
+
+def test_a_failing_watch_backs_off_at_most_a_second_while_the_breaker_is_open() -> None:
+    """Behind an open breaker a failing watch waits at most about 1 s between polls (the breaker
+    paces the requests and lets them through when the API is back); otherwise up to 15 s."""
+    error = APIConnectionError("refused", request=httpx.Request("GET", BASE_URL))
+    fast = PollSchedule().with_interval(0.2)
+    gated = Follow("abc", fast, started=0.0, timeout=None)
+    alone = Follow("abc", fast, started=0.0, timeout=None)
+    waits = [(gated.failed(error, 0.0, n, gated=True), alone.failed(error, 0.0, n)) for n in range(8)]
+    assert all(0.75 <= wait <= 1.0 for wait, _ in waits), waits
+    assert all(wait >= 11.25 for _, wait in waits[6:]), waits
+
+
+async def test_no_watch_gives_up_after_the_api_is_back() -> None:
+    """max_outage=1 and an outage of 2.5 s: a watch may give up while the API is down, never
+    once it is back (a poll that waited for the breaker's next probe is not charged for it)."""
+    run = await watches_through_an_outage(max_outage=1.0, downtime=2.5, finish=3.5)
+    late = [
+        (round(at - run.back, 2), repr(outcome)[:80])
+        for at, outcome in run.outcomes.values()
+        if isinstance(outcome, Exception) and at > run.back
+    ]
+    assert not late, late
+    assert all(
+        isinstance(outcome, APIConnectionError) or getattr(outcome, "status", None) == "SUCCESS"
+        for _, outcome in run.outcomes.values()
+    )
+
+
+async def test_an_outage_shorter_than_max_outage_loses_no_watch() -> None:
+    """max_outage=3 and an outage of 2 s: every watch sees its task succeed."""
+    run = await watches_through_an_outage(max_outage=3.0, downtime=2.0, finish=3.0)
+    lost = [repr(outcome)[:80] for _, outcome in run.outcomes.values() if not isinstance(outcome, TaskStatus)]
+    assert not lost, lost
+
+
+async def test_watches_resume_within_a_second_and_a_half_of_the_api_coming_back() -> None:
+    """Tasks that finish during a 4 s outage are seen within 1.5 s of the API's return: the
+    breaker probes about once a second, and failing watches wait for it rather than sleep."""
+    run = await watches_through_an_outage(max_outage=None, downtime=4.0, finish=1.0)
+    delays = sorted(at - run.back for at, _ in run.outcomes.values())
+    assert all(isinstance(outcome, TaskStatus) for _, outcome in run.outcomes.values())
+    assert delays[-1] < 1.5, delays
 
 
 # -- ranking polls for the request budget ----------------------------------------------
