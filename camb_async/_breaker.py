@@ -29,9 +29,16 @@ import anyio
 
 from ._clock import is_testing, now
 
-__all__ = ["BreakerOpenError", "CircuitBreaker"]
+__all__ = ["BREAKER_THRESHOLD", "FIRST_PROBE", "PROBE_INTERVAL", "BreakerOpenError", "CircuitBreaker"]
 
 log = logging.getLogger("camb_async")
+
+BREAKER_THRESHOLD = 5
+"""Consecutive failures that open the breaker, by default."""
+FIRST_PROBE = 0.5
+"""Seconds from opening to the first probe (at most the probe interval)."""
+PROBE_INTERVAL = 1.0
+"""Seconds between probes while the API stays down, by default (less up to a quarter)."""
 
 
 class BreakerOpenError(Exception):
@@ -62,7 +69,13 @@ class CircuitBreaker:
         "threshold",
     )
 
-    def __init__(self, *, threshold: int = 5, first_pause: float = 0.5, max_pause: float = 1.0) -> None:
+    def __init__(
+        self,
+        *,
+        threshold: int = BREAKER_THRESHOLD,
+        first_pause: float = FIRST_PROBE,
+        max_pause: float = PROBE_INTERVAL,
+    ) -> None:
         self.threshold: int = threshold
         self.first_pause: float = first_pause
         self.max_pause: float = max_pause

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
-from ._breaker import CircuitBreaker
+from ._breaker import BREAKER_THRESHOLD, FIRST_PROBE, PROBE_INTERVAL, CircuitBreaker
 from ._budget import RequestBudget
 from ._clock import sleep
 from ._limiter import RequestLimiter
@@ -53,6 +53,7 @@ class LoopState:
         max_transfers: int,
         max_requests_per_second: float | None = None,
         bare: BareSend | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         # On asyncio the loop itself is the token, and asking for it is ~20 times
         # cheaper than anyio's generic current_token(); this runs on every request.
@@ -64,7 +65,7 @@ class LoopState:
         self.bare: BareSend | None = bare
         self.limiter: RequestLimiter = RequestLimiter(max_concurrent_requests)
         self.transfers: anyio.Semaphore = anyio.Semaphore(max_transfers)
-        self.breaker: CircuitBreaker = CircuitBreaker()
+        self.breaker: CircuitBreaker = breaker or CircuitBreaker()
         self.budget: RequestBudget = RequestBudget(max_requests_per_second)
         self.resume_at: float = 0.0
         self.sending: set[anyio.CancelScope] = set()
@@ -120,7 +121,16 @@ class Pool:
     """What a requester shares with those derived from it: the HTTP client, whether the API
     ever answered, and the per-loop state (limits, pause, breaker) made on first use."""
 
-    __slots__ = ("builder", "contacted", "http", "loop", "max_concurrent", "max_rate", "max_transfers")
+    __slots__ = (
+        "breaker",
+        "builder",
+        "contacted",
+        "http",
+        "loop",
+        "max_concurrent",
+        "max_rate",
+        "max_transfers",
+    )
 
     def __init__(
         self,
@@ -129,7 +139,9 @@ class Pool:
         max_concurrent: int,
         max_transfers: int,
         max_rate: float | None,
+        breaker: tuple[int, float] = (BREAKER_THRESHOLD, PROBE_INTERVAL),
     ) -> None:
+        self.breaker = breaker  # (threshold, probe interval) of each loop's circuit breaker
         self.http = http
         self.builder = builder
         self.max_concurrent = max_concurrent
@@ -144,5 +156,11 @@ class Pool:
             assert self.builder is not None
             self.http = self.builder.build(headers)
         bare = None if self.builder is None else self.builder.bare_sender(self.http)
-        self.loop = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare)
+        threshold, interval = self.breaker
+        breaker = CircuitBreaker(
+            threshold=threshold, first_pause=min(FIRST_PROBE, interval), max_pause=interval
+        )
+        self.loop = LoopState(
+            self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare, breaker
+        )
         return self.loop

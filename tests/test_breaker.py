@@ -73,16 +73,16 @@ async def test_a_late_answer_to_a_request_sent_before_opening_leaves_it_open() -
 
 async def test_failed_probe_doubles_the_pause_up_to_the_maximum() -> None:
     """Each failed probe doubles the pause before the next one, up to max_pause."""
-    breaker = opened(first_pause=0.01, max_pause=0.04)
+    breaker = opened(first_pause=0.04, max_pause=0.16)
     pauses: list[float] = []
     for _ in range(4):
         started = anyio.current_time()
         assert await breaker.admit(None) is True
         pauses.append(anyio.current_time() - started)
         breaker.failed(True, FAILURE)
-    assert pauses[0] <= 0.015
-    assert 0.015 <= pauses[1] <= 0.05  # 0.02, less up to a quarter
-    assert 0.03 <= pauses[3] <= 0.06  # capped at 0.04
+    assert pauses[0] <= 0.06
+    assert 0.06 <= pauses[1] <= 0.1  # 0.08, less up to a quarter
+    assert 0.12 <= pauses[3] <= 0.2  # capped at 0.16
 
 
 async def test_waiting_longer_than_max_wait_raises_at_the_next_failed_probe() -> None:
