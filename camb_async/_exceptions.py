@@ -194,7 +194,9 @@ class ResponseValidationError(APIError):
 class TaskError(CambError):
     """A task reached a terminal status other than SUCCESS.
 
-    ``status`` is the final :class:`TaskStatus`, ``task_id`` the task's id.
+    ``status`` is the final :class:`TaskStatus`, ``task_id`` the task's id, and
+    ``state`` the state it ended in (``status.status``: ``TaskState.ERROR`` ...), read
+    as :attr:`TaskStatus.state` is on success.
     """
 
     def __init__(self, task_id: str, status: TaskStatus) -> None:
@@ -206,6 +208,11 @@ class TaskError(CambError):
         )
         self.task_id = task_id
         self.status = status
+
+    @property
+    def state(self) -> TaskState | str:
+        """The state the task ended in: ``self.status.status``."""
+        return self.status.status
 
 
 class TaskFailedError(TaskError):

@@ -103,7 +103,11 @@ class PollSchedule:
         ``interval`` replaces ``initial`` and ``fast``; ``steady`` and
         ``maximum`` are raised to it when smaller, so no later wait is
         shorter. ``fast_until`` and ``growth`` stay.
+
+        Raises:
+            ValueError: ``interval`` is not a number of seconds >= 0.01 (the error names it).
         """
+        _check_wait(interval, "interval")
         return dataclasses.replace(
             self,
             initial=interval,

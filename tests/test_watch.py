@@ -167,6 +167,36 @@ async def test_wait_raises_task_error_for_failed_final_status(
     assert exc.status.status == final
     assert exc.status.exception_reason == "SOME_REASON"
     assert str(exc) == f"task 'abc' ended with status {final} (SOME_REASON). it broke"
+    assert exc.state == TaskState(final)
+    assert exc.state is exc.status.status
+
+
+async def test_success_and_failure_read_alike_through_state(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    """``.state`` is the TaskState on a returned TaskStatus and on a raised TaskError alike;
+    ``status``, ``run_id`` and ``is_terminal`` stay as they were."""
+    router.get("/tts/ok").mock(return_value=answer("SUCCESS", run_id=5))
+    router.get("/tts/bad").mock(return_value=answer("ERROR"))
+    done = await client.wait("ok")
+    with pytest.raises(TaskError) as caught:
+        await client.wait("bad")
+    assert (done.state, caught.value.state) == (TaskState.SUCCESS, TaskState.ERROR)
+    assert (done.status, done.run_id, done.is_terminal) == (TaskState.SUCCESS, 5, True)
+    assert "state" not in done.model_dump()
+    assert isinstance(caught.value.status, TaskStatus)
+    assert caught.value.status.status is TaskState.ERROR
+
+
+@pytest.mark.parametrize("interval", [0, -1.0, math.nan])
+async def test_a_bad_interval_is_named_in_the_error(
+    client: AsyncCambClient, unexpected: respx.Route, interval: float
+) -> None:
+    """wait(interval=0) and watch(interval=0) say that ``interval`` is wrong, before any request."""
+    with pytest.raises(ValueError, match=r"^interval must be at least 0.01 s"):
+        await client.wait("abc", interval=interval)
+    with pytest.raises(ValueError, match=r"^interval must be"):
+        await anext(aiter(client.watch("abc", interval=interval)))
 
 
 @pytest.mark.parametrize("error", [TaskFailedError, TaskTimedOutError, TaskPaymentRequiredError])
