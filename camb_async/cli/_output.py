@@ -12,6 +12,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+import pydantic
+
 import camb_async
 
 if TYPE_CHECKING:
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-__all__ = ["REDACTED", "Output", "describe", "record_of", "timestamp"]
+__all__ = ["REDACTED", "Output", "describe", "message_of", "record_of", "shell_terms", "timestamp"]
 
 REDACTED = "[redacted]"
 SECRET_MIN_LENGTH = 6
@@ -32,6 +34,31 @@ def timestamp() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+_SHELL_TERMS = (
+    ("pass a larger timeout=, or timeout=None to wait without a deadline", "pass a larger --timeout"),
+    ("(client.languages.source() lists them)", "(`camb-async languages` lists them)"),
+    ("(client.languages.target() lists them)", "(`camb-async languages --target` lists them)"),
+    ("task_id '", "task id '"),
+)
+"""The SDK's hints to Python callers, and what they mean on the command line."""
+
+
+def shell_terms(text: str) -> str:
+    """``text`` with the SDK's Python hints (``timeout=``, ``client.languages.source()``) put in
+    the command's terms (``--timeout``, ``camb-async languages``)."""
+    for python, shell in _SHELL_TERMS:
+        text = text.replace(python, shell)
+    return text
+
+
+def message_of(exc: BaseException) -> str:
+    """``exc``'s text for one line: pydantic's validation errors as their messages alone, not
+    the model, the input and the link pydantic adds."""
+    if isinstance(exc, pydantic.ValidationError):
+        return "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+    return str(exc)
+
+
 def describe(outcome: camb_async.TaskStatus | BaseException) -> tuple[str, str]:
     """``(state, detail)`` of a task's status or of the exception that ended it."""
     if isinstance(outcome, camb_async.TaskStatus):
@@ -40,8 +67,8 @@ def describe(outcome: camb_async.TaskStatus | BaseException) -> tuple[str, str]:
         reason = outcome.exception_reason or (outcome.message if isinstance(outcome.message, str) else "")
         return str(outcome.status), reason or ""
     if isinstance(outcome, camb_async.TaskError):
-        return str(outcome.status.status), str(outcome)
-    return type(outcome).__name__, str(outcome)
+        return str(outcome.state), str(outcome)
+    return type(outcome).__name__, message_of(outcome)
 
 
 def record_of(
@@ -79,7 +106,9 @@ class Output:
         return not self.json_lines and sys.stdout.isatty()
 
     def scrub(self, text: str) -> str:
-        """``text`` with the API key replaced by ``[redacted]``."""
+        """``text`` with the API key replaced by ``[redacted]``, in the command's terms
+        (:func:`shell_terms`)."""
+        text = shell_terms(text)
         return text.replace(self._secret, REDACTED) if self._secret else text
 
     def _scrubbed(self, value: Any) -> Any:

@@ -7,6 +7,7 @@ turns what escapes it into one error line and an exit code.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ import anyio
 import camb_async
 
 from ._outcomes import ExitCode, UsageProblem
+from ._output import message_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -49,8 +51,11 @@ def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitC
     """Run ``command`` on asyncio; return its exit code, or the code of what it raised.
 
     Ctrl-C cancels it (its ``async with`` blocks close the client and the live
-    display) and gives 130 without a traceback.
+    display) and gives 130 without a traceback. The library's log lines (the circuit
+    breaker's WARNING in an outage) stay off stderr: the command's own line says what
+    went wrong, once.
     """
+    quiet_library_logs()
     try:
         return anyio.run(command, backend="asyncio")
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -70,11 +75,19 @@ def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitC
         output.error(f"{type(exc).__name__}: {exc}")
         return ExitCode.API
     except ValueError as exc:  # an argument the SDK refuses before any request
-        output.error(str(exc))
+        output.error(message_of(exc))
         return ExitCode.USAGE
     except OSError as exc:  # a file that could not be written
         output.error(f"{type(exc).__name__}: {exc}")
         return ExitCode.API
+
+
+def quiet_library_logs() -> None:
+    """Keep the ``camb_async`` logger's records off stderr unless logging was set up: Python
+    prints WARNINGs of a program that set up no handler (``logging.lastResort``)."""
+    logger = logging.getLogger("camb_async")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 def _silence_stdout() -> None:
