@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._download import Destination
+    from ._download import Destination, Progress
     from ._events import EventHook
     from ._models import TaskStatus
     from ._polling import TaskWatches
@@ -553,9 +553,10 @@ class AsyncCambClient:
                 outcomes[position] = outcome
         return [outcomes[position] for position in range(len(given))]
 
-    async def download_url(self, url: str, to: Destination) -> int:
+    async def download_url(self, url: str, to: Destination, *, progress: Progress | None = None) -> int:
         """Download a result file by its URL (a ``FileUrl.output_url``, a dubbing's
         ``video_url``...) to ``to``, as ``client.tts.download`` does; return the bytes written.
+        ``progress`` is called with ``(bytes so far, total or None)`` as there.
 
         The API key goes only to the API's own host, never to storage.
 
@@ -569,7 +570,7 @@ class AsyncCambClient:
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"url must be an http(s) URL, got {_shown_url(str(url))!r}")
-        return await download(self._requester, str(parsed), to)
+        return await download(self._requester, str(parsed), to, progress=progress)
 
 
 def _normalise_base_url(url: str) -> str:

@@ -439,3 +439,21 @@ def test_ctrl_c_stops_a_watch_with_130_and_no_traceback(simulator: Simulator) ->
     child.close()
     assert "Traceback" not in drawn.getvalue()
     assert child.exitstatus == 130
+
+
+def test_on_a_terminal_download_shows_bytes_rate_and_percent(
+    simulator: Simulator, tmp_path: pathlib.Path
+) -> None:
+    """Under a pseudo-terminal, `download` draws a bar with the percent, the bytes and the rate
+    (the server announced the size), then says what it wrote."""
+    task = simulator.add_task([("SUCCESS", 0.0)], result_size=8_000_000)
+    run_id = simulator.record(task).run_id
+    child, drawn = _spawn(simulator, "download", str(run_id), "-o", str(tmp_path / "out.flac"))
+    child.read()
+    child.close()
+    shown = drawn.getvalue()
+    assert child.exitstatus == 0, shown
+    assert "100%" in shown
+    assert "8.0/8.0 MB" in shown
+    assert "/s" in shown
+    assert "wrote 8000000 bytes" in shown

@@ -17,7 +17,7 @@ import pydantic
 import camb_async
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Mapping, Sequence
+    from collections.abc import Callable, Generator, Mapping, Sequence
 
     from rich.console import Console
 
@@ -153,6 +153,42 @@ class Output:
         from rich.console import Console
 
         return Console(stderr=stderr, highlight=False)
+
+    @contextlib.contextmanager
+    def transfer(self, text: str) -> Generator[Callable[[int, int | None], None], None, None]:
+        """A progress bar of a download on stderr, if stderr is a terminal: bytes so far, rate,
+        and percent and time left once the size is known; removed when the block ends. Yields
+        the ``progress=`` callback to give the download."""
+        if not sys.stderr.isatty():
+            yield lambda done, total: None
+            return
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            TaskProgressColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.console(stderr=True),
+            transient=True,
+        )
+        with progress:
+            job = progress.add_task(self.scrub(text), total=None)
+
+            def update(done: int, total: int | None) -> None:
+                progress.update(job, completed=done, total=total)
+
+            yield update
 
     @contextlib.contextmanager
     def activity(self, text: str) -> Generator[None, None, None]:
