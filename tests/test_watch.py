@@ -6,16 +6,14 @@ import dataclasses
 import inspect
 import math
 import random
-import time
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
 import anyio
 import anyio.lowlevel
-import anyio.to_thread
 import httpx
 import pytest
-from support import make_client
+from support import make_client, watches_through_an_outage
 
 import camb_async._polling
 from benchmarks import schedule_curve
@@ -38,7 +36,6 @@ from camb_async import (
 from camb_async._budget import PRIORITY
 from camb_async._learning import FLOOR, REMEMBER, DurationModel, LearnedSchedule, Survival, poll_priority
 from camb_async._polling import Follow
-from camb_async.testing import Simulator
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
@@ -1101,50 +1098,6 @@ async def test_a_first_poll_that_fails_is_tried_again_on_the_schedule(
 
 
 # -- outages over real TCP (the simulator stops and comes back on its port) -------------
-
-
-@dataclasses.dataclass
-class OutageRun:
-    """What watches riding out one outage saw: each task's outcome and when it came, and the
-    moments the API went down and came back (``time.monotonic()``, as the outcomes)."""
-
-    outcomes: dict[str, tuple[float, TaskStatus | Exception]]
-    down: float
-    back: float
-
-
-async def watches_through_an_outage(
-    *, max_outage: float | None, downtime: float, finish: float, count: int = 40
-) -> OutageRun:
-    """``count`` watches (polls 0.2 s apart) of tasks that end ``finish`` s from now, on their
-    own simulator, which stops 0.5 s in for ``downtime`` s."""
-    outcomes: dict[str, tuple[float, TaskStatus | Exception]] = {}
-    moments: list[float] = []
-    with Simulator(seed=16) as sim:
-        task_ids = [sim.add_task([("PENDING", 0.0), ("SUCCESS", finish)]) for _ in range(count)]
-        async with AsyncCambClient(API_KEY, base_url=sim.url, max_outage=max_outage) as camb:
-
-            async def follow(task_id: str) -> None:
-                try:
-                    outcome: TaskStatus | Exception = await camb.wait(task_id, interval=0.2, timeout=60.0)
-                except Exception as error:  # noqa: BLE001 (the outcome under test)
-                    outcome = error
-                outcomes[task_id] = (time.monotonic(), outcome)
-
-            async def outage() -> None:
-                await anyio.sleep(0.5)
-                await anyio.to_thread.run_sync(sim.stop)
-                moments.append(time.monotonic())
-                await anyio.sleep(downtime)
-                await anyio.to_thread.run_sync(sim.start)
-                moments.append(time.monotonic())
-
-            with anyio.fail_after(downtime + 20.0):
-                async with anyio.create_task_group() as group:
-                    group.start_soon(outage)
-                    for task_id in task_ids:
-                        group.start_soon(follow, task_id)
-    return OutageRun(outcomes, moments[0], moments[1])
 
 
 def test_a_failing_watch_backs_off_at_most_a_second_while_the_breaker_is_open() -> None:
