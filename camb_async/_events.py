@@ -214,8 +214,7 @@ class Emitter:
             return
         self._failed.add(index)
         log.warning(
-            "an on_event hook (%r) raised on %s; the SDK call goes on (its later errors are "
-            "logged at DEBUG)",
+            "an on_event hook (%r) raised on %s; the SDK call goes on (its later errors are logged at DEBUG)",
             hook,
             type(event).__name__,
             exc_info=exc,
