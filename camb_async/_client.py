@@ -134,6 +134,10 @@ class AsyncCambClient:
             API stays down (1.0, less up to a quarter of jitter): how soon the
             client sees the API back, and how often it knocks meanwhile. See
             docs/reliability.md.
+        breaker_wait: Seconds a request other than a watch's poll waits on the
+            open circuit breaker before it fails unsent (then until the next
+            probe's outcome); ``0`` fails it at once. Defaults to its read
+            timeout (30 s). Watches' polls follow ``max_outage`` instead.
         max_requests_per_second: The client's request budget: requests leave
             at least ``1/R`` s apart and never more than ``R`` in any one
             second, whatever their kind. Give your API key's rate limit here
@@ -191,6 +195,7 @@ class AsyncCambClient:
         max_retry_backoff: float = MAX_RETRY_DELAY,
         breaker_threshold: int = BREAKER_THRESHOLD,
         breaker_probe_interval: float = PROBE_INTERVAL,
+        breaker_wait: float | NotGiven = NOT_GIVEN,
     ) -> None:
         api_key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not api_key or not api_key.strip():
@@ -207,6 +212,8 @@ class AsyncCambClient:
         check_int(breaker_threshold, "breaker_threshold", least=1)
         backoff = check_backoff(retry_backoff, max_retry_backoff)
         check_seconds(breaker_probe_interval, "breaker_probe_interval", positive=True)
+        if not isinstance(breaker_wait, NotGiven):
+            breaker_wait = check_seconds(breaker_wait, "breaker_wait")
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
         outage_limit = check_outage(max_outage)
@@ -248,7 +255,9 @@ class AsyncCambClient:
             max_retries=max_retries,
             max_concurrent_requests=max_concurrent_requests,
             max_concurrent_transfers=max_concurrent_transfers,
-            breaker_wait=breaker_wait_of(effective_timeout),
+            breaker_wait=breaker_wait_of(effective_timeout)
+            if isinstance(breaker_wait, NotGiven)
+            else breaker_wait,
             max_requests_per_second=max_requests_per_second,
             emit=emit,
             retry_backoff=backoff,
@@ -256,6 +265,7 @@ class AsyncCambClient:
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
         self._timeout = effective_timeout
+        self._breaker_wait = breaker_wait
         self._attach(
             FamilyContext(
                 requester=requester,
@@ -301,6 +311,7 @@ class AsyncCambClient:
         headers: Mapping[str, str] | None = None,
         retry_backoff: float | NotGiven = NOT_GIVEN,
         max_retry_backoff: float | NotGiven = NOT_GIVEN,
+        breaker_wait: float | NotGiven = NOT_GIVEN,
     ) -> AsyncCambClient:
         """A client with other options for some calls, over this client's connection pool.
 
@@ -311,8 +322,10 @@ class AsyncCambClient:
         limit on requests in flight, its 429 pause, its circuit breaker and its
         ``on_event`` hooks, so any number of them cost nothing more. Closing it
         leaves this client open; closing this client closes it too. (The circuit
-        breaker's settings are therefore the constructor's alone: one breaker
-        watches the API for the client and every client derived from it.)
+        breaker's threshold and probe interval are therefore the constructor's
+        alone: one breaker watches the API for the client and every client
+        derived from it. How long this client's requests wait on it,
+        ``breaker_wait``, is its own.)
 
         Args:
             timeout: Per-request timeout, as in the constructor.
@@ -323,6 +336,8 @@ class AsyncCambClient:
             headers: Extra headers for each request (not ``x-api-key``).
             retry_backoff: Seconds before the first retry without a server hint.
             max_retry_backoff: The longest wait between retries without a hint.
+            breaker_wait: Seconds a request waits on the open circuit breaker
+                (``0``: fail at once), as in the constructor.
 
         Raises:
             ValueError, TypeError: An option is out of range, or ``headers`` names ``x-api-key``.
@@ -344,14 +359,20 @@ class AsyncCambClient:
             first if isinstance(retry_backoff, NotGiven) else retry_backoff,
             most if isinstance(max_retry_backoff, NotGiven) else max_retry_backoff,
         )
+        wait = (
+            self._breaker_wait
+            if isinstance(breaker_wait, NotGiven)
+            else check_seconds(breaker_wait, "breaker_wait")
+        )
         derived = object.__new__(AsyncCambClient)
         derived._timeout = effective_timeout
+        derived._breaker_wait = wait
         derived._attach(
             FamilyContext(
                 requester=requester.derive(
                     max_retries=requester.max_retries if isinstance(max_retries, NotGiven) else max_retries,
                     send_options=send_options,
-                    breaker_wait=breaker_wait_of(effective_timeout),
+                    breaker_wait=breaker_wait_of(effective_timeout) if isinstance(wait, NotGiven) else wait,
                     retry_backoff=backoff,
                 ),
                 schedule=poll_schedule or context.schedule,

@@ -56,6 +56,30 @@ async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.R
     assert not error.before_first_contact
 
 
+@pytest.mark.parametrize("where", ["constructor", "with_options"])
+async def test_breaker_wait_zero_fails_requests_at_once_while_the_api_is_down(
+    router: respx.Router, where: str
+) -> None:
+    """breaker_wait=0 (in the constructor, or for a with_options() client alone): a request
+    meeting the open breaker fails unsent at once, where others wait their read timeout."""
+    route = router.get("/tts/abc").mock(side_effect=[FAILURE] * 5)
+    options = {"breaker_wait": 0} if where == "constructor" else {}
+    async with make_client(router, max_retries=0, **options) as camb:
+        for _ in range(5):
+            with pytest.raises(APIConnectionError):
+                await camb.status("abc")
+        state = camb._requester._loop_state()
+        state.breaker._next_probe = anyio.current_time() + 10
+        quick = camb if where == "constructor" else camb.with_options(breaker_wait=0.0)
+        with anyio.fail_after(1), pytest.raises(APIConnectionError, match="was not sent"):
+            await quick.status("abc")
+        if where == "with_options":
+            with anyio.move_on_after(0.3) as waiting:
+                await camb.status("abc")  # the parent still waits its read timeout
+            assert waiting.cancelled_caught
+    assert route.call_count == 5
+
+
 async def fail_a_probe(breaker: CircuitBreaker) -> None:
     """Be the open breaker's next probe, at once, and fail."""
     breaker._next_probe = anyio.current_time()

@@ -197,6 +197,7 @@ def test_base_url_trailing_slash_is_dropped() -> None:
         ({"breaker_threshold": 2.5}, TypeError, "breaker_threshold must be an int"),
         ({"breaker_probe_interval": 0}, ValueError, "breaker_probe_interval must be a number of seconds > 0"),
         ({"breaker_probe_interval": True}, ValueError, "breaker_probe_interval must be a number of seconds"),
+        ({"breaker_wait": -1}, ValueError, "breaker_wait must be a number of seconds >= 0"),
     ],
 )
 def test_bad_options_are_refused(options: dict[str, object], error: type[Exception], message: str) -> None:
@@ -1184,6 +1185,7 @@ async def test_with_options_refuses_to_replace_the_api_key(client: AsyncCambClie
         ({"watch_timeout": 0}, ValueError),
         ({"retry_backoff": -1}, ValueError),
         ({"max_retry_backoff": 0.1}, ValueError),  # below the client's retry_backoff
+        ({"breaker_wait": math.nan}, ValueError),
     ],
 )
 async def test_with_options_checks_its_options(
