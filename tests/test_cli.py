@@ -326,6 +326,17 @@ def test_result_shows_a_result_that_is_no_file_as_json(simulator: Simulator) -> 
     assert "camb-async download" in refused.stderr
 
 
+def test_result_of_a_translated_story_takes_its_language(simulator: Simulator) -> None:
+    """A translated story's result is asked for by its language (--language); without it,
+    exit 2 naming the option."""
+    task = simulator.add_task([("SUCCESS", 0.0)], family="translated_story", request={"target_language": 76})
+    run_id = str(simulator.record(task, family="translated_story").run_id)
+    args = ["result", run_id, "--family", "translated_story", "--json"]
+    [record] = json_lines(cli(*args, "--language", "76", base_url=simulator.url, code=0).stdout)
+    assert record["result"]["target_language"] == 76
+    assert "--language" in cli(*args, base_url=simulator.url, code=2).stderr
+
+
 # -- messages in the shell's terms --------------------------------------------------------
 
 
