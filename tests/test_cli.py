@@ -357,6 +357,7 @@ def test_hints_name_the_command_line_not_python(simulator: Simulator) -> None:
         "tts", "hi", "--voice-id", "1", "--language", "xx-yy", "-o", "x.flac", base_url=simulator.url
     )
     assert "(`camb-async languages` lists them)" in unknown.stderr
+    assert "tts.create()" not in unknown.stderr
     for text in (late.stdout + late.stderr, unknown.stderr):
         assert "timeout=" not in text
         assert "client." not in text
@@ -368,6 +369,15 @@ def test_no_library_warning_beside_the_commands_own_error() -> None:
     done = cli("wait", *ids, "--timeout", "3", base_url="http://127.0.0.1:9/apis", code=3)
     assert "camb_async:" not in done.stderr
     assert "looks down" not in done.stdout + done.stderr
+
+
+def test_a_plain_http_base_url_is_the_commands_own_warning() -> None:
+    """The library's warning of a key sent unencrypted is kept, as the command's own line."""
+    done = cli("voices", base_url="http://camb.invalid/apis", code=3)
+    warning = (
+        "camb-async: warning: base_url http://camb.invalid/apis sends the API key unencrypted; use https"
+    )
+    assert done.stderr.splitlines()[0] == warning
 
 
 def test_the_final_board_lists_failed_tasks_first_and_those_that_did_not_fit_after_it(

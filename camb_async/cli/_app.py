@@ -93,7 +93,7 @@ def _with_client(
     json_lines: bool = False,
 ) -> None:
     async def body(output: Output) -> ExitCode:
-        async with _session.open_client(base_url) as client:
+        async with _session.open_client(base_url, output) as client:
             return await command(client, output)
 
     _run(body, json_lines=json_lines)

@@ -39,6 +39,7 @@ _SHELL_TERMS = (
     ("(client.languages.source() lists them)", "(`camb-async languages` lists them)"),
     ("(client.languages.target() lists them)", "(`camb-async languages --target` lists them)"),
     ("task_id '", "task id '"),
+    ("tts.create(): ", ""),  # `camb-async tts` names no Python call
 )
 """The SDK's hints to Python callers, and what they mean on the command line."""
 

@@ -38,13 +38,34 @@ def api_key() -> str:
     return key
 
 
-def open_client(base_url: str | None) -> camb_async.AsyncCambClient:
-    """A client with the key from the environment and ``base_url`` (``None``: the default)."""
+class _Warnings(logging.Handler):
+    """Collects the texts of the WARNINGs logged while it is attached."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(record.getMessage())
+
+
+def open_client(base_url: str | None, output: Output) -> camb_async.AsyncCambClient:
+    """A client with the key from the environment and ``base_url`` (``None``: the default).
+
+    What the library warns of while making it (a plain-http ``base_url`` that would send
+    the key unencrypted) is the command's own warning line, ``camb-async: warning: ...``."""
     key = api_key()
+    logger = logging.getLogger("camb_async")
+    warned = _Warnings()
+    logger.addHandler(warned)
     try:
         return camb_async.AsyncCambClient(key, base_url=base_url or None)
     except (camb_async.CambError, ValueError) as exc:  # a malformed key or base URL
         raise UsageProblem(str(exc)) from None
+    finally:
+        logger.removeHandler(warned)
+        for text in warned.texts:
+            output.note(f"camb-async: warning: {text}")
 
 
 def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitCode:
