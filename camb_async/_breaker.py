@@ -6,12 +6,17 @@ there. The breaker counts consecutive failures of any request of the client
 (no answer at all, or a 502/503/504 from a gateway; a request that waited out
 its read timeout is not counted: it paced itself, and a server that answers
 others is up); at ``threshold`` it
-opens: from then on a single request at a time goes out as a probe, after a
-pause that starts at ``first_pause`` and doubles (with jitter) up to
-``max_pause`` while probes fail, so the client makes at most about two
-connection attempts a second. Every other request waits. The first answer
-closes it and releases everyone. It logs a WARNING when it opens and an INFO
-line when it closes.
+opens: from then on a single request at a time goes out as a probe, the first
+``first_pause`` after opening, then one every ``max_pause`` (less up to a quarter,
+jittered): about one connection attempt a second, nothing to a downed API, and a
+client that sees it back within about a second. Every other request waits. The
+first answer closes it and releases everyone. It logs a WARNING when it opens and
+an INFO line when it closes.
+
+A request that may wait only so long gives up at the first probe that fails after
+its time is up, never while a probe may still find the API back: a wait cut short
+just before the answer that closes the breaker would charge a watch for an outage
+that was already over.
 """
 
 from __future__ import annotations
@@ -24,9 +29,16 @@ import anyio
 
 from ._clock import is_testing, now
 
-__all__ = ["BreakerOpenError", "CircuitBreaker"]
+__all__ = ["BREAKER_THRESHOLD", "FIRST_PROBE", "PROBE_INTERVAL", "BreakerOpenError", "CircuitBreaker"]
 
 log = logging.getLogger("camb_async")
+
+BREAKER_THRESHOLD = 5
+"""Consecutive failures that open the breaker, by default."""
+FIRST_PROBE = 0.5
+"""Seconds from opening to the first probe (at most the probe interval)."""
+PROBE_INTERVAL = 1.0
+"""Seconds between probes while the API stays down, by default (less up to a quarter)."""
 
 
 class BreakerOpenError(Exception):
@@ -39,7 +51,8 @@ class CircuitBreaker:
     Args:
         threshold: Consecutive failures that open the breaker.
         first_pause: Seconds between opening and the first probe.
-        max_pause: Longest pause between two probes.
+        max_pause: Longest pause between two probes (the pause doubles from
+            ``first_pause`` up to it).
     """
 
     __slots__ = (
@@ -47,6 +60,7 @@ class CircuitBreaker:
         "_failures",
         "_next_probe",
         "_pause",
+        "_probe_failures",
         "_probing",
         "first_pause",
         "is_open",
@@ -55,7 +69,13 @@ class CircuitBreaker:
         "threshold",
     )
 
-    def __init__(self, *, threshold: int = 5, first_pause: float = 0.5, max_pause: float = 10.0) -> None:
+    def __init__(
+        self,
+        *,
+        threshold: int = BREAKER_THRESHOLD,
+        first_pause: float = FIRST_PROBE,
+        max_pause: float = PROBE_INTERVAL,
+    ) -> None:
         self.threshold: int = threshold
         self.first_pause: float = first_pause
         self.max_pause: float = max_pause
@@ -63,6 +83,7 @@ class CircuitBreaker:
         self.last_error: BaseException | None = None
         self._failures = 0
         self._probing = False
+        self._probe_failures = 0
         self._pause = first_pause
         self._next_probe = 0.0
         self._changed = anyio.Event()
@@ -71,10 +92,11 @@ class CircuitBreaker:
         """Wait until a request may be sent; whether it goes as the probe.
 
         Raises:
-            BreakerOpenError: The breaker stayed open ``max_wait`` seconds
-                (``None``: no limit; 0: do not wait at all).
+            BreakerOpenError: The breaker stayed open ``max_wait`` seconds and a probe
+                failed after that (``None``: no limit; 0: do not wait at all).
         """
         deadline = math.inf if max_wait is None else now() + max_wait
+        failures_then: int | None = None  # failed probes when the deadline passed
         while True:
             if not self.is_open:
                 return False
@@ -82,9 +104,15 @@ class CircuitBreaker:
             if not self._probing and moment >= self._next_probe:
                 self._probing = True
                 return True
-            if moment >= deadline:
+            if moment < deadline:
+                wake = deadline if self._probing else min(deadline, self._next_probe)
+            elif max_wait == 0 or (failures_then is not None and self._probe_failures > failures_then):
                 raise BreakerOpenError
-            wake = deadline if self._probing else min(deadline, self._next_probe)
+            else:
+                # Out of time, but the next probe may find the API back: wait for its outcome.
+                if failures_then is None:
+                    failures_then = self._probe_failures
+                wake = math.inf if self._probing else self._next_probe
             changed = self._changed
             with anyio.move_on_after(wake - moment):
                 await changed.wait()
@@ -110,6 +138,7 @@ class CircuitBreaker:
         self.last_error = error
         if probe:
             self._probing = False
+            self._probe_failures += 1
             self._pause = min(self._pause * 2.0, self.max_pause)
             self._schedule_probe()
             self._wake()

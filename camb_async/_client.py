@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import os
 import platform
 import weakref
@@ -11,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 
+from ._breaker import BREAKER_THRESHOLD, PROBE_INTERVAL
 from ._constants import (
     API_KEY_ENV,
     BASE_URL_ENV,
@@ -34,6 +34,14 @@ from ._live.speech import Realtime
 from ._live.transcription import LiveTranscription
 from ._live.tts import LiveTTS
 from ._many import Completed, check_tasks, task_id_of, track
+from ._options import (
+    breaker_wait_of,
+    check_backoff,
+    check_int,
+    check_outage,
+    check_rate,
+    check_seconds,
+)
 from ._polling import PollSchedule
 from ._requester import Requester
 from ._resources import FAMILIES, FamilyContext, TaskFamily, TaskResource
@@ -52,6 +60,7 @@ from ._resources.translated_tts import TranslatedTTS
 from ._resources.translation import Translation
 from ._resources.tts import TTS
 from ._resources.voices import Languages, Voices
+from ._retry import INITIAL_RETRY_DELAY, MAX_RETRY_DELAY
 from ._shared_budget import check_shared_budget
 from ._transport import HttpClientBuilder, Transport
 from ._types import NOT_GIVEN, NotGiven, TimeoutTypes
@@ -63,7 +72,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-    from ._download import Destination
+    from ._download import Destination, Progress
     from ._events import EventHook
     from ._models import TaskStatus
     from ._polling import TaskWatches
@@ -106,6 +115,10 @@ class AsyncCambClient:
             Defaults to 5 s to connect and 30 s per read/write, or to the
             timeout of ``http_client`` when one is given.
         max_retries: Retries of a failed request (see docs/retries.md).
+        retry_backoff: Seconds before the first retry the server gave no
+            ``Retry-After`` for (0.5); it doubles with each retry.
+        max_retry_backoff: The longest such wait (8 s). Each is shortened by
+            up to a quarter of jitter.
         http_client: Your own ``httpx.AsyncClient`` (proxies, transport,
             event hooks); the SDK sends through it and does not close it.
         max_concurrent_requests: The most requests in flight at once (256).
@@ -130,6 +143,16 @@ class AsyncCambClient:
             default) rides out outages up to the watch's own deadline, ``0``
             ends a watch at its first failed poll. While the API is down the
             client's circuit breaker lets one request at a time probe it.
+        breaker_threshold: Consecutive requests without an answer (or with a
+            gateway's 502/503/504) that open the client's circuit breaker (5).
+        breaker_probe_interval: Seconds between the breaker's probes while the
+            API stays down (1.0, less up to a quarter of jitter): how soon the
+            client sees the API back, and how often it knocks meanwhile. See
+            docs/reliability.md.
+        breaker_wait: Seconds a request other than a watch's poll waits on the
+            open circuit breaker before it fails unsent (then until the next
+            probe's outcome); ``0`` fails it at once. Defaults to its read
+            timeout (30 s). Watches' polls follow ``max_outage`` instead.
         max_requests_per_second: The client's request budget: requests leave
             at least ``1/R`` s apart and never more than ``R`` in any one
             second, whatever their kind. Give your API key's rate limit here
@@ -206,6 +229,11 @@ class AsyncCambClient:
         max_requests_per_second: float | None = None,
         shared_budget: SharedBudgetSource | None = None,
         on_event: EventHook | Sequence[EventHook] | None = None,
+        retry_backoff: float = INITIAL_RETRY_DELAY,
+        max_retry_backoff: float = MAX_RETRY_DELAY,
+        breaker_threshold: int = BREAKER_THRESHOLD,
+        breaker_probe_interval: float = PROBE_INTERVAL,
+        breaker_wait: float | NotGiven = NOT_GIVEN,
         realtime_url: str | None = None,
         live_transcription_url: str | None = None,
     ) -> None:
@@ -218,9 +246,14 @@ class AsyncCambClient:
             raise CambError(
                 "the API key contains non-ASCII or control characters; check how it was copied or read"
             )
-        _check_int(max_retries, "max_retries", least=0)
-        _check_int(max_concurrent_requests, "max_concurrent_requests", least=1)
-        _check_int(max_concurrent_transfers, "max_concurrent_transfers", least=1)
+        check_int(max_retries, "max_retries", least=0)
+        check_int(max_concurrent_requests, "max_concurrent_requests", least=1)
+        check_int(max_concurrent_transfers, "max_concurrent_transfers", least=1)
+        check_int(breaker_threshold, "breaker_threshold", least=1)
+        backoff = check_backoff(retry_backoff, max_retry_backoff)
+        check_seconds(breaker_probe_interval, "breaker_probe_interval", positive=True)
+        if not isinstance(breaker_wait, NotGiven):
+            breaker_wait = check_seconds(breaker_wait, "breaker_wait")
         base = _normalise_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
         urls = live_urls(
             base,
@@ -228,8 +261,8 @@ class AsyncCambClient:
             live_transcription_url=live_transcription_url,
         )
         watch_limit = check_timeout(watch_timeout, "watch_timeout")
-        outage_limit = _outage_limit(max_outage)
-        _check_rate(max_requests_per_second)
+        outage_limit = check_outage(max_outage)
+        check_rate(max_requests_per_second)
         check_shared_budget(shared_budget, max_requests_per_second)
         emit = emitter(on_event)
         effective_timeout = DEFAULT_TIMEOUT if isinstance(timeout, NotGiven) else timeout
@@ -268,13 +301,18 @@ class AsyncCambClient:
             max_retries=max_retries,
             max_concurrent_requests=max_concurrent_requests,
             max_concurrent_transfers=max_concurrent_transfers,
-            breaker_wait=_breaker_wait(effective_timeout),
+            breaker_wait=breaker_wait_of(effective_timeout)
+            if isinstance(breaker_wait, NotGiven)
+            else breaker_wait,
             max_requests_per_second=max_requests_per_second,
             shared_budget=shared_budget,
             emit=emit,
+            retry_backoff=backoff,
+            breaker=(breaker_threshold, float(breaker_probe_interval)),
         )
         weakref.finalize(self, requester.lifecycle.warn_if_open)
         self._timeout = effective_timeout
+        self._breaker_wait = breaker_wait
         self._live = (
             LiveEndpoint("live_tts", urls.live_tts, api_key=api_key, emit=emit),
             LiveEndpoint("live_transcription", urls.live_transcription, api_key=api_key, emit=emit),
@@ -328,6 +366,9 @@ class AsyncCambClient:
         watch_timeout: float | NotGiven | None = NOT_GIVEN,
         poll_schedule: PollSchedule | None = None,
         headers: Mapping[str, str] | None = None,
+        retry_backoff: float | NotGiven = NOT_GIVEN,
+        max_retry_backoff: float | NotGiven = NOT_GIVEN,
+        breaker_wait: float | NotGiven = NOT_GIVEN,
     ) -> AsyncCambClient:
         """A client with other options for some calls, over this client's connection pool.
 
@@ -339,7 +380,10 @@ class AsyncCambClient:
         ``on_event`` hooks, so any number of them cost nothing more. Its live
         sessions (``live_tts``, ``live_transcription``, ``realtime``) connect where
         this client's do. Closing it leaves this client open; closing this client
-        closes it too.
+        closes it too. (The circuit breaker's threshold and probe interval are
+        therefore the constructor's alone: one breaker watches the API for the
+        client and every client derived from it. How long this client's requests
+        wait on it, ``breaker_wait``, is its own.)
 
         Args:
             timeout: Per-request timeout, as in the constructor.
@@ -348,6 +392,10 @@ class AsyncCambClient:
             watch_timeout: Default deadline of ``watch()``/``wait()``.
             poll_schedule: Default waits between polls.
             headers: Extra headers for each request (not ``x-api-key``).
+            retry_backoff: Seconds before the first retry without a server hint.
+            max_retry_backoff: The longest wait between retries without a hint.
+            breaker_wait: Seconds a request waits on the open circuit breaker
+                (``0``: fail at once), as in the constructor.
 
         Raises:
             ValueError, TypeError: An option is out of range, or ``headers`` names ``x-api-key``.
@@ -363,16 +411,28 @@ class AsyncCambClient:
                 raise ValueError("headers must not set x-api-key: pass api_key= to a new client instead")
             send_options["headers"] = {**send_options.get("headers", {}), **headers}
         if not isinstance(max_retries, NotGiven):
-            _check_int(max_retries, "max_retries", least=0)
+            check_int(max_retries, "max_retries", least=0)
+        first, most = requester.retry_backoff
+        backoff = check_backoff(
+            first if isinstance(retry_backoff, NotGiven) else retry_backoff,
+            most if isinstance(max_retry_backoff, NotGiven) else max_retry_backoff,
+        )
+        wait = (
+            self._breaker_wait
+            if isinstance(breaker_wait, NotGiven)
+            else check_seconds(breaker_wait, "breaker_wait")
+        )
         derived = object.__new__(AsyncCambClient)
         derived._timeout = effective_timeout
+        derived._breaker_wait = wait
         derived._live = self._live
         derived._attach(
             FamilyContext(
                 requester=requester.derive(
                     max_retries=requester.max_retries if isinstance(max_retries, NotGiven) else max_retries,
                     send_options=send_options,
-                    breaker_wait=_breaker_wait(effective_timeout),
+                    breaker_wait=breaker_wait_of(effective_timeout) if isinstance(wait, NotGiven) else wait,
+                    retry_backoff=backoff,
                 ),
                 schedule=poll_schedule or context.schedule,
                 watch_timeout=(
@@ -383,7 +443,7 @@ class AsyncCambClient:
                 durations=context.durations,
                 learn_schedules=context.learn_schedules,
                 max_outage=(
-                    context.max_outage if isinstance(max_outage, NotGiven) else _outage_limit(max_outage)
+                    context.max_outage if isinstance(max_outage, NotGiven) else check_outage(max_outage)
                 ),
             )
         )
@@ -573,9 +633,10 @@ class AsyncCambClient:
                 outcomes[position] = outcome
         return [outcomes[position] for position in range(len(given))]
 
-    async def download_url(self, url: str, to: Destination) -> int:
+    async def download_url(self, url: str, to: Destination, *, progress: Progress | None = None) -> int:
         """Download a result file by its URL (a ``FileUrl.output_url``, a dubbing's
         ``video_url``...) to ``to``, as ``client.tts.download`` does; return the bytes written.
+        ``progress`` is called with ``(bytes so far, total or None)`` as there.
 
         The API key goes only to the API's own host, never to storage.
 
@@ -589,7 +650,7 @@ class AsyncCambClient:
             parsed = None
         if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
             raise ValueError(f"url must be an http(s) URL, got {_shown_url(str(url))!r}")
-        return await download(self._requester, str(parsed), to)
+        return await download(self._requester, str(parsed), to, progress=progress)
 
 
 def _normalise_base_url(url: str) -> str:
@@ -621,33 +682,3 @@ def _shown_url(url: str) -> str:
     if parsed.query or parsed.fragment:
         shown += "?[redacted]"
     return shown
-
-
-def _breaker_wait(timeout: object) -> float:
-    """How long a request waits on an open circuit breaker: its read timeout (30 s if none).
-
-    ``timeout`` is a number, ``None``, or an ``httpx.Timeout`` (or httpx2's, read alike)."""
-    read = getattr(timeout, "read", timeout)
-    return float(read) if isinstance(read, int | float) and not isinstance(read, bool) else 30.0
-
-
-def _check_rate(value: object) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
-        raise ValueError(f"max_requests_per_second must be a number > 0 or None, got {value!r}")
-
-
-def _outage_limit(value: object) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise ValueError(f"max_outage must be a number of seconds >= 0 or None, got {value!r}")
-    return float(value)
-
-
-def _check_int(value: object, name: str, *, least: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < least:
-        raise ValueError(f"{name} must be >= {least}, got {value}")

@@ -8,6 +8,11 @@
 * To a file object: bytes are written as they arrive; once one is written
   nothing is retried, and the error says how many were.
 
+A ``progress`` callback is given ``(bytes so far, total or None)`` once the answer's
+headers came and after each chunk written: the total is the ``Content-Length`` when
+the server sent one for the bytes as written (not for a compressed body), else
+``None``. A transfer that starts over reports from 0 again.
+
 Transfers run on the request path's streams (``Requester.stream``): their own
 slots, apart from the polls' adaptive limit, and the API key only for the
 API's own origin, also when a result endpoint redirects to storage.
@@ -40,6 +45,7 @@ __all__ = [
     "CHUNK_SIZE",
     "AsyncWritable",
     "Destination",
+    "Progress",
     "download",
     "read_all",
     "stream_chunks",
@@ -59,6 +65,9 @@ class AsyncWritable(Protocol):
 Destination: TypeAlias = "str | os.PathLike[str] | IO[bytes] | AsyncWritable"
 """Where a download goes: a path, or a binary file object (its ``write`` sync or async)."""
 
+Progress: TypeAlias = "Callable[[int, int | None], object]"
+"""A download's progress callback: given (bytes so far, total bytes or ``None`` if unknown)."""
+
 
 async def download(
     requester: Requester,
@@ -66,12 +75,16 @@ async def download(
     to: Destination,
     *,
     params: Mapping[str, str | int | bool] | None = None,
+    progress: Progress | None = None,
 ) -> int:
-    """Stream ``GET source`` (a path under the API, or a URL) into ``to``; return the bytes written."""
+    """Stream ``GET source`` (a path under the API, or a URL) into ``to``; return the bytes
+    written. ``progress`` (when given) follows it, as the module docstring says."""
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be a callable taking (bytes so far, total or None), got {progress!r}")
     target = await anyio.to_thread.run_sync(check_destination, to)
     if target is not None:
-        return await _to_path(requester, source, target, params)
-    return await _to_file(requester, source, to.write, params)  # type: ignore[union-attr]
+        return await _to_path(requester, source, target, params, progress)
+    return await _to_file(requester, source, to.write, params, progress)  # type: ignore[union-attr]
 
 
 def check_destination(to: object) -> pathlib.Path | None:
@@ -106,7 +119,11 @@ async def read_all(
 
 
 async def _to_path(
-    requester: Requester, source: str, target: pathlib.Path, params: Mapping[str, str | int | bool] | None
+    requester: Requester,
+    source: str,
+    target: pathlib.Path,
+    params: Mapping[str, str | int | bool] | None,
+    progress: Progress | None,
 ) -> int:
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     temporary = pathlib.Path(name)
@@ -121,7 +138,7 @@ async def _to_path(
                 await file.seek(0)
                 await file.truncate()
 
-            written = await _transfer(requester, source, params, write, restart)
+            written = await _transfer(requester, source, params, write, restart, progress)
             await file.flush()
             await anyio.to_thread.run_sync(os.fsync, file.wrapped.fileno())
         os.replace(temporary, target)
@@ -149,13 +166,14 @@ async def _to_file(
     source: str,
     write: Callable[[bytes], object],
     params: Mapping[str, str | int | bool] | None,
+    progress: Progress | None,
 ) -> int:
     async def sink(chunk: bytes) -> None:
         result = write(chunk)
         if inspect.isawaitable(result):
             await result
 
-    return await _transfer(requester, source, params, sink, None)
+    return await _transfer(requester, source, params, sink, None, progress)
 
 
 async def _transfer(
@@ -164,9 +182,11 @@ async def _transfer(
     params: Mapping[str, str | int | bool] | None,
     sink: Callable[[bytes], Awaitable[None]],
     restart: Callable[[], Awaitable[None]] | None,
+    progress: Progress | None = None,
 ) -> int:
     """Stream ``source`` into ``sink``; on a broken body start over through ``restart``
-    (``None``: never, once a byte went to the sink). Returns the bytes delivered."""
+    (``None``: never, once a byte went to the sink). Returns the bytes delivered, and
+    tells ``progress`` how many so far."""
     retries = 0
     while True:
         written = 0
@@ -175,9 +195,14 @@ async def _transfer(
                 requester.stream("GET", source, params=params, follow_redirects=True) as response,
                 aclosing(cast("AsyncGenerator[bytes, None]", response.aiter_bytes(CHUNK_SIZE))) as chunks,
             ):
+                total = expected_size(response.headers) if progress is not None else None
+                if progress is not None:
+                    progress(0, total)
                 async for chunk in chunks:
                     await sink(chunk)
                     written += len(chunk)
+                    if progress is not None:
+                        progress(written, total)
             return written
         except requester.http_errors as raised:
             exc = true_transport_error(raised)
@@ -197,6 +222,15 @@ async def _transfer(
                     bytes_written=0 if restart is not None else written,
                 ) from exc
             raise error from exc
+
+
+def expected_size(headers: httpx.Headers) -> int | None:
+    """The size of a body as delivered, from its ``Content-Length``; ``None`` when it has
+    none, a malformed one, or a ``Content-Encoding`` (the length is then the compressed one)."""
+    if headers.get("content-encoding", "identity").strip().lower() not in ("", "identity"):
+        return None
+    length = headers.get("content-length", "").strip()
+    return int(length) if length.isdecimal() else None
 
 
 def _absolute(requester: Requester, source: str) -> str:

@@ -266,25 +266,35 @@ EventHook: TypeAlias = Callable[[CambEvent], None]
 
 
 class Emitter:
-    """Calls a client's hooks in order with each event; a hook's exception is logged
-    (with its traceback) and the SDK call goes on."""
+    """Calls a client's hooks in order with each event; the SDK call goes on whatever a
+    hook raises. A hook's first exception is logged as one WARNING with its traceback;
+    its later ones at DEBUG, one line each: a hook that fails on every event would
+    otherwise bury the log under a traceback per request."""
 
-    __slots__ = ("hooks",)
+    __slots__ = ("_failed", "hooks")
 
     def __init__(self, hooks: tuple[EventHook, ...]) -> None:
         self.hooks: tuple[EventHook, ...] = hooks
+        self._failed: set[int] = set()  # the positions of the hooks that raised before
 
     def __call__(self, event: CambEvent) -> None:
-        for hook in self.hooks:
+        for index, hook in enumerate(self.hooks):
             try:
                 hook(event)
-            except Exception:
-                log.warning(
-                    "an on_event hook (%r) raised on %s; the SDK call goes on",
-                    hook,
-                    type(event).__name__,
-                    exc_info=True,
-                )
+            except Exception as exc:  # noqa: BLE001 (a hook's bug never breaks the SDK call)
+                self._report(index, hook, event, exc)
+
+    def _report(self, index: int, hook: EventHook, event: CambEvent, exc: Exception) -> None:
+        if index in self._failed:
+            log.debug("the on_event hook %r raised again on %s: %r", hook, type(event).__name__, exc)
+            return
+        self._failed.add(index)
+        log.warning(
+            "an on_event hook (%r) raised on %s; the SDK call goes on (its later errors are logged at DEBUG)",
+            hook,
+            type(event).__name__,
+            exc_info=exc,
+        )
 
 
 def emitter(on_event: EventHook | Sequence[EventHook] | None) -> Emitter | None:

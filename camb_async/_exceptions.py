@@ -290,7 +290,9 @@ def make_live_error(
 class TaskError(CambError):
     """A task reached a terminal status other than SUCCESS.
 
-    ``status`` is the final :class:`TaskStatus`, ``task_id`` the task's id.
+    ``status`` is the final :class:`TaskStatus`, ``task_id`` the task's id, and
+    ``state`` the state it ended in (``status.status``: ``TaskState.ERROR`` ...), read
+    as :attr:`TaskStatus.state` is on success.
     """
 
     def __init__(self, task_id: str, status: TaskStatus) -> None:
@@ -302,6 +304,11 @@ class TaskError(CambError):
         )
         self.task_id = task_id
         self.status = status
+
+    @property
+    def state(self) -> TaskState | str:
+        """The state the task ended in: ``self.status.status``."""
+        return self.status.status
 
 
 class TaskFailedError(TaskError):
@@ -398,12 +405,16 @@ def make_task_error(task_id: str, status: TaskStatus, *, secret: str | None = No
     """
     error = _TASK_ERRORS.get(status.status, TaskError)(task_id, status)
     text = str(error)
-    if secret and secret in text:
+    if shows(text, secret):
         error.args = (redact(text, secret),)
     return error
 
 
 REDACTED = "[redacted]"
+
+SECRET_MIN_LENGTH = 6
+"""Keys shorter than this are no secrets (the simulator takes any key, the docs suggest
+``any``): redacting them would mangle unrelated words ("many-things", "task")."""
 
 
 def api_key_of(request: httpx.Request) -> str | None:
@@ -411,13 +422,20 @@ def api_key_of(request: httpx.Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
+def shows(text: str, secret: str | None) -> bool:
+    """Whether ``text`` holds ``secret``, a key of at least ``SECRET_MIN_LENGTH`` characters."""
+    return secret is not None and len(secret) >= SECRET_MIN_LENGTH and secret in text
+
+
 def redact(text: str, secret: str | None) -> str:
     """``text`` with every occurrence of ``secret`` replaced by ``[redacted]``.
 
     Error texts quote what the server said; a server (or a proxy in between)
-    that repeats the API key must not put it into messages and logs.
+    that repeats the API key must not put it into messages and logs. A key shorter
+    than ``SECRET_MIN_LENGTH`` is no secret and is left alone, so that it cannot
+    mangle the words it happens to be part of.
     """
-    return text.replace(secret, REDACTED) if secret else text
+    return text.replace(secret, REDACTED) if shows(text, secret) and secret else text
 
 
 def server_text(text: str, secret: str | None) -> str:

@@ -16,6 +16,7 @@ from ._exceptions import (
     api_key_of,
     make_status_error,
     redact,
+    shows,
 )
 from ._retry import was_never_sent
 
@@ -108,7 +109,7 @@ def cause_unless_it_shows_the_key(exc: Exception, response: httpx.Response) -> E
     """``exc`` as the cause to chain, or ``None`` when its text quotes the API key (a server
     that sent the key back): the (redacted) message already says what was wrong."""
     secret = api_key_of(response.request)
-    return None if secret is not None and secret in f"{exc}{exc!r}" else exc
+    return None if shows(f"{exc}{exc!r}", secret) else exc
 
 
 def _request_of(exc: httpx.HTTPError, method: str, url: str) -> httpx.Request:

@@ -59,6 +59,12 @@ class TaskStatus(BaseModel):
     message: str | dict[str, JsonValue] | list[JsonValue] | None = None
 
     @property
+    def state(self) -> TaskState | str:
+        """The task's state: ``status`` under the name :attr:`TaskError.state` shares, so that
+        the outcome of a wait reads alike whether it succeeded or failed."""
+        return self.status
+
+    @property
     def is_terminal(self) -> bool:
         """Whether the task has finished, successfully or not."""
         return self.status in TERMINAL_STATES

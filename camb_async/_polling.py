@@ -106,7 +106,11 @@ class PollSchedule:
         ``interval`` replaces ``initial`` and ``fast``; ``steady`` and
         ``maximum`` are raised to it when smaller, so no later wait is
         shorter. ``fast_until`` and ``growth`` stay.
+
+        Raises:
+            ValueError: ``interval`` is not a number of seconds >= 0.01 (the error names it).
         """
+        _check_wait(interval, "interval")
         return dataclasses.replace(
             self,
             initial=interval,
@@ -239,9 +243,14 @@ class Follow(Generic[S]):
         curve = self._curve
         return curve.jittered(curve.wait_after(poll_began - self._since))
 
-    def failed(self, error: Exception, poll_began: float, failed_at: float) -> float:
+    def failed(self, error: Exception, poll_began: float, failed_at: float, *, gated: bool = False) -> float:
         """Take the transient ``error`` of the poll that began at ``poll_began`` and failed
         at ``failed_at``; return the wait before the next poll.
+
+        ``gated``: the client's circuit breaker is open, so the next poll waits for it (and
+        is let through the moment a probe finds the API back): the backoff stops at
+        ``GATED_OUTAGE_BACKOFF``, so that the watch is waiting there when the API returns,
+        not sleeping out a long backoff.
 
         Raises ``error`` once failures have lasted ``max_outage`` seconds.
         """
@@ -252,7 +261,8 @@ class Follow(Generic[S]):
         self.last_error = error
         if self.max_outage is not None and failed_at - self._failing_since >= self.max_outage:
             raise error
-        backoff = min(OUTAGE_BACKOFF * 2.0 ** (self._failures - 1), MAX_OUTAGE_BACKOFF)
+        ceiling = GATED_OUTAGE_BACKOFF if gated else MAX_OUTAGE_BACKOFF
+        backoff = min(OUTAGE_BACKOFF * 2.0 ** (self._failures - 1), ceiling)
         # Before any status was seen, the schedule runs from the first poll.
         since = self._since if self.last is not None else self.started
         curve = self._curve
@@ -272,6 +282,8 @@ OUTAGE_BACKOFF = 1.0
 """A watch's wait after its first failed poll (at least its schedule's), doubling per failure."""
 MAX_OUTAGE_BACKOFF = 15.0
 """The longest wait between a watch's polls while they fail."""
+GATED_OUTAGE_BACKOFF = 1.0
+"""The longest such wait while the circuit breaker is open (it paces the requests then)."""
 
 
 def is_transient(error: Exception) -> bool:
@@ -355,7 +367,7 @@ async def watch_status(
         except Exception as error:
             if not is_transient(error):
                 raise
-            wait = follow.failed(error, poll_began, now())
+            wait = follow.failed(error, poll_began, now(), gated=outage() is not None)
         else:
             if follow.seen(status, poll_began, now()):
                 yield status
@@ -508,7 +520,7 @@ class TaskWatches(Generic[K]):
                 self._ended(tracked, error)
             else:
                 try:
-                    wait = follow.failed(error, began, now())
+                    wait = follow.failed(error, began, now(), gated=self._outage() is not None)
                 except Exception as final:  # noqa: BLE001 (the outage outlasted max_outage: the outcome)
                     self._ready.append((tracked.key, final))
                     self._ended(tracked, final)

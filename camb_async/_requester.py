@@ -27,11 +27,19 @@ import httpx
 import pydantic
 
 from ._admission import answered, clear_to_send, unanswered
+from ._breaker import BREAKER_THRESHOLD, PROBE_INTERVAL
 from ._clock import sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
 from ._exceptions import CambError, ClientClosedError, make_status_error
 from ._failures import cause_unless_it_shows_the_key, status_error, transport_error, unreadable
-from ._retry import parse_retry_after, retry_delay, should_retry_exception, should_retry_response
+from ._retry import (
+    INITIAL_RETRY_DELAY,
+    MAX_RETRY_DELAY,
+    parse_retry_after,
+    retry_delay,
+    should_retry_exception,
+    should_retry_response,
+)
 from ._state import Lifecycle, LoopState, Pool, honour_pause
 from ._transport import error_classes, true_transport_error
 from ._types import NOT_GIVEN, NotGiven
@@ -62,6 +70,9 @@ class Requester:
         builder: Builds the SDK's own client on first use, inside the event loop.
         send_options: What each request passes to httpx beyond method and URL.
         max_retries: Retries of a failed request.
+        retry_backoff: ``(first, most)``: the backoff before a retry the server gave no
+            hint for starts at ``first`` seconds and doubles up to ``most``.
+        breaker: ``(threshold, probe_interval)`` of the circuit breaker (``_breaker``).
         max_concurrent_requests: Ceiling of the adaptive limit on requests in flight.
         max_concurrent_transfers: Streamed transfers at once, apart from that limit.
         breaker_wait: How long a request waits on an open circuit breaker
@@ -88,10 +99,13 @@ class Requester:
         emit: Emitter | None = None,
         max_requests_per_second: float | None = None,
         shared_budget: SharedBudgetSource | None = None,
+        retry_backoff: tuple[float, float] = (INITIAL_RETRY_DELAY, MAX_RETRY_DELAY),
+        breaker: tuple[int, float] = (BREAKER_THRESHOLD, PROBE_INTERVAL),
     ) -> None:
         self.base_url: str = base_url
         self.headers: dict[str, str] = headers
         self.max_retries: int = max_retries
+        self.retry_backoff: tuple[float, float] = retry_backoff
         self.emit: Emitter | None = emit
         self.lifecycle: Lifecycle = Lifecycle(owns_http=http_client is None)
         self._origin = httpx.URL(base_url).copy_with(path="/", query=None, fragment=None)
@@ -107,13 +121,22 @@ class Requester:
             max_concurrent_transfers,
             max_requests_per_second,
             shared_budget,
+            breaker,
         )
 
-    def derive(self, *, max_retries: int, send_options: dict[str, Any], breaker_wait: float) -> Requester:
+    def derive(
+        self,
+        *,
+        max_retries: int,
+        send_options: dict[str, Any],
+        breaker_wait: float,
+        retry_backoff: tuple[float, float],
+    ) -> Requester:
         """A requester with other per-call options over this one's pool, limits, pause,
         breaker and event hooks; closing it closes neither this requester nor the pool."""
         derived = copy.copy(self)
         derived.max_retries = max_retries
+        derived.retry_backoff = retry_backoff
         derived._send_options = send_options
         derived._breaker_wait = breaker_wait
         derived.lifecycle = Lifecycle(owns_http=False, parent=self.lifecycle)
@@ -454,7 +477,7 @@ class Requester:
     ) -> None:
         """Sleep before retry number ``retries``; after a 429/503 hold every request of the client.
         A new hold is logged and reported once, not for each request it holds."""
-        delay = retry_delay(retries - 1, response)
+        delay = retry_delay(retries - 1, response, self.retry_backoff)
         emit = self.emit
         if state is not None and response is not None and _pauses_client(response, state):
             if state.resume_at <= anyio.current_time():

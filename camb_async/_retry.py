@@ -129,20 +129,27 @@ def _rate_limit_reset(headers: httpx.Headers, now: float) -> float | None:
     return None
 
 
-def backoff_delay(retries_done: int) -> float:
-    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s ... up to 8 s, each
-    shortened by a random 0-25 % so that clients spread out."""
-    base = min(INITIAL_RETRY_DELAY * 2.0 ** min(retries_done, 16), MAX_RETRY_DELAY)
+def backoff_delay(retries_done: int, first: float | None = None, most: float | None = None) -> float:
+    """Exponential backoff with jitter: ``first`` (0.5 s), doubling, up to ``most`` (8 s),
+    each shortened by a random 0-25 % so that clients spread out."""
+    first = INITIAL_RETRY_DELAY if first is None else first
+    most = MAX_RETRY_DELAY if most is None else most
+    base = min(first * 2.0 ** min(retries_done, 16), most)
     return base * (1.0 - 0.25 * random.random())
 
 
-def retry_delay(retries_done: int, response: httpx.Response | None) -> float:
-    """How long to wait before the next try: the server's hint if it gave one."""
+def retry_delay(
+    retries_done: int,
+    response: httpx.Response | None,
+    backoff: tuple[float | None, float | None] = (None, None),
+) -> float:
+    """How long to wait before the next try: the server's hint if it gave one, else the
+    backoff (``(first, most)`` for :func:`backoff_delay`)."""
     if response is not None:
         hinted = parse_retry_after(response.headers)
         if hinted is not None:
             return hinted
-    return backoff_delay(retries_done)
+    return backoff_delay(retries_done, *backoff)
 
 
 def _number(value: str | None, *, scale: float) -> float | None:

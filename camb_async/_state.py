@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import anyio
 import anyio.lowlevel
 
-from ._breaker import CircuitBreaker
+from ._breaker import BREAKER_THRESHOLD, FIRST_PROBE, PROBE_INTERVAL, CircuitBreaker
 from ._budget import RequestBudget
 from ._clock import sleep
 from ._exceptions import CambError
@@ -56,6 +56,7 @@ class LoopState:
         max_transfers: int,
         max_requests_per_second: float | None = None,
         bare: BareSend | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         # On asyncio the loop itself is the token, and asking for it is ~20 times
         # cheaper than anyio's generic current_token(); this runs on every request.
@@ -67,7 +68,7 @@ class LoopState:
         self.bare: BareSend | None = bare
         self.limiter: RequestLimiter = RequestLimiter(max_concurrent_requests)
         self.transfers: anyio.Semaphore = anyio.Semaphore(max_transfers)
-        self.breaker: CircuitBreaker = CircuitBreaker()
+        self.breaker: CircuitBreaker = breaker or CircuitBreaker()
         self.budget: RequestBudget = RequestBudget(max_requests_per_second)
         self.resume_at: float = 0.0
         self.sending: set[anyio.CancelScope] = set()
@@ -125,6 +126,7 @@ class Pool:
     budget) made on first use."""
 
     __slots__ = (
+        "breaker",
         "builder",
         "contacted",
         "http",
@@ -143,7 +145,9 @@ class Pool:
         max_transfers: int,
         max_rate: float | None,
         shared_budget: SharedBudgetSource | None = None,
+        breaker: tuple[int, float] = (BREAKER_THRESHOLD, PROBE_INTERVAL),
     ) -> None:
+        self.breaker = breaker  # (threshold, probe interval) of each loop's circuit breaker
         self.http = http
         self.builder = builder
         self.max_concurrent = max_concurrent
@@ -165,7 +169,11 @@ class Pool:
             assert self.builder is not None
             self.http = self.builder.build(headers)
         bare = None if self.builder is None else self.builder.bare_sender(self.http)
-        state = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare)
+        threshold, interval = self.breaker
+        breaker = CircuitBreaker(
+            threshold=threshold, first_pause=min(FIRST_PROBE, interval), max_pause=interval
+        )
+        state = LoopState(self.http, self.max_concurrent, self.max_transfers, self.max_rate, bare, breaker)
         if shared is not None:
             state.budget.shared = SharedBudget.open(shared, headers["x-api-key"], state.budget)
         self.loop = state

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import io
 import pathlib
@@ -15,12 +16,15 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+import anyio
+import anyio.to_thread
 import httpx
 import pytest
 from wsproto.connection import Connection, ConnectionType
 
-from camb_async import AsyncCambClient
+from camb_async import AsyncCambClient, TaskStatus
 from camb_async._live._endpoint import LiveEndpoint
+from camb_async.testing import Simulator
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable
@@ -30,7 +34,6 @@ if TYPE_CHECKING:
     from wsproto.events import Event
 
     from camb_async import TaskFamily
-    from camb_async.testing import Simulator
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
@@ -463,3 +466,50 @@ class ScriptedServer(_LocalServer):
             ws.receive_data(rest)
         with contextlib.suppress(OSError):  # the client left first
             self.script(Peer(conn, ws))
+
+
+# -- outages over real TCP -------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class OutageRun:
+    """What watches riding out one outage saw: each task's outcome and when it came, and the
+    moments the API went down and came back (``time.monotonic()``, as the outcomes)."""
+
+    outcomes: dict[str, tuple[float, TaskStatus | Exception]]
+    down: float
+    back: float
+
+
+async def watches_through_an_outage(
+    *, max_outage: float | None, downtime: float, finish: float, count: int = 40
+) -> OutageRun:
+    """``count`` watches (polls 0.2 s apart) of tasks that end ``finish`` s from now, on their
+    own simulator, which stops 0.5 s in for ``downtime`` s."""
+    outcomes: dict[str, tuple[float, TaskStatus | Exception]] = {}
+    moments: list[float] = []
+    with Simulator(seed=16) as sim:  # its own: this one stops and starts
+        task_ids = [sim.add_task([("PENDING", 0.0), ("SUCCESS", finish)]) for _ in range(count)]
+        async with AsyncCambClient(API_KEY, base_url=sim.url, max_outage=max_outage) as camb:
+
+            async def follow(task_id: str) -> None:
+                try:
+                    outcome: TaskStatus | Exception = await camb.wait(task_id, interval=0.2, timeout=60.0)
+                except Exception as error:  # noqa: BLE001 (the outcome under test)
+                    outcome = error
+                outcomes[task_id] = (time.monotonic(), outcome)
+
+            async def outage() -> None:
+                await anyio.sleep(0.5)
+                await anyio.to_thread.run_sync(sim.stop)
+                moments.append(time.monotonic())
+                await anyio.sleep(downtime)
+                await anyio.to_thread.run_sync(sim.start)
+                moments.append(time.monotonic())
+
+            with anyio.fail_after(downtime + 20.0):
+                async with anyio.create_task_group() as group:
+                    group.start_soon(outage)
+                    for task_id in task_ids:
+                        group.start_soon(follow, task_id)
+    return OutageRun(outcomes, moments[0], moments[1])

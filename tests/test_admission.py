@@ -15,14 +15,17 @@ from camb_async import APIConnectionError
 if TYPE_CHECKING:
     import respx
 
+    from camb_async._breaker import CircuitBreaker
+
 pytestmark = pytest.mark.anyio
 
 FAILURE = httpx.ConnectError("refused")
 
 
 async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.Router) -> None:
-    """Once the API stopped answering, a request other than a poll waits on the breaker at most
-    its read timeout, then raises an APIConnectionError saying it was not sent."""
+    """Once the API stopped answering, a request other than a poll waits on the breaker its read
+    timeout and then the next probe's outcome: that probe failing, it raises an
+    APIConnectionError saying it was not sent."""
     route = router.get("/tts/abc").mock(
         side_effect=[httpx.Response(200, json={"status": "PENDING"})] + [FAILURE] * 5
     )
@@ -33,12 +36,55 @@ async def test_client_waits_on_an_open_breaker_then_fails_unsent(router: respx.R
                 await camb.status("abc")
         state = camb._requester._loop_state()
         assert state.breaker.is_open
-        state.breaker._next_probe = anyio.current_time() + 10  # no probe during this test
-        with anyio.fail_after(2), pytest.raises(APIConnectionError, match="was not sent") as caught:
-            await camb.status("abc")
+        state.breaker._next_probe = anyio.current_time() + 10  # no probe of the client's own
+        errors: list[APIConnectionError] = []
+
+        async def status() -> None:
+            with pytest.raises(APIConnectionError, match="was not sent") as caught:
+                await camb.status("abc")
+            errors.append(caught.value)
+
+        with anyio.fail_after(2):
+            async with anyio.create_task_group() as group:
+                group.start_soon(status)
+                await anyio.sleep(0.3)
+                assert not errors  # past its read timeout, waiting for the probe's outcome
+                await fail_a_probe(state.breaker)
     assert route.call_count == 6
-    assert isinstance(caught.value.__cause__, httpx.ConnectError)
-    assert not caught.value.before_first_contact
+    [error] = errors
+    assert isinstance(error.__cause__, httpx.ConnectError)
+    assert not error.before_first_contact
+
+
+@pytest.mark.parametrize("where", ["constructor", "with_options"])
+async def test_breaker_wait_zero_fails_requests_at_once_while_the_api_is_down(
+    router: respx.Router, where: str
+) -> None:
+    """breaker_wait=0 (in the constructor, or for a with_options() client alone): a request
+    meeting the open breaker fails unsent at once, where others wait their read timeout."""
+    route = router.get("/tts/abc").mock(side_effect=[FAILURE] * 5)
+    options = {"breaker_wait": 0} if where == "constructor" else {}
+    async with make_client(router, max_retries=0, **options) as camb:
+        for _ in range(5):
+            with pytest.raises(APIConnectionError):
+                await camb.status("abc")
+        state = camb._requester._loop_state()
+        state.breaker._next_probe = anyio.current_time() + 10
+        quick = camb if where == "constructor" else camb.with_options(breaker_wait=0.0)
+        with anyio.fail_after(1), pytest.raises(APIConnectionError, match="was not sent"):
+            await quick.status("abc")
+        if where == "with_options":
+            with anyio.move_on_after(0.3) as waiting:
+                await camb.status("abc")  # the parent still waits its read timeout
+            assert waiting.cancelled_caught
+    assert route.call_count == 5
+
+
+async def fail_a_probe(breaker: CircuitBreaker) -> None:
+    """Be the open breaker's next probe, at once, and fail."""
+    breaker._next_probe = anyio.current_time()
+    assert await breaker.admit(None) is True
+    breaker.failed(True, FAILURE)
 
 
 @pytest.mark.parametrize("budget", [None, 1000], ids=["no-budget", "budget"])
@@ -90,8 +136,10 @@ async def test_queued_requests_are_not_sent_once_the_breaker_opened(
             for _ in range(state.breaker.threshold):
                 state.breaker.failed(False, FAILURE)
             assert state.breaker.is_open
-            state.breaker._next_probe = anyio.current_time() + 10  # no probe during this test
+            state.breaker._next_probe = anyio.current_time() + 10  # no probe of the client's own
             hung.set()
+            await anyio.sleep(0.4)
+            await fail_a_probe(state.breaker)
         assert state.limiter.in_flight == 0
     assert len(sent) == 5
     assert len(errors) == 25

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # each test runs the command as a process
 
 KEY = "sk-cli-SECRET-9f8e7d6c"
-SUBCOMMANDS = ["status", "watch", "wait", "download", "tts", "voices", "languages", "demo"]
+SUBCOMMANDS = ["status", "watch", "wait", "download", "result", "tts", "voices", "languages", "demo"]
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z  ")
 SOON = [("PENDING", 0.0), ("SUCCESS", 0.3)]
 NEVER = [("PENDING", 0.0), ("SUCCESS", 3600.0)]
@@ -250,6 +250,13 @@ def test_the_key_never_shows_even_when_the_server_repeats_it(simulator: Simulato
         assert "[redacted]" in each.stdout + each.stderr
 
 
+def test_a_short_key_mangles_no_text(simulator: Simulator) -> None:
+    """A key under six characters (``any``) is no secret: task ids and messages show whole."""
+    done = cli("status", "many-things", base_url=simulator.url, key="any", code=3)
+    assert "many-things" in done.stdout + done.stderr
+    assert "[redacted]" not in done.stdout + done.stderr
+
+
 # -- files and the catalog --------------------------------------------------------------
 
 
@@ -301,6 +308,102 @@ def test_voices_and_languages(simulator: Simulator) -> None:
     assert "en-us" in source.stdout
     target = cli("languages", "--target", base_url=simulator.url, code=0)
     assert "target languages" in target.stdout
+
+
+def test_result_shows_a_result_that_is_no_file_as_json(simulator: Simulator) -> None:
+    """`result RUN_ID --family F`: indented JSON, or with --json one object; a file family
+    is sent to `download`, exit 2."""
+    task = simulator.add_task([("SUCCESS", 0.0)], family="translation", request={"texts": ["hi"]})
+    run_id = str(simulator.record(task, family="translation").run_id)
+    shown = cli("result", run_id, "--family", "translation", base_url=simulator.url, code=0)
+    [record] = json_lines(
+        cli("result", run_id, "-f", "translation", "--json", base_url=simulator.url, code=0).stdout
+    )
+    assert json.loads(shown.stdout) == record["result"]
+    assert (record["family"], record["run_id"]) == ("translation", int(run_id))
+    assert "texts" in record["result"]
+    refused = cli("result", run_id, "--family", "tts", base_url=simulator.url, code=2)
+    assert "camb-async download" in refused.stderr
+
+
+def test_result_of_a_translated_story_takes_its_language(simulator: Simulator) -> None:
+    """A translated story's result is asked for by its language (--language); without it,
+    exit 2 naming the option."""
+    task = simulator.add_task([("SUCCESS", 0.0)], family="translated_story", request={"target_language": 76})
+    run_id = str(simulator.record(task, family="translated_story").run_id)
+    args = ["result", run_id, "--family", "translated_story", "--json"]
+    [record] = json_lines(cli(*args, "--language", "76", base_url=simulator.url, code=0).stdout)
+    assert record["result"]["target_language"] == 76
+    assert "--language" in cli(*args, base_url=simulator.url, code=2).stderr
+
+
+# -- messages in the shell's terms --------------------------------------------------------
+
+
+def test_a_malformed_task_id_is_one_clean_line() -> None:
+    """`status a/b`: one line saying what is wrong with the id, no pydantic dump."""
+    done = cli("status", "a/b", base_url="http://127.0.0.1:9/apis", code=2)
+    assert done.stderr.splitlines() == [
+        "camb-async: error: task id 'a/b' contains '/'; a task id is one URL path segment"
+    ]
+
+
+def test_hints_name_the_command_line_not_python(simulator: Simulator) -> None:
+    """A deadline passing names --timeout, an unknown language `camb-async languages`."""
+    slow = simulator.add_task(NEVER)
+    late = cli("wait", slow, "--timeout", "0.5", base_url=simulator.url, code=3)
+    assert "pass a larger --timeout" in late.stdout
+    unknown = cli(
+        "tts", "hi", "--voice-id", "1", "--language", "xx-yy", "-o", "x.flac", base_url=simulator.url
+    )
+    assert "(`camb-async languages` lists them)" in unknown.stderr
+    assert "tts.create()" not in unknown.stderr
+    for text in (late.stdout + late.stderr, unknown.stderr):
+        assert "timeout=" not in text
+        assert "client." not in text
+
+
+def test_no_library_warning_beside_the_commands_own_error() -> None:
+    """An API that is down opens the client's circuit breaker; its WARNING stays off stderr."""
+    ids = [f"task-{n}" for n in range(8)]
+    done = cli("wait", *ids, "--timeout", "3", base_url="http://127.0.0.1:9/apis", code=3)
+    assert "camb_async:" not in done.stderr
+    assert "looks down" not in done.stdout + done.stderr
+
+
+def test_a_plain_http_base_url_is_the_commands_own_warning() -> None:
+    """The library's warning of a key sent unencrypted is kept, as the command's own line."""
+    done = cli("voices", base_url="http://camb.invalid/apis", code=3)
+    warning = (
+        "camb-async: warning: base_url http://camb.invalid/apis sends the API key unencrypted; use https"
+    )
+    assert done.stderr.splitlines()[0] == warning
+
+
+def test_the_final_board_lists_failed_tasks_first_and_those_that_did_not_fit_after_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With more tasks than rows, failed ones come before the successes on the board, and
+    failures beyond its rows are listed under it when it ends: none hides in "... and N more"."""
+    from rich.console import Console
+
+    from camb_async import TaskHandle, TaskStatus
+    from camb_async.cli._display import Board
+    from camb_async.cli._output import Output
+
+    tasks = [TaskHandle(family="tts", task_id=f"t{n}") for n in range(12)]
+    board = Board(Output(secret=None), tasks)
+    board._console = Console(height=12, width=100)  # room for 4 rows
+    for n, task in enumerate(tasks):
+        failed = n in (0, 3, 5, 7, 9, 11)
+        board.update(task, TaskStatus(status="ERROR" if failed else "SUCCESS", run_id=None if failed else n))
+    shown, hidden = board._shown()
+    assert [task.task_id for task in shown] == ["t11", "t9", "t7", "t5"]
+    assert hidden == 8
+    board._list_hidden_failures()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "2 more failed:"
+    assert [line.split()[1] for line in lines[1:]] == ["t0", "t3"]
 
 
 # -- the demo and the terminal ----------------------------------------------------------
@@ -369,3 +472,21 @@ def test_ctrl_c_stops_a_watch_with_130_and_no_traceback(simulator: Simulator) ->
     child.close()
     assert "Traceback" not in drawn.getvalue()
     assert child.exitstatus == 130
+
+
+def test_on_a_terminal_download_shows_bytes_rate_and_percent(
+    simulator: Simulator, tmp_path: pathlib.Path
+) -> None:
+    """Under a pseudo-terminal, `download` draws a bar with the percent, the bytes and the rate
+    (the server announced the size), then says what it wrote."""
+    task = simulator.add_task([("SUCCESS", 0.0)], result_size=8_000_000)
+    run_id = simulator.record(task).run_id
+    child, drawn = _spawn(simulator, "download", str(run_id), "-o", str(tmp_path / "out.flac"))
+    child.read()
+    child.close()
+    shown = drawn.getvalue()
+    assert child.exitstatus == 0, shown
+    assert "100%" in shown
+    assert "8.0/8.0 MB" in shown
+    assert "/s" in shown
+    assert "wrote 8000000 bytes" in shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any, TypeAlias, cast
 
 import anyio
@@ -188,6 +189,15 @@ def test_base_url_trailing_slash_is_dropped() -> None:
         ({"watch_timeout": 0}, ValueError, "watch_timeout must be a number of seconds > 0"),
         ({"watch_timeout": -1.0}, ValueError, "watch_timeout must be a number of seconds > 0"),
         ({"watch_timeout": float("nan")}, ValueError, "watch_timeout must be a number of seconds > 0"),
+        ({"retry_backoff": -0.1}, ValueError, "retry_backoff must be a number of seconds >= 0"),
+        ({"retry_backoff": "1"}, ValueError, "retry_backoff must be a number of seconds"),
+        ({"max_retry_backoff": math.inf}, ValueError, "max_retry_backoff must be a number of seconds"),
+        ({"retry_backoff": 5.0, "max_retry_backoff": 2.0}, ValueError, "must not exceed max_retry_backoff"),
+        ({"breaker_threshold": 0}, ValueError, "breaker_threshold must be >= 1"),
+        ({"breaker_threshold": 2.5}, TypeError, "breaker_threshold must be an int"),
+        ({"breaker_probe_interval": 0}, ValueError, "breaker_probe_interval must be a number of seconds > 0"),
+        ({"breaker_probe_interval": True}, ValueError, "breaker_probe_interval must be a number of seconds"),
+        ({"breaker_wait": -1}, ValueError, "breaker_wait must be a number of seconds >= 0"),
     ],
 )
 def test_bad_options_are_refused(options: dict[str, object], error: type[Exception], message: str) -> None:
@@ -451,6 +461,36 @@ async def test_max_retries_is_respected(
         with pytest.raises(InternalServerError):
             await camb.status("abc")
     assert route.call_count == calls
+
+
+async def test_retry_backoff_options_set_the_waits_between_retries(
+    router: respx.Router, recorded_sleeps: list[float]
+) -> None:
+    """retry_backoff is the wait before the first retry without a server hint, doubling up to
+    max_retry_backoff (each less up to a quarter of jitter); with_options() changes them."""
+    router.get("/tts/abc").respond(500)
+    async with make_client(router, max_retries=4, retry_backoff=2.0, max_retry_backoff=5.0) as camb:
+        with pytest.raises(InternalServerError):
+            await camb.status("abc")
+        ceilings = [2.0, 4.0, 5.0, 5.0]
+        assert all(0.75 * top <= wait <= top for wait, top in zip(recorded_sleeps, ceilings, strict=True))
+        recorded_sleeps.clear()
+        with pytest.raises(InternalServerError):
+            await camb.with_options(retry_backoff=0.0).status("abc")
+        assert recorded_sleeps == [0.0] * 4
+
+
+async def test_breaker_options_set_its_threshold_and_probe_interval(router: respx.Router) -> None:
+    """breaker_threshold failures in a row open the breaker; it then probes every
+    breaker_probe_interval seconds (less up to a quarter)."""
+    router.get("/tts/abc").mock(side_effect=httpx.ConnectError("refused"))
+    async with make_client(router, max_retries=0, breaker_threshold=2, breaker_probe_interval=3.0) as camb:
+        for _ in range(2):
+            with pytest.raises(APIConnectionError):
+                await camb.with_options(max_retries=0).status("abc")
+        breaker = camb._requester._loop_state().breaker
+        assert breaker.is_open
+        assert (breaker.threshold, breaker.first_pause, breaker.max_pause) == (2, 0.5, 3.0)
 
 
 async def test_default_max_retries_is_two(
@@ -1143,6 +1183,9 @@ async def test_with_options_refuses_to_replace_the_api_key(client: AsyncCambClie
         ({"max_retries": 1.5}, TypeError),
         ({"max_outage": -1}, ValueError),
         ({"watch_timeout": 0}, ValueError),
+        ({"retry_backoff": -1}, ValueError),
+        ({"max_retry_backoff": 0.1}, ValueError),  # below the client's retry_backoff
+        ({"breaker_wait": math.nan}, ValueError),
     ],
 )
 async def test_with_options_checks_its_options(

@@ -20,11 +20,12 @@ import pytest
 from support import HTTPX_UNCLOSED_ITERATORS, leftovers, partly_written
 
 from camb_async import AsyncCambClient, DownloadInterruptedError, NotFoundError
+from camb_async._download import expected_size
 from camb_async.testing import FaultPlan, Simulator, result_bytes, result_sha256
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterator, Iterator
+    from collections.abc import AsyncIterator, Callable, Iterator
 
     from camb_async._transport import Transport
 
@@ -220,6 +221,61 @@ async def test_the_key_never_goes_to_storage(
     assert not any(request.had_key for request in sim.file_requests)
     expected = b"".join(result_bytes(run_id, 1000))
     assert (tmp_path / "direct.wav").read_bytes() == (tmp_path / "redirected.wav").read_bytes() == expected
+
+
+def recorder(seen: list[tuple[int, int | None]]) -> Callable[[int, int | None], None]:
+    """A progress callback that keeps each (bytes so far, total) it is given."""
+
+    def record(done: int, total: int | None) -> None:
+        seen.append((done, total))
+
+    return record
+
+
+async def test_progress_is_told_bytes_so_far_and_the_announced_total(
+    client: AsyncCambClient, sim: Simulator, tmp_path: pathlib.Path
+) -> None:
+    """``progress=`` gets (0, total) when the answer starts, then (bytes so far, total) after
+    each chunk, up to (size, size); download_url takes it too."""
+    run_id = finished_run(sim, 2 * MB + 5)
+    seen: list[tuple[int, int | None]] = []
+    assert await client.tts.download(run_id, tmp_path / "a.wav", progress=recorder(seen)) == 2 * MB + 5
+    assert seen[0] == (0, 2 * MB + 5)
+    assert seen[-1] == (2 * MB + 5, 2 * MB + 5)
+    assert len(seen) >= 3
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
+    url = (await client.tts.result(run_id, output_type="file_url")).output_url
+    by_url: list[tuple[int, int | None]] = []
+    await client.download_url(url, io.BytesIO(), progress=recorder(by_url))
+    assert by_url[-1] == (2 * MB + 5, 2 * MB + 5)
+
+
+async def test_progress_starts_over_with_a_transfer_that_starts_over(
+    client: AsyncCambClient, sim: Simulator, tmp_path: pathlib.Path
+) -> None:
+    """A body that broke off is fetched again: progress goes back to 0, then to the end."""
+    run_id = finished_run(sim, 4 * MB)
+    sim.set_faults(FaultPlan(script=["drop"]))
+    seen: list[tuple[int, int | None]] = []
+    await client.tts.download(run_id, tmp_path / "a.wav", progress=recorder(seen))
+    assert [got for got in seen if got[0] == 0] == [(0, 4 * MB), (0, 4 * MB)]
+    assert seen[-1] == (4 * MB, 4 * MB)
+
+
+def test_the_total_is_unknown_without_a_plain_content_length() -> None:
+    """No Content-Length, a malformed one, or a compressed body (whose length is not the
+    delivered size): the total is None."""
+    assert expected_size(httpx.Headers({"content-length": "12"})) == 12
+    assert expected_size(httpx.Headers({"content-length": "12", "content-encoding": "identity"})) == 12
+    assert expected_size(httpx.Headers({})) is None
+    assert expected_size(httpx.Headers({"content-length": "twelve"})) is None
+    assert expected_size(httpx.Headers({"content-length": "12", "content-encoding": "gzip"})) is None
+
+
+async def test_a_progress_that_is_not_callable_is_refused(client: AsyncCambClient) -> None:
+    """progress= must be callable: a TypeError before any request."""
+    with pytest.raises(TypeError, match="progress"):
+        await client.tts.download(1, io.BytesIO(), progress=42)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("url", ["ftp://x.test/a", "not a url", "/relative/path", ""])

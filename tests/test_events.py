@@ -459,6 +459,31 @@ async def test_hooks_run_in_order_and_one_that_raises_is_logged_and_skipped(
     assert "RequestEnded" in line.getMessage()
 
 
+async def test_a_hook_that_raises_on_every_event_logs_one_warning(
+    router: respx.Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A hook failing on each of many events gives one WARNING (with its traceback), then DEBUG
+    lines without one; each hook is judged on its own."""
+    router.get("/tts/t1").mock(return_value=answer("PENDING"))
+
+    def broken(event: CambEvent) -> None:
+        raise RuntimeError("hook bug")
+
+    def also_broken(event: CambEvent) -> None:
+        raise ValueError("other bug")
+
+    caplog.set_level(logging.DEBUG, "camb_async")
+    async with make_client(router, on_event=[broken, also_broken]) as client:
+        for _ in range(5):
+            await client.tts.status("t1")
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [type(r.exc_info[1]) for r in warnings if r.exc_info] == [RuntimeError, ValueError]
+    assert len(warnings) == 2
+    again = [r for r in caplog.records if "raised again" in r.getMessage()]
+    assert len(again) == 8
+    assert all(r.levelno == logging.DEBUG and r.exc_info is None for r in again)
+
+
 async def test_a_client_from_with_options_reports_to_the_same_hooks(router: respx.Router) -> None:
     """with_options() keeps the hooks, and its own options show in what it reports."""
     router.get("/tts/t1").mock(return_value=httpx.Response(500, json={}))

@@ -595,3 +595,32 @@ async def test_https_and_local_http_do_not_warn(base_url: str, logs: list[loggin
     async with AsyncCambClient(SECRET, base_url=base_url):
         pass
     assert _unencrypted_warnings(logs) == []
+
+
+@pytest.mark.parametrize(("key", "task_id"), [("any", "many-things"), ("k", "task"), ("abcde", "xabcdex")])
+async def test_a_key_shorter_than_six_characters_is_never_redacted(key: str, task_id: str) -> None:
+    """A short key (the simulator's ``any``) is no secret: the words it is part of stay whole."""
+    router = respx.Router(base_url=BASE_URL, assert_all_mocked=True)
+    router.get(f"/tts/{task_id}").respond(404, json={"detail": f"task {task_id} not found"})
+    router.get("/tts/boom").respond(200, json={"status": "PENDING", "run_id": f"bad {task_id}"})
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+    async with http, AsyncCambClient(key, base_url=BASE_URL, http_client=http, max_retries=0) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.status(task_id)
+        with pytest.raises(ResponseValidationError) as unreadable:
+            await client.status("boom")
+    assert f"task {task_id} not found" in str(caught.value)
+    assert "[redacted]" not in str(caught.value)
+    assert unreadable.value.__cause__ is not None
+
+
+async def test_a_key_of_six_characters_is_redacted_everywhere() -> None:
+    """A key of six characters or more is a secret: redacted even inside other words."""
+    router = respx.Router(base_url=BASE_URL, assert_all_mocked=True)
+    router.get("/tts/x-abcdef-y").respond(404, json={"detail": "task x-abcdef-y not found"})
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+    async with http, AsyncCambClient("abcdef", base_url=BASE_URL, http_client=http, max_retries=0) as client:
+        with pytest.raises(NotFoundError) as caught:
+            await client.status("x-abcdef-y")
+    assert "abcdef" not in str(caught.value)
+    assert "task x-[redacted]-y not found" in str(caught.value)

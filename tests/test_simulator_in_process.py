@@ -1,11 +1,12 @@
 """The simulator in process, on virtual time: a 60 s task and a 30 s stall take no wall time.
 
-docs/testing.md includes this file as its virtual-time recipe: trio's MockClock and looptime on
-asyncio, through anyio's pytest plugin.
+docs/testing.md shows this file (from ``[docs:virtual-time]`` on) as its virtual-time recipe:
+trio's MockClock and looptime on asyncio, through anyio's pytest plugin.
 """
 
 from __future__ import annotations
 
+# [docs:virtual-time]
 import time
 from typing import TYPE_CHECKING
 
@@ -71,3 +72,6 @@ async def test_a_stall_outlasts_the_read_timeout(sim: Simulator) -> None:
             await client.tts.status(task_id)
     assert [record.fault for record in sim.request_log] == ["stall", "stall"]
     assert time.monotonic() - wall < 1
+
+
+# [docs:virtual-time-end]

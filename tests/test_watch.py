@@ -13,7 +13,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 import pytest
-from support import make_client
+from support import make_client, watches_through_an_outage
 
 import camb_async._polling
 from benchmarks import schedule_curve
@@ -164,6 +164,36 @@ async def test_wait_raises_task_error_for_failed_final_status(
     assert exc.status.status == final
     assert exc.status.exception_reason == "SOME_REASON"
     assert str(exc) == f"task 'abc' ended with status {final} (SOME_REASON). it broke"
+    assert exc.state == TaskState(final)
+    assert exc.state is exc.status.status
+
+
+async def test_success_and_failure_read_alike_through_state(
+    client: AsyncCambClient, router: respx.Router, no_wait: None
+) -> None:
+    """``.state`` is the TaskState on a returned TaskStatus and on a raised TaskError alike;
+    ``status``, ``run_id`` and ``is_terminal`` stay as they were."""
+    router.get("/tts/ok").mock(return_value=answer("SUCCESS", run_id=5))
+    router.get("/tts/bad").mock(return_value=answer("ERROR"))
+    done = await client.wait("ok")
+    with pytest.raises(TaskError) as caught:
+        await client.wait("bad")
+    assert (done.state, caught.value.state) == (TaskState.SUCCESS, TaskState.ERROR)
+    assert (done.status, done.run_id, done.is_terminal) == (TaskState.SUCCESS, 5, True)
+    assert "state" not in done.model_dump()
+    assert isinstance(caught.value.status, TaskStatus)
+    assert caught.value.status.status is TaskState.ERROR
+
+
+@pytest.mark.parametrize("interval", [0, -1.0, math.nan])
+async def test_a_bad_interval_is_named_in_the_error(
+    client: AsyncCambClient, unexpected: respx.Route, interval: float
+) -> None:
+    """wait(interval=0) and watch(interval=0) say that ``interval`` is wrong, before any request."""
+    with pytest.raises(ValueError, match=r"^interval must be at least 0.01 s"):
+        await client.wait("abc", interval=interval)
+    with pytest.raises(ValueError, match=r"^interval must be"):
+        await anext(aiter(client.watch("abc", interval=interval)))
 
 
 @pytest.mark.parametrize("error", [TaskFailedError, TaskTimedOutError, TaskPaymentRequiredError])
@@ -973,8 +1003,13 @@ async def test_watch_rides_out_transient_failures(
     assert seen == ["PENDING", "SUCCESS"]
     assert route.call_count == 7
     # Backing off 1, 2, 4, 8, 15 s (each shortened by up to a quarter; the clock draws the
-    # middle, 1/8) and never less than the schedule's own wait, between failed polls.
-    assert clock.waits[1:6] == pytest.approx([0.875, 1.75, 3.5, 7.0, 13.125])
+    # middle, 1/8) and never less than the schedule's own wait, between failed polls; once
+    # five failures in a row opened the circuit breaker, 1 s at most (the breaker paces), so
+    # the schedule's own wait (3 s by then).
+    sample = failure()
+    opens = isinstance(sample, httpx.Response) and sample.status_code == 502
+    opens = opens or isinstance(sample, (httpx.ConnectError, httpx.ReadError))
+    assert clock.waits[1:6] == pytest.approx([0.875, 1.75, 3.5, 7.0, 3.0 if opens else 13.125])
 
 
 @pytest.mark.parametrize("status_code", [400, 401, 402, 403, 404, 422])
@@ -1060,6 +1095,53 @@ async def test_a_first_poll_that_fails_is_tried_again_on_the_schedule(
     async with make_client(router, max_retries=0) as camb:
         await camb.wait("abc")
     assert clock.waits[0] == pytest.approx(1.4)
+
+
+# -- outages over real TCP (the simulator stops and comes back on its port) -------------
+
+
+def test_a_failing_watch_backs_off_at_most_a_second_while_the_breaker_is_open() -> None:
+    """Behind an open breaker a failing watch waits at most about 1 s between polls (the breaker
+    paces the requests and lets them through when the API is back); otherwise up to 15 s."""
+    error = APIConnectionError("refused", request=httpx.Request("GET", BASE_URL))
+    fast = PollSchedule().with_interval(0.2)
+    gated = Follow("abc", fast, started=0.0, timeout=None)
+    alone = Follow("abc", fast, started=0.0, timeout=None)
+    waits = [(gated.failed(error, 0.0, n, gated=True), alone.failed(error, 0.0, n)) for n in range(8)]
+    assert all(0.75 <= wait <= 1.0 for wait, _ in waits), waits
+    assert all(wait >= 11.25 for _, wait in waits[6:]), waits
+
+
+async def test_no_watch_gives_up_after_the_api_is_back() -> None:
+    """max_outage=1 and an outage of 2.5 s: a watch may give up while the API is down, never
+    once it is back (a poll that waited for the breaker's next probe is not charged for it)."""
+    run = await watches_through_an_outage(max_outage=1.0, downtime=2.5, finish=3.5)
+    late = [
+        (round(at - run.back, 2), repr(outcome)[:80])
+        for at, outcome in run.outcomes.values()
+        if isinstance(outcome, Exception) and at > run.back
+    ]
+    assert not late, late
+    assert all(
+        isinstance(outcome, APIConnectionError) or getattr(outcome, "status", None) == "SUCCESS"
+        for _, outcome in run.outcomes.values()
+    )
+
+
+async def test_an_outage_shorter_than_max_outage_loses_no_watch() -> None:
+    """max_outage=3 and an outage of 2 s: every watch sees its task succeed."""
+    run = await watches_through_an_outage(max_outage=3.0, downtime=2.0, finish=3.0)
+    lost = [repr(outcome)[:80] for _, outcome in run.outcomes.values() if not isinstance(outcome, TaskStatus)]
+    assert not lost, lost
+
+
+async def test_watches_resume_within_a_second_and_a_half_of_the_api_coming_back() -> None:
+    """Tasks that finish during a 4 s outage are seen within 1.5 s of the API's return: the
+    breaker probes about once a second, and failing watches wait for it rather than sleep."""
+    run = await watches_through_an_outage(max_outage=None, downtime=4.0, finish=1.0)
+    delays = sorted(at - run.back for at, _ in run.outcomes.values())
+    assert all(isinstance(outcome, TaskStatus) for _, outcome in run.outcomes.values())
+    assert delays[-1] < 1.5, delays
 
 
 # -- ranking polls for the request budget ----------------------------------------------

@@ -12,7 +12,7 @@ from .._paths import run_id_segment
 from ._base import TaskResource
 
 if TYPE_CHECKING:
-    from .._download import Destination
+    from .._download import Destination, Progress
 
 __all__ = ["FILE_URL", "FileResults", "FileUrl", "OutputType"]
 
@@ -71,7 +71,7 @@ class FileResults(TaskResource):
             raise ValueError(f"output_type must be 'raw_bytes' or 'file_url', got {output_type!r}")
         return await read_all(self._requester, path)
 
-    async def download(self, run_id: int, to: Destination) -> int:
+    async def download(self, run_id: int, to: Destination, *, progress: Progress | None = None) -> int:
         """Stream a finished run's file to ``to`` and return the bytes written.
 
         ``to`` is a path (written atomically: a temporary file beside it,
@@ -80,9 +80,14 @@ class FileResults(TaskResource):
         the bytes arrive; its ``write`` may be sync or async). Memory stays
         bounded whatever the size.
 
+        ``progress``, when given, is called with ``(bytes so far, total)`` once
+        the answer starts and after each chunk: ``total`` is the size the
+        server announced, or ``None`` when it announced none. A transfer that
+        starts over reports from 0 again. See docs/results.md for tqdm and rich.
+
         Raises:
             DownloadInterruptedError: The body broke off after every retry
                 (``bytes_written`` says how much reached a file object).
             NotFoundError: No such run.
         """
-        return await download(self._requester, self._file_path(run_id), to)
+        return await download(self._requester, self._file_path(run_id), to, progress=progress)

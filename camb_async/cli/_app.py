@@ -17,7 +17,7 @@ import typer
 
 import camb_async
 
-from . import _catalog, _demo, _files, _session, _tasks
+from . import _catalog, _demo, _files, _results, _session, _tasks
 from ._live import register as register_live
 from ._outcomes import ExitCode
 from ._output import Output
@@ -94,7 +94,7 @@ def _with_client(
     json_lines: bool = False,
 ) -> None:
     async def body(output: Output) -> ExitCode:
-        async with _session.open_client(base_url) as client:
+        async with _session.open_client(base_url, output) as client:
             return await command(client, output)
 
     _run(body, json_lines=json_lines)
@@ -164,6 +164,31 @@ def download(
     """
     _with_client(
         base_url, lambda client, output: _files.download(client, family, run_id, to, output), json_lines=json
+    )
+
+
+@app.command(epilog="Example: camb-async result 1234 --family transcription --json")
+def result(
+    run_id: Annotated[int, typer.Argument(metavar="RUN_ID", help="The run id of a finished task.")],
+    family: Family = "tts",
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language", show_default=False, help="translated_story only: the language it was translated to."
+        ),
+    ] = None,
+    base_url: BaseUrl = None,
+    json: Json = False,
+) -> None:
+    """Show a finished run's result that is not a file, as JSON.
+
+    For every family but tts, text_to_sound and translated_tts, whose result is a
+    file (see `camb-async download`).
+    """
+    _with_client(
+        base_url,
+        lambda client, output: _results.result(client, family, run_id, output, language=language),
+        json_lines=json,
     )
 
 

@@ -2,7 +2,10 @@
 
 Both take every ``(task, status_or_exception)`` pair of ``watch_many`` through
 ``update``. The board is redrawn several times a second (the running tasks'
-times keep moving); with many tasks it shows a progress bar and the rows that fit.
+times keep moving); with many tasks it shows a progress bar and the rows that fit:
+the running tasks, then the failed ones, then the latest to succeed. Failed tasks
+that did not fit its last frame are listed under it once it ends, so that no
+failure hides under "... and N more".
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import camb_async
 
+from ._outcomes import ExitCode, outcome_code
 from ._output import describe, record_of, timestamp
 
 if TYPE_CHECKING:
@@ -87,13 +91,14 @@ _BAR_FROM = 2  # tasks from which a progress bar is drawn under the rows
 
 
 class _Row:
-    __slots__ = ("detail", "ended", "state", "style")
+    __slots__ = ("detail", "ended", "failed", "state", "style")
 
     def __init__(self) -> None:
         self.state = "…"
         self.detail = ""
         self.style = "dim"
         self.ended: float | None = None  # seconds after the start at which the task ended
+        self.failed = False  # ended in a failed state or with an error
 
 
 class Board:
@@ -119,6 +124,21 @@ class Board:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._live.__exit__(exc_type, exc, tb)
+        if exc_type is None:
+            self._list_hidden_failures()
+
+    def _list_hidden_failures(self) -> None:
+        """Write the failed tasks the last frame had no room for, one line each, under it."""
+        shown, _ = self._shown()
+        hidden = [task for task in self._ended if self._rows[task].failed and task not in set(shown)]
+        if hidden:
+            self._output.line(f"{len(hidden)} more failed:")
+            self._output.columns(
+                [
+                    [task.family, task.task_id, self._rows[task].state, self._rows[task].detail]
+                    for task in hidden
+                ]
+            )
 
     def update(self, task: camb_async.TaskHandle, outcome: Outcome) -> None:
         """Record this change; the next redraw shows it."""
@@ -129,16 +149,21 @@ class Board:
             row.state, row.detail, row.style = state, self._output.scrub(detail), style
             if is_final(outcome) and row.ended is None:
                 row.ended = time.monotonic() - self._started
+                row.failed = outcome_code(outcome) != ExitCode.OK
                 self._ended.append(task)
                 self._counts[state] = self._counts.get(state, 0) + 1
 
     def _shown(self) -> tuple[list[camb_async.TaskHandle], int]:
-        """The tasks that fit: those still running first, then the latest to end."""
+        """The tasks that fit: those still running first, then the failed ones, then the
+        latest to succeed."""
         room = max(3, self._console.height - 8)
         if len(self._rows) <= room:
             return list(self._rows), 0
         running = [task for task, row in self._rows.items() if row.ended is None]
-        shown = running[:room] + self._ended[::-1][: max(0, room - len(running))]
+        latest = self._ended[::-1]
+        failed = [task for task in latest if self._rows[task].failed]
+        succeeded = [task for task in latest if not self._rows[task].failed]
+        shown = (running + failed + succeeded)[:room]
         return shown, len(self._rows) - len(shown)
 
     def __rich__(self) -> RenderableType:

@@ -2,10 +2,9 @@
 
 The SDK is given the path, not a file object: it writes a temporary file
 beside the target and renames it into place only once whole, starts a broken
-transfer over, and leaves nothing under the name on failure or Ctrl-C. The
-size of a result is not known before its last byte (the SDK returns the count
-at the end), so a byte-counting file object would give a counter, not a bar,
-and lose all three; the CLI shows an indeterminate bar and the time elapsed.
+transfer over, and leaves nothing under the name on failure or Ctrl-C. Its
+``progress=`` callback drives the bar of ``download``: bytes, rate, and percent
+when the server announced the size.
 """
 
 from __future__ import annotations
@@ -59,8 +58,8 @@ async def download(
             "tts, text_to_sound, translated_tts"
         )
     check_target(target)
-    with output.activity(f"downloading run {run_id}"):
-        size = await resource.download(run_id, target)
+    with output.transfer(f"run {run_id}") as progress:
+        size = await resource.download(run_id, target, progress=progress)
     _written(output, size, target, family=family, run_id=run_id)
     return ExitCode.OK
 

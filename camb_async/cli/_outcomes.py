@@ -38,7 +38,7 @@ _FAILED_STATES = camb_async.TERMINAL_STATES - {camb_async.TaskState.SUCCESS}
 def outcome_code(outcome: camb_async.TaskStatus | BaseException) -> ExitCode:
     """The exit code one task's outcome (a status, or the exception that ended it) calls for."""
     if isinstance(outcome, camb_async.TaskStatus):
-        return ExitCode.TASK_FAILED if outcome.status in _FAILED_STATES else ExitCode.OK
+        return ExitCode.TASK_FAILED if outcome.state in _FAILED_STATES else ExitCode.OK
     if isinstance(outcome, camb_async.TaskError):
         return ExitCode.TASK_FAILED
     if isinstance(outcome, (ValueError, UsageProblem)):

@@ -12,22 +12,52 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+import pydantic
+
 import camb_async
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Mapping, Sequence
+    from collections.abc import Callable, Generator, Mapping, Sequence
 
     from rich.console import Console
 
-__all__ = ["REDACTED", "Output", "describe", "record_of", "timestamp"]
+__all__ = ["REDACTED", "Output", "describe", "message_of", "record_of", "shell_terms", "timestamp"]
 
 REDACTED = "[redacted]"
+SECRET_MIN_LENGTH = 6
+"""Keys shorter than this are no secrets (the simulator's ``any``) and are never redacted."""
 
 
 def timestamp() -> str:
     """The time now, UTC, as ISO 8601 to the millisecond: ``2026-11-30T12:00:01.250Z``."""
     now = datetime.datetime.now(datetime.timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+_SHELL_TERMS = (
+    ("pass a larger timeout=, or timeout=None to wait without a deadline", "pass a larger --timeout"),
+    ("(client.languages.source() lists them)", "(`camb-async languages` lists them)"),
+    ("(client.languages.target() lists them)", "(`camb-async languages --target` lists them)"),
+    ("task_id '", "task id '"),
+    ("tts.create(): ", ""),  # `camb-async tts` names no Python call
+)
+"""The SDK's hints to Python callers, and what they mean on the command line."""
+
+
+def shell_terms(text: str) -> str:
+    """``text`` with the SDK's Python hints (``timeout=``, ``client.languages.source()``) put in
+    the command's terms (``--timeout``, ``camb-async languages``)."""
+    for python, shell in _SHELL_TERMS:
+        text = text.replace(python, shell)
+    return text
+
+
+def message_of(exc: BaseException) -> str:
+    """``exc``'s text for one line: pydantic's validation errors as their messages alone, not
+    the model, the input and the link pydantic adds."""
+    if isinstance(exc, pydantic.ValidationError):
+        return "; ".join(str(error["msg"]).removeprefix("Value error, ") for error in exc.errors())
+    return str(exc)
 
 
 def describe(outcome: camb_async.TaskStatus | BaseException) -> tuple[str, str]:
@@ -38,8 +68,8 @@ def describe(outcome: camb_async.TaskStatus | BaseException) -> tuple[str, str]:
         reason = outcome.exception_reason or (outcome.message if isinstance(outcome.message, str) else "")
         return str(outcome.status), reason or ""
     if isinstance(outcome, camb_async.TaskError):
-        return str(outcome.status.status), str(outcome)
-    return type(outcome).__name__, str(outcome)
+        return str(outcome.state), str(outcome)
+    return type(outcome).__name__, message_of(outcome)
 
 
 def record_of(
@@ -61,12 +91,14 @@ class Output:
     """The CLI's streams: stdout for results, stderr for errors and progress.
 
     Args:
-        secret: The API key, replaced by ``[redacted]`` in every text shown.
+        secret: The API key, replaced by ``[redacted]`` in every text shown (when it has at
+            least ``SECRET_MIN_LENGTH`` characters: a shorter one would mangle other words).
         json_lines: Results as one JSON object a line in place of text.
     """
 
     def __init__(self, *, secret: str | None, json_lines: bool = False) -> None:
-        self._secret = secret.strip() if secret and secret.strip() else None
+        key = secret.strip() if secret else ""
+        self._secret = key if len(key) >= SECRET_MIN_LENGTH else None
         self.json_lines = json_lines
 
     @property
@@ -75,7 +107,9 @@ class Output:
         return not self.json_lines and sys.stdout.isatty()
 
     def scrub(self, text: str) -> str:
-        """``text`` with the API key replaced by ``[redacted]``."""
+        """``text`` with the API key replaced by ``[redacted]``, in the command's terms
+        (:func:`shell_terms`)."""
+        text = shell_terms(text)
         return text.replace(self._secret, REDACTED) if self._secret else text
 
     def _scrubbed(self, value: Any) -> Any:
@@ -120,6 +154,42 @@ class Output:
         from rich.console import Console
 
         return Console(stderr=stderr, highlight=False)
+
+    @contextlib.contextmanager
+    def transfer(self, text: str) -> Generator[Callable[[int, int | None], None], None, None]:
+        """A progress bar of a download on stderr, if stderr is a terminal: bytes so far, rate,
+        and percent and time left once the size is known; removed when the block ends. Yields
+        the ``progress=`` callback to give the download."""
+        if not sys.stderr.isatty():
+            yield lambda done, total: None
+            return
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+
+        progress = Progress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            TaskProgressColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=self.console(stderr=True),
+            transient=True,
+        )
+        with progress:
+            job = progress.add_task(self.scrub(text), total=None)
+
+            def update(done: int, total: int | None) -> None:
+                progress.update(job, completed=done, total=total)
+
+            yield update
 
     @contextlib.contextmanager
     def activity(self, text: str) -> Generator[None, None, None]:

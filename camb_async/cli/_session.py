@@ -7,6 +7,7 @@ turns what escapes it into one error line and an exit code.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -16,6 +17,7 @@ import anyio
 import camb_async
 
 from ._outcomes import ExitCode, UsageProblem
+from ._output import message_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -36,21 +38,45 @@ def api_key() -> str:
     return key
 
 
-def open_client(base_url: str | None) -> camb_async.AsyncCambClient:
-    """A client with the key from the environment and ``base_url`` (``None``: the default)."""
+class _Warnings(logging.Handler):
+    """Collects the texts of the WARNINGs logged while it is attached."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.texts.append(record.getMessage())
+
+
+def open_client(base_url: str | None, output: Output) -> camb_async.AsyncCambClient:
+    """A client with the key from the environment and ``base_url`` (``None``: the default).
+
+    What the library warns of while making it (a plain-http ``base_url`` that would send
+    the key unencrypted) is the command's own warning line, ``camb-async: warning: ...``."""
     key = api_key()
+    logger = logging.getLogger("camb_async")
+    warned = _Warnings()
+    logger.addHandler(warned)
     try:
         return camb_async.AsyncCambClient(key, base_url=base_url or None)
     except (camb_async.CambError, ValueError) as exc:  # a malformed key or base URL
         raise UsageProblem(str(exc)) from None
+    finally:
+        logger.removeHandler(warned)
+        for text in warned.texts:
+            output.note(f"camb-async: warning: {text}")
 
 
 def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitCode:
     """Run ``command`` on asyncio; return its exit code, or the code of what it raised.
 
     Ctrl-C cancels it (its ``async with`` blocks close the client and the live
-    display) and gives 130 without a traceback.
+    display) and gives 130 without a traceback. The library's log lines (the circuit
+    breaker's WARNING in an outage) stay off stderr: the command's own line says what
+    went wrong, once.
     """
+    quiet_library_logs()
     try:
         return anyio.run(command, backend="asyncio")
     except (KeyboardInterrupt, asyncio.CancelledError):
@@ -70,11 +96,19 @@ def execute(command: Callable[[], Awaitable[ExitCode]], output: Output) -> ExitC
         output.error(f"{type(exc).__name__}: {exc}")
         return ExitCode.API
     except ValueError as exc:  # an argument the SDK refuses before any request
-        output.error(str(exc))
+        output.error(message_of(exc))
         return ExitCode.USAGE
     except OSError as exc:  # a file that could not be written
         output.error(f"{type(exc).__name__}: {exc}")
         return ExitCode.API
+
+
+def quiet_library_logs() -> None:
+    """Keep the ``camb_async`` logger's records off stderr unless logging was set up: Python
+    prints WARNINGs of a program that set up no handler (``logging.lastResort``)."""
+    logger = logging.getLogger("camb_async")
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 def _silence_stdout() -> None:

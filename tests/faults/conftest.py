@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from camb_async import AsyncCambClient
 from camb_async.testing import Simulator
 
 from .harness import FIGURES, SecretWatch
@@ -59,5 +60,7 @@ def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     no-hint backoff is shortened, so that 1,000 watches through 500s and
     503s (each 503 pauses the whole client) finish in seconds.
     """
-    monkeypatch.setattr("camb_async._retry.INITIAL_RETRY_DELAY", 0.02)
-    monkeypatch.setattr("camb_async._retry.MAX_RETRY_DELAY", 0.1)
+    defaults = AsyncCambClient.__init__.__kwdefaults__
+    assert defaults is not None
+    monkeypatch.setitem(defaults, "retry_backoff", 0.02)
+    monkeypatch.setitem(defaults, "max_retry_backoff", 0.1)
