@@ -1105,8 +1105,8 @@ def test_a_failing_watch_backs_off_at_most_a_second_while_the_breaker_is_open() 
     paces the requests and lets them through when the API is back); otherwise up to 15 s."""
     error = APIConnectionError("refused", request=httpx.Request("GET", BASE_URL))
     fast = PollSchedule().with_interval(0.2)
-    gated = Follow("abc", fast, started=0.0, timeout=None)
-    alone = Follow("abc", fast, started=0.0, timeout=None)
+    gated: Follow[TaskStatus] = Follow("abc", fast, started=0.0, timeout=None)
+    alone: Follow[TaskStatus] = Follow("abc", fast, started=0.0, timeout=None)
     waits = [(gated.failed(error, 0.0, n, gated=True), alone.failed(error, 0.0, n)) for n in range(8)]
     assert all(0.75 <= wait <= 1.0 for wait, _ in waits), waits
     assert all(wait >= 11.25 for _, wait in waits[6:]), waits

@@ -62,7 +62,7 @@ def _live(
     output = Output(secret=os.environ.get(_session.API_KEY_ENV), json_lines=json_lines)
 
     async def body() -> ExitCode:
-        async with _session.open_client(base_url) as client:
+        async with _session.open_client(base_url, output) as client:
             return await command(client, output)
 
     raise typer.Exit(int(_session.execute(body, output)))
