@@ -17,7 +17,6 @@ import httpx
 
 from ._breaker import BreakerOpenError, CircuitBreaker
 from ._budget import PRIORITY
-from ._capture import record
 from ._exceptions import APIConnectionError
 from ._state import honour_pause
 from ._transport import true_transport_error
@@ -101,7 +100,6 @@ async def _admit(pool: Pool, state: LoopState, max_wait: float | None, method: s
 def answered(pool: Pool, breaker: CircuitBreaker, probe: bool, response: httpx.Response) -> None:
     """An HTTP answer came: the API (or a gateway in front of it) is reachable."""
     pool.contacted = True
-    record(response)
     if response.status_code in (502, 503, 504):
         breaker.failed(
             probe,

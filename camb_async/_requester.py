@@ -28,6 +28,7 @@ import pydantic
 
 from ._admission import answered, clear_to_send, unanswered
 from ._breaker import BREAKER_THRESHOLD, PROBE_INTERVAL
+from ._capture import record
 from ._clock import sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
 from ._exceptions import CambError, ClientClosedError, make_status_error
@@ -276,7 +277,6 @@ class Requester:
             state.sending.add(scope)
             limiter = state.limiter
             breaker = state.breaker
-            budget = state.budget
             try:
                 probe = await clear_to_send(self._pool, state, breaker_wait, method, url, slot=not transfer)
                 try:
@@ -299,13 +299,19 @@ class Requester:
                 finally:
                     if not transfer:
                         limiter.release()
-                answered(self._pool, breaker, probe, response)
-                budget.answered(response)
+                self._answered(state, probe, response)
                 return response
             finally:
                 self._sent(state, scope)
         # Only reached when aclose() cancelled this request.
         raise ClientClosedError("the client was closed during the request")
+
+    def _answered(self, state: LoopState, probe: bool, response: httpx.Response) -> None:
+        """An answer came: the breaker and the budget learn from it, and the
+        ``capture_responses()`` blocks around the call keep it."""
+        answered(self._pool, state.breaker, probe, response)
+        state.budget.answered(response)
+        record(response)
 
     # -- streamed answers ----------------------------------------------------------
 
@@ -413,7 +419,6 @@ class Requester:
                     await honour_pause(state)
                     return await state.http.send(request, stream=True, follow_redirects=False)
                 breaker = state.breaker
-                budget = state.budget
                 probe = await clear_to_send(self._pool, state, self._breaker_wait, method, url, slot=False)
                 try:
                     response = await state.http.send(request, stream=True, follow_redirects=False)
@@ -423,8 +428,7 @@ class Requester:
                 except BaseException:
                     breaker.abandoned(probe)
                     raise
-                answered(self._pool, breaker, probe, response)
-                budget.answered(response)
+                self._answered(state, probe, response)
                 return response
             finally:
                 self._sent(state, scope)
