@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _far, _ratelimit, _report, _transfer, status_parser
+from . import _far, _memory, _ratelimit, _report, _transfer, status_parser
 from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -36,6 +36,7 @@ SMOKE = {
     **_transfer.SMOKE,
     **_ratelimit.SMOKE,
     **status_parser.SMOKE,
+    **_memory.SMOKE,
 }
 
 
@@ -242,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: checks the benchmarks still run")
     parser.add_argument(
         "--scenario",
-        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "parse", "all"],
+        choices=["status", "watch", "far", "far-http2", "transfer", "ratelimit", "parse", "memory", "all"],
         default="all",
     )
     parser.add_argument("--clients", default=",".join(STATUS_CLIENTS), help="status: client kinds")
@@ -270,12 +271,13 @@ def main(argv: list[str] | None = None) -> None:
     _transfer.add_arguments(parser)
     _ratelimit.add_arguments(parser)
     status_parser.add_arguments(parser)
+    _memory.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
     parts: list[str] = []
-    transfer = ratelimit = ""
+    transfer = ratelimit = memory = ""
     with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
         workdir = pathlib.Path(tmp)
         if args.scenario in ("status", "all"):
@@ -292,12 +294,19 @@ def main(argv: list[str] | None = None) -> None:
             transfer = _transfer.scenario_transfer(args, workdir)
         if args.scenario in ("ratelimit", "all"):
             ratelimit = _ratelimit.scenario_ratelimit(args, workdir)
+        if args.scenario in ("memory", "all"):
+            memory = _memory.scenario_memory(args, workdir)
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")
         del shown[at : at + 2]
     command = shlex.join(["python", "-m", "benchmarks", *shown])
-    sections = ((None, "\n\n".join(parts)), (_transfer.SECTION, transfer), (_ratelimit.SECTION, ratelimit))
+    sections = (
+        (None, "\n\n".join(parts)),
+        (_transfer.SECTION, transfer),
+        (_ratelimit.SECTION, ratelimit),
+        (_memory.SECTION, memory),
+    )
     for name, body in sections:
         if not body:  # a section of scenarios that did not run keeps its tables
             continue
