@@ -270,7 +270,7 @@ async def measure(url: str, ids: list[str], mode: str, after: float, trace: bool
         tracemalloc.start(1)
     client = AsyncCambClient(API_KEY, base_url=url, transport="aiohttp")
     state = client._requester._loop_state()  # builds the HTTP client, to count its requests
-    bare: Any = state.bare  # pyright: ignore[reportUnknownMemberType]
+    bare = state.bare  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     assert bare is not None
     counted = _Counted(bare)
     state.bare = counted

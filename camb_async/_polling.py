@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import heapq
 import itertools
 import math
@@ -20,7 +21,7 @@ import anyio
 
 from ._budget import PRIORITY
 from ._clock import is_testing, now, sleep
-from ._events import observed, watch_changed, watch_ended, watch_started
+from ._events import UNNAMED_WATCH, new_watch, observed, watch_changed, watch_ended, watch_started
 from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
 from ._learning import poll_priority
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MIN_INTERVAL",
+    "MOST_POLLS_STARTED",
     "Curve",
     "Follow",
     "PollSchedule",
@@ -215,7 +217,7 @@ class Follow:
                 self._began = poll_began
             else:
                 self._curve = self._schedule  # snap back: a change hints more may follow soon
-            self.last = status
+            self.last = _shared(status)
             self._since = poll_began
             if status.is_terminal and self._on_finish is not None and poll_began > self._began:
                 self._on_finish(self._running - self._began, answered - self._began)
@@ -263,6 +265,33 @@ class Follow:
         error = WatchTimeoutError(self.task_id, self.deadline - self.started, self.last, cause)
         error.__cause__ = cause
         return error
+
+
+_SHARED: dict[tuple[object, frozenset[str]], TaskStatus] = {}
+_SHARED_KINDS = 64
+
+
+def _shared(status: TaskStatus) -> TaskStatus:
+    """An equal status object shared by every watch whose last status it is, for one that
+    carries nothing but its state (``{"status": "PENDING", "run_id": null}``, the usual
+    answer while a task runs): each watch keeps its last status, and 100,000 watches
+    would otherwise keep 100,000 equal models of half a KiB each. Any other status
+    is kept as it came. At most ``_SHARED_KINDS`` kinds are shared (unknown states
+    are the server's strings)."""
+    if (
+        status.run_id is not None
+        or status.exception_reason is not None
+        or status.message is not None
+        or status.model_extra
+    ):
+        return status
+    key = (status.status, frozenset(status.model_fields_set))
+    kept = _SHARED.get(key)
+    if kept is None:
+        if len(_SHARED) >= _SHARED_KINDS:
+            return status
+        kept = _SHARED[key] = status
+    return kept
 
 
 OUTAGE_BACKOFF = 1.0
@@ -369,15 +398,37 @@ async def watch_status(
             raise follow.timed_out()
 
 
-@dataclasses.dataclass(eq=False)
 class Tracked(Generic[K]):
-    """One task of a many-task watch: the item as the caller gave it, how to poll it, its
-    state, and the watch its events name."""
+    """One task of a many-task watch: the item as the caller gave it, its state, how to
+    poll it and the watch its events name.
 
-    key: K
-    fetch: Callable[[], Awaitable[TaskStatus]]
-    follow: Follow
-    watch: WatchRef | None = None
+    ``poll(task_id, watch)`` is its family's, shared by every task of that family, so a
+    task costs only what is its own. ``watch`` is made when something observes the
+    watches (``TaskWatches`` starts them so); until then ``family`` names it.
+    """
+
+    __slots__ = ("family", "follow", "key", "poll", "watch")
+
+    def __init__(
+        self,
+        key: K,
+        poll: Callable[[str, WatchRef], Awaitable[TaskStatus]],
+        follow: Follow,
+        family: str,
+        watch: WatchRef | None = None,
+    ) -> None:
+        self.key = key
+        self.poll = poll
+        self.follow = follow
+        self.family = family
+        self.watch = watch
+
+
+MOST_POLLS_STARTED = 2
+"""A many-task scheduler starts at most this many times the client's limit on requests in
+flight as polls at once: the rest stay in its heap, overdue, until a poll ends. Started
+polls beyond the limit only wait in the limiter's line, each a task and a stack of
+coroutines (a few KiB); twice the limit keeps the line full for the budget to rank."""
 
 
 class TaskWatches(Generic[K]):
@@ -391,6 +442,11 @@ class TaskWatches(Generic[K]):
     when it returns, no poll is left running, so breaking out of the loop (or
     cancelling) stops everything at once and no task group outlives a call.
 
+    At most ``in_flight`` polls run at once (``MOST_POLLS_STARTED`` times the client's
+    limit on requests in flight); the others wait in the heap, which holds a task as a
+    few hundred bytes (a :class:`Tracked`, its :class:`Follow` and a heap entry) where a
+    poll started early would hold a task and its coroutines.
+
     ``emit`` reports each task's start (on the first ``__anext__``), changes and end
     (``_events``); tasks still followed when :meth:`aclose` runs end as abandoned.
     """
@@ -402,8 +458,12 @@ class TaskWatches(Generic[K]):
         timeout: float | None,
         outage: Callable[[], Exception | None],
         emit: Emitter | None = None,
+        in_flight: int = 512,
     ) -> None:
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be at least 1, got {in_flight!r}")
         self._waiting = tracked  # not polled yet: started on the first __anext__
+        self._most = in_flight
         self._timeout = timeout
         self._outage = outage
         self._emit = emit
@@ -451,7 +511,8 @@ class TaskWatches(Generic[K]):
             tracked.follow.started = started
             tracked.follow.deadline = self._deadline
             self._push(tracked, started)
-            if self._observed and tracked.watch is not None:
+            if self._observed:
+                tracked.watch = new_watch(tracked.follow.task_id, tracked.family)
                 watch_started(self._emit, tracked.watch)
         self._waiting = []
 
@@ -473,12 +534,14 @@ class TaskWatches(Generic[K]):
                     if moment >= self._deadline:
                         group.cancel_scope.cancel()
                         break
-                    if self._heap and self._heap[0][0] <= moment:
+                    room = len(self._flying) < self._most
+                    if room and self._heap and self._heap[0][0] <= moment:
                         tracked = heapq.heappop(self._heap)[2]
                         self._flying.add(tracked)
                         group.start_soon(self._poll, tracked)
                         continue
-                    until = min(self._heap[0][0], self._deadline) if self._heap else self._deadline
+                    due = self._heap[0][0] if self._heap and room else math.inf
+                    until = min(due, self._deadline)
                     if self._flying:  # a poll in flight may decide what comes next
                         with anyio.move_on_after(until - moment):
                             await self._changed.wait()
@@ -496,8 +559,9 @@ class TaskWatches(Generic[K]):
     async def _poll(self, tracked: Tracked[K]) -> None:
         follow = tracked.follow
         began = now()
+        fetch = functools.partial(tracked.poll, follow.task_id, tracked.watch or UNNAMED_WATCH)
         try:
-            status = await ranked(tracked.fetch, follow.priority)
+            status = await ranked(fetch, follow.priority)
         except Exception as error:  # noqa: BLE001 (a poll's error is its task's outcome, handed back)
             self._flying.discard(tracked)
             if not is_transient(error):
@@ -517,7 +581,7 @@ class TaskWatches(Generic[K]):
         previous = follow.last
         if follow.seen(status, began, now()):
             self._ready.append((tracked.key, status))
-            if self._observed and tracked.watch is not None:
+            if tracked.watch is not None:
                 watch_changed(self._emit, tracked.watch, status, previous)
                 if status.is_terminal:
                     self._ended(tracked)
@@ -535,7 +599,7 @@ class TaskWatches(Generic[K]):
             self._ended(tracked, error)
 
     def _ended(self, tracked: Tracked[K], error: Exception | None = None, *, abandoned: bool = False) -> None:
-        if self._observed and tracked.watch is not None:
+        if tracked.watch is not None:
             watch_ended(self._emit, tracked.watch, tracked.follow.last, error, abandoned=abandoned)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, cast
 
 import pydantic
 
@@ -34,10 +34,19 @@ if TYPE_CHECKING:
     from .._polling import Curve, PollSchedule
     from .._requester import Requester
 
-__all__ = ["Endpoints", "FamilyContext", "TaskResource", "multipart", "parse_status", "run_id_of"]
+__all__ = ["Endpoints", "FamilyContext", "ManyPlan", "TaskResource", "multipart", "parse_status", "run_id_of"]
 
 R = TypeVar("R")
 K = TypeVar("K")
+
+ManyPlan: TypeAlias = """tuple[
+    Callable[[str, WatchRef], Awaitable[TaskStatus]],
+    PollSchedule,
+    Curve | None,
+    Callable[[float, float], None],
+    Callable[[], Survival | None],
+]"""
+"""What the tasks of one family share in a many-task call (``TaskResource.many_plan``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,10 +217,11 @@ class TaskResource:
         on_finish = functools.partial(durations.record, family)
         return fetch, schedule, learned, on_finish, functools.partial(durations.survival, family)
 
-    def _tracked(self, task_id: str, key: K) -> Tracked[K]:
-        """``task_id`` followed by a many-task watch, handed back as ``key``."""
-        ref = new_watch(task_id, self.endpoints.family)
-        fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, None, ref)
+    def _tracked(self, task_id: str, key: K, plan: ManyPlan) -> Tracked[K]:
+        """``task_id`` followed by a many-task watch, handed back as ``key``, on ``plan``
+        (this family's :meth:`many_plan`, one for every task of the call)."""
+        task_id_segment(task_id)  # checked before any request
+        poll, schedule, first, on_finish, survival = plan
         follow = Follow(
             task_id,
             schedule,
@@ -222,7 +232,33 @@ class TaskResource:
             max_outage=self._context.max_outage,
             survival=survival,
         )
-        return Tracked(key, fetch, follow, ref)
+        return Tracked(key, poll, follow, self.endpoints.family)
+
+    def many_plan(self) -> ManyPlan:
+        """What every task of this family in one many-task call shares: its poll, schedule,
+        learned first curve, what learns from its end and what ranks its polls. Made once
+        per call, so that a task costs only its own state."""
+        context = self._context
+        family = self.endpoints.family
+        durations = context.durations
+        learned = durations.schedule(family, context.schedule) if context.learn_schedules else None
+        return (
+            self._poll,
+            context.schedule,
+            learned,
+            functools.partial(durations.record, family),
+            functools.partial(durations.survival, family),
+        )
+
+    async def _poll(self, task_id: str, watch: WatchRef) -> TaskStatus:
+        """One poll of ``task_id`` for ``watch`` (a many-task call's)."""
+        return await self._requester.request(
+            "GET",
+            self._status_path(task_id),
+            self._parse_status,
+            breaker_wait=self._context.max_outage,
+            watch=watch,
+        )
 
     async def wait(
         self,
