@@ -365,29 +365,35 @@ async def watch_status(
         survival=survival,
     )
     deadline = follow.deadline
-
-    async def before_deadline(step: Awaitable[T]) -> T:
-        with anyio.move_on_after(deadline - now()):
-            return await step
-        # Only reached when the scope caught its own cancellation: the deadline passed.
-        raise follow.timed_out(outage())
-
     while True:
         poll_began = now()
+        # The poll runs here, not in a helper coroutine: thousands of watches may each
+        # have a poll waiting for a slot, and each frame of the chain costs memory. The
+        # cancel scope spans the await only, never a yield.
+        outcome: TaskStatus | Exception | None = None
+        token = PRIORITY.set(follow.priority)  # ranks it while it waits for the budget
         try:
-            status = await before_deadline(ranked(fetch, follow.priority))
-        except WatchTimeoutError:
-            raise
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            wait = follow.failed(error, poll_began, now())
+            with anyio.move_on_after(deadline - poll_began):
+                outcome = await fetch()
+        except Exception as error:  # noqa: BLE001 (sorted below: transient or not)
+            outcome = error
+        finally:
+            PRIORITY.reset(token)
+        if outcome is None:  # the scope caught its own cancellation: the deadline passed
+            raise follow.timed_out(outage())
+        if isinstance(outcome, Exception):
+            if not is_transient(outcome):
+                raise outcome
+            wait = follow.failed(outcome, poll_began, now())
         else:
-            if follow.seen(status, poll_began, now()):
-                yield status
-                if status.is_terminal:
+            if follow.seen(outcome, poll_began, now()):
+                yield outcome
+                if outcome.is_terminal:
                     return
             wait = follow.wait_after(poll_began)
+        # Sleep holding no answer: what the watch keeps of it is in `follow` (often one
+        # status object shared by every watch), and thousands of watches sleep at once.
+        outcome = None
         # Sleep without a cancel scope (one fewer deadline timer per poll, which adds up
         # over thousands of watches): up to the deadline at most, then time out.
         left = deadline - now()

@@ -113,6 +113,10 @@ class TaskResource:
     def __init__(self, context: FamilyContext) -> None:
         self._context = context
         self._requester = context.requester
+        family = self.endpoints.family
+        # What learns from each watch's end and ranks its polls: one for every watch.
+        self._on_finish = functools.partial(context.durations.record, family)
+        self._survival = functools.partial(context.durations.survival, family)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} family={self.endpoints.family!r}>"
@@ -200,22 +204,12 @@ class TaskResource:
         schedule, a learned first curve, what learns from its end and what ranks its polls.
         Checks ``task_id`` and ``interval`` (before any request)."""
         context = self._context
-        path = self._status_path(task_id)
+        task_id_segment(task_id)  # checked before any request
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
-        durations = context.durations
-        family = self.endpoints.family
         learn = context.learn_schedules and interval is None
-        learned = durations.schedule(family, schedule) if learn else None
-        fetch = functools.partial(
-            self._requester.request,
-            "GET",
-            path,
-            self._parse_status,
-            breaker_wait=context.max_outage,
-            watch=watch,
-        )
-        on_finish = functools.partial(durations.record, family)
-        return fetch, schedule, learned, on_finish, functools.partial(durations.survival, family)
+        learned = context.durations.schedule(self.endpoints.family, schedule) if learn else None
+        fetch = functools.partial(self._poll, task_id, watch)
+        return fetch, schedule, learned, self._on_finish, self._survival
 
     def _tracked(self, task_id: str, key: K, plan: ManyPlan) -> Tracked[K]:
         """``task_id`` followed by a many-task watch, handed back as ``key``, on ``plan``
@@ -242,17 +236,12 @@ class TaskResource:
         family = self.endpoints.family
         durations = context.durations
         learned = durations.schedule(family, context.schedule) if context.learn_schedules else None
-        return (
-            self._poll,
-            context.schedule,
-            learned,
-            functools.partial(durations.record, family),
-            functools.partial(durations.survival, family),
-        )
+        return self._poll, context.schedule, learned, self._on_finish, self._survival
 
-    async def _poll(self, task_id: str, watch: WatchRef) -> TaskStatus:
-        """One poll of ``task_id`` for ``watch`` (a many-task call's)."""
-        return await self._requester.request(
+    def _poll(self, task_id: str, watch: WatchRef) -> Awaitable[TaskStatus]:
+        """One poll of ``task_id`` for ``watch``: the request's own coroutine (no frame of
+        its own, as thousands of polls may wait for a slot at once)."""
+        return self._requester.request(
             "GET",
             self._status_path(task_id),
             self._parse_status,
