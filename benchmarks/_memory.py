@@ -317,11 +317,13 @@ async def measure(url: str, ids: list[str], mode: str, after: float, trace: bool
 
 def _where(filename: str, lineno: int) -> str:
     """A source line as the table shows it: the path under site-packages or the project."""
-    for marker in ("site-packages/", "camb_async/", "benchmarks/"):
+    for marker, shown in (
+        ("site-packages/", ""),
+        ("camb_async/", "camb_async/"),
+        ("benchmarks/", "benchmarks/"),
+    ):
         if marker in filename:
-            return (
-                marker.rstrip("/").replace("site-packages", "") + filename.split(marker, 1)[1] + f":{lineno}"
-            )
+            return f"{shown}{filename.split(marker, 1)[1]}:{lineno}"
     return f"{filename}:{lineno}"
 
 
