@@ -52,12 +52,12 @@ SCHEDULER_TARGET = 1.2
 SECTION = "memory"
 
 SMOKE = {
-    "memory_tasks": 2_000,
-    "memory_gathered": 1_000,
+    "memory_tasks": 1_000,
+    "memory_gathered": 500,
     "memory_modes": "wait_many,gather",
-    "memory_after": 3.0,
-    "memory_scheduler": "200,2000",
-    "memory_window": 2.0,
+    "memory_after": 2.0,
+    "memory_scheduler": "100,1000",
+    "memory_window": 1.0,
 }
 
 
