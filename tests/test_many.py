@@ -24,6 +24,7 @@ from camb_async import (
     TaskStatus,
     TaskTimedOutError,
     WatchTimeoutError,
+    _polling,
 )
 from camb_async._models import read_status
 from camb_async._polling import Follow, PollSchedule, TaskWatches, Tracked
@@ -329,3 +330,15 @@ def test_a_status_of_nothing_but_its_state_is_kept_once_for_every_task() -> None
     assert follows[0].last is follows[1].last
     assert follows[0].last == read_status(b'{"status":"PENDING","run_id":null}')
     assert follows[2].last is with_run
+
+
+def test_past_the_shared_kinds_a_status_is_kept_as_it_came(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once as many kinds as ``_SHARED_KINDS`` are shared, a new kind is not added: each keeps its own."""
+    monkeypatch.setattr(_polling, "_SHARED", {})
+    monkeypatch.setattr(_polling, "_SHARED_KINDS", 0)
+    first, second = (read_status(b'{"status":"QUEUED"}') for _ in range(2))
+    follows = [Follow(f"t{i}", PollSchedule(), started=0.0, timeout=None) for i in range(2)]
+    follows[0].seen(first, 0.0, 0.1)
+    follows[1].seen(second, 0.0, 0.1)
+    assert follows[0].last is first
+    assert follows[1].last is second
