@@ -204,11 +204,11 @@ class TaskResource:
         schedule, a learned first curve, what learns from its end and what ranks its polls.
         Checks ``task_id`` and ``interval`` (before any request)."""
         context = self._context
-        task_id_segment(task_id)  # checked before any request
+        path = self._status_path(task_id)  # checks task_id before any request
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
         learn = context.learn_schedules and interval is None
         learned = context.durations.schedule(self.endpoints.family, schedule) if learn else None
-        fetch = functools.partial(self._poll, task_id, watch)
+        fetch = functools.partial(self._poll_path, path, watch)
         return fetch, schedule, learned, self._on_finish, self._survival
 
     def _tracked(self, task_id: str, key: K, plan: ManyPlan) -> Tracked[K]:
@@ -239,14 +239,15 @@ class TaskResource:
         return self._poll, context.schedule, learned, self._on_finish, self._survival
 
     def _poll(self, task_id: str, watch: WatchRef) -> Awaitable[TaskStatus]:
-        """One poll of ``task_id`` for ``watch``: the request's own coroutine (no frame of
-        its own, as thousands of polls may wait for a slot at once)."""
+        """One poll of ``task_id`` for ``watch`` (a many-task call's, which keeps no path
+        per task)."""
+        return self._poll_path(self._status_path(task_id), watch)
+
+    def _poll_path(self, path: str, watch: WatchRef) -> Awaitable[TaskStatus]:
+        """One poll of the status at ``path`` for ``watch``: the request's own coroutine (no
+        frame of its own, as thousands of polls may wait for a slot at once)."""
         return self._requester.request(
-            "GET",
-            self._status_path(task_id),
-            self._parse_status,
-            breaker_wait=self._context.max_outage,
-            watch=watch,
+            "GET", path, self._parse_status, breaker_wait=self._context.max_outage, watch=watch
         )
 
     async def wait(
