@@ -45,7 +45,6 @@ __all__ = [
     "watch_status",
 ]
 
-T = TypeVar("T")
 K = TypeVar("K")
 
 MIN_INTERVAL = 0.01
