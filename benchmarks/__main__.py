@@ -19,7 +19,7 @@ import sys
 import tempfile
 from typing import Any
 
-from . import _far, _fleet, _live, _ratelimit, _report, _transfer, status_parser
+from . import _far, _fleet, _live, _memory, _ratelimit, _report, _transfer, status_parser
 from ._clients import FAR_CLIENTS, HTTP2_CLIENTS, STATUS_CLIENTS, WATCH_CLIENTS
 from ._server import SimulatorProcess
 
@@ -38,6 +38,7 @@ SMOKE = {
     **status_parser.SMOKE,
     **_live.SMOKE,
     **_fleet.SMOKE,
+    **_memory.SMOKE,
 }
 
 
@@ -254,6 +255,7 @@ def main(argv: list[str] | None = None) -> None:
             "parse",
             "live",
             "fleet",
+            "memory",
             "all",
         ],
         default="all",
@@ -285,12 +287,13 @@ def main(argv: list[str] | None = None) -> None:
     status_parser.add_arguments(parser)
     _live.add_arguments(parser)
     _fleet.add_arguments(parser)
+    _memory.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.smoke:
         parser.set_defaults(**SMOKE)
         args = parser.parse_args(argv)  # explicit options still beat the smoke sizes
     parts: list[str] = []
-    transfer = ratelimit = live = fleet = ""
+    transfer = ratelimit = live = fleet = memory = ""
     with tempfile.TemporaryDirectory(prefix="camb-bench-") as tmp:
         workdir = pathlib.Path(tmp)
         if args.scenario in ("status", "all"):
@@ -311,6 +314,8 @@ def main(argv: list[str] | None = None) -> None:
             live = _live.scenario_live(args, workdir)
         if args.scenario in ("fleet", "all"):
             fleet = _fleet.scenario_fleet(args, workdir)
+        if args.scenario in ("memory", "all"):
+            memory = _memory.scenario_memory(args, workdir)
     shown = list(argv)
     if "--output" in shown:  # where the tables go changes nothing measured
         at = shown.index("--output")
@@ -322,6 +327,7 @@ def main(argv: list[str] | None = None) -> None:
         (_ratelimit.SECTION, ratelimit),
         (_live.SECTION, live),
         (_fleet.SECTION, fleet),
+        (_memory.SECTION, memory),
     )
     for name, body in sections:
         if not body:  # a section of scenarios that did not run keeps its tables

@@ -9,6 +9,8 @@ Client kinds:
 
 * ``sdk``: ``AsyncCambClient`` on its default transport (httpx's pool).
 * ``sdk-aiohttp``: ``AsyncCambClient(transport="aiohttp")``.
+* ``sdk-httpx-aiohttp`` (status only): ``AsyncCambClient(http_client=...)`` over a caller's
+  ``httpx.AsyncClient`` on httpx-aiohttp's ``AiohttpTransport`` (the ``httpx-aiohttp`` client).
 * ``sdk-fixed-limit`` (watch only): ``sdk`` with its adaptive limit on requests in flight
   pinned at 64, which is what the SDK did before the limit adapted.
 * ``sdk-http1`` / ``sdk-http2`` (watch only): ``sdk`` through an ``http_client=`` of the
@@ -56,7 +58,7 @@ if TYPE_CHECKING:
 StatusCall = Callable[[str], Awaitable[str]]
 
 API_KEY = "bench-key"
-STATUS_CLIENTS = ("sdk", "sdk-aiohttp", "httpx", "httpx-aiohttp", "aiohttp", "camb-sdk")
+STATUS_CLIENTS = ("sdk", "sdk-aiohttp", "sdk-httpx-aiohttp", "httpx", "httpx-aiohttp", "aiohttp", "camb-sdk")
 WATCH_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp", "seed-camb-sdk", "seed-httpx")
 FAR_CLIENTS = ("sdk", "sdk-fixed-limit", "sdk-aiohttp")
 HTTP2_CLIENTS = ("sdk-http1", "sdk-http2")
@@ -80,6 +82,16 @@ async def open_client(kind: str, base_url: str) -> AsyncGenerator[StatusCall, No
                 return str((await client.status(task_id)).status)
 
             yield sdk_status
+    elif kind == "sdk-httpx-aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        given = httpx.AsyncClient(transport=AiohttpTransport(limits=SDK_LIMITS), timeout=DEFAULT_TIMEOUT)
+        async with given, AsyncCambClient(API_KEY, base_url=base_url, http_client=given) as client:
+
+            async def given_status(task_id: str) -> str:
+                return str((await client.status(task_id)).status)
+
+            yield given_status
     elif kind in ("httpx", "httpx-aiohttp", "seed-httpx"):
         if kind == "httpx":
             http = httpx.AsyncClient(limits=SDK_LIMITS, timeout=DEFAULT_TIMEOUT)

@@ -56,7 +56,7 @@ _HTTP11 = b"HTTP/1.1"
 _TIMEOUTS_KEPT = 64
 _NO_BODY = httpx.ByteStream(b"")
 _SENDS_LENGTH = frozenset({"POST", "PUT", "PATCH"})
-_Prepared = tuple[httpx.URL, httpx.Headers, list[tuple[str, str]]]
+_Prepared = tuple[httpx.Request, list[tuple[str, str]]]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -154,7 +154,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             stream: httpx.AsyncByteStream = _Streamed(answer, request)
         else:
             try:
-                stream = _Read(await answer.read())
+                told = answer.headers
+                stream = _Read(await answer.read(), "Content-Encoding" in told, "Set-Cookie" in told)
             except BaseException as exc:
                 answer.close()
                 if isinstance(exc, _ERRORS):
@@ -173,12 +174,16 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
 
 class _Read(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body already read whole: httpx may read it with or without ``await``."""
+    """A body already read whole: httpx may read it with or without ``await``. Whether its
+    answer is encoded or sets a cookie is noted from aiohttp's headers, which answer that
+    for less than httpx's (whose first lookup works out the headers' text encoding)."""
 
-    __slots__ = ("body",)
+    __slots__ = ("body", "encoded", "sets_cookie")
 
-    def __init__(self, body: bytes) -> None:
+    def __init__(self, body: bytes, encoded: bool = False, sets_cookie: bool = False) -> None:
         self.body = body
+        self.encoded = encoded
+        self.sets_cookie = sets_cookie
 
     def __iter__(self) -> Iterator[bytes]:
         if self.body:
@@ -277,15 +282,17 @@ class AiohttpClient(httpx.AsyncClient):
         response = await direct.send(request, pairs, None)
         stream = response.stream
         try:
-            if isinstance(stream, _Read):
+            if isinstance(stream, _Read) and not stream.encoded:
                 _read_whole(response, stream.body)
+                sets_cookie = stream.sets_cookie
             else:
                 await response.aread()
+                sets_cookie = "set-cookie" in response.headers
         except BaseException:
             await response.aclose()
             raise
         response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
-        if "set-cookie" in response.headers:
+        if sets_cookie:
             self.cookies.extract_cookies(response)
         if _httpx_log.isEnabledFor(logging.INFO):
             _httpx_log.info(
@@ -299,22 +306,28 @@ class AiohttpClient(httpx.AsyncClient):
         return response
 
     def _bare_request(self, method: str, url: str) -> tuple[httpx.Request, list[tuple[str, str]]]:
-        """The request ``build_request(method, url)`` makes on this client, built from what
-        :meth:`_prepared` keeps, and its headers as text pairs for aiohttp."""
-        parsed, headers, pairs = self._prepared(method, url)
-        request = httpx.Request(
-            method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
-        )
-        request.read()
-        return request, pairs
+        """The request ``build_request(method, url)`` makes on this client, and its headers
+        as text pairs for aiohttp: kept by :meth:`_prepared` and sent again as long as the
+        client's timeout is the same object. Nothing changes a request once sent (the SDK
+        hands it to no hook), so one object serves every poll of a URL."""
+        timeout = self._timeout_dict()
+        prepared = self._prepared(method, url)
+        request = prepared[0]
+        if request.extensions["timeout"] is not timeout:
+            request = httpx.Request(
+                method, request.url, headers=request.headers, stream=_NO_BODY, extensions={"timeout": timeout}
+            )
+            request.read()
+            self._requests[(method, url)] = (request, prepared[1])
+        return request, prepared[1]
 
     def _prepared(self, method: str, url: str) -> _Prepared:
         """What a bodiless ``method`` to ``url`` sends, worked out once and kept for the next
-        time (a watch asks for one URL again and again): the parsed URL (httpx's parsing
-        costs a fifth of a status call's CPU), the client's headers with those httpx's
-        preparation of a request adds (Host; ``Content-Length: 0`` on POST, PUT, PATCH),
-        and the same as text pairs for aiohttp. The SDK never changes its client's
-        headers once built, so what is kept stays right."""
+        time (a watch asks for one URL again and again): the request, with the parsed URL
+        (httpx's parsing costs a fifth of a status call's CPU) and the client's headers with
+        those httpx's preparation of a request adds (Host; ``Content-Length: 0`` on POST,
+        PUT, PATCH), and its headers as text pairs for aiohttp. The SDK never changes its
+        client's headers once built, so what is kept stays right."""
         key = (method, url)
         prepared = self._requests.get(key)
         if prepared is None:
@@ -327,7 +340,11 @@ class AiohttpClient(httpx.AsyncClient):
                 headers["Host"] = parsed.netloc.decode("ascii")
             if method in _SENDS_LENGTH:
                 headers["Content-Length"] = "0"
-            prepared = kept[key] = (parsed, headers, headers.multi_items())
+            request = httpx.Request(
+                method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
+            )
+            request.read()
+            prepared = kept[key] = (request, headers.multi_items())
         return prepared
 
     def _timeout_dict(self) -> dict[str, float | None]:
@@ -339,14 +356,11 @@ class AiohttpClient(httpx.AsyncClient):
 
 
 def _read_whole(response: httpx.Response, body: bytes) -> None:
-    """``response.read()``, of a body already in memory. With no ``Content-Encoding``
-    there is nothing to decode, and the bytes become the response's content at once:
+    """``response.read()``, of a body already in memory with no ``Content-Encoding``:
+    there is nothing to decode, and the bytes become the response's content at once.
     httpx's decoders and chunkers would cost a twentieth of a status call's CPU to hand
     them over unchanged (httpx keeps what it read in ``_content``, in every version the
     SDK supports)."""
-    if "content-encoding" in response.headers:
-        response.read()
-        return
     response._content = body  # pyright: ignore[reportPrivateUsage]
     response._num_bytes_downloaded = len(body)  # pyright: ignore[reportPrivateUsage]
     response.is_stream_consumed = True

@@ -578,6 +578,7 @@ class AsyncCambClient:
             timeout=self._deadline(timeout),
             outage=requester.outage,
             emit=requester.emit,
+            in_flight=requester.max_in_flight,
         )
 
     def watch_many(

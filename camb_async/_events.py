@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ._streams import LiveStream
 
 __all__ = [
+    "UNNAMED_WATCH",
     "CambEvent",
     "Emitter",
     "EventHook",
@@ -89,6 +90,12 @@ class WatchRef:
 def new_watch(task_id: str, family: str) -> WatchRef:
     """A ref for a new watch of ``task_id``."""
     return WatchRef(task_id=task_id, family=family, id=next(_watch_ids))
+
+
+UNNAMED_WATCH = WatchRef(task_id="", family="", id=0)
+"""The watch a many-task poll names when nothing observes the watches (no hook, no DEBUG
+log): no event is built then, and the request path still knows the call for a watch's
+poll (its give-up line stays at DEBUG). Saves a ref per task of a many-task call."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)

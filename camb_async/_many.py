@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Generic, TypeAlias, TypeVar
 from ._exceptions import make_task_error
 from ._handles import TaskHandle
 from ._models import TaskState, TaskStatus
-from ._polling import TaskWatches
+from ._polling import MOST_POLLS_STARTED, TaskWatches
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ._events import Emitter
     from ._polling import Tracked
     from ._resources import TaskResource
+    from ._resources._base import ManyPlan
 
 __all__ = ["Completed", "Outcome", "TaskRef", "check_tasks", "task_id_of", "track"]
 
@@ -42,19 +43,28 @@ def track(
     timeout: float | None,
     outage: Callable[[], Exception | None],
     emit: Emitter | None = None,
+    in_flight: int = 256,
 ) -> TaskWatches[K]:
     """A scheduler for ``(key, task)`` pairs; every id and family is checked here,
     before any request. Each change comes back under its key; ``emit`` reports each
-    task's watch to the client's hooks."""
+    task's watch to the client's hooks. ``in_flight`` is the client's limit on requests
+    in flight: the scheduler starts a few times that many polls at most."""
     tracked: list[Tracked[K]] = []
+    plans: dict[str, ManyPlan] = {}  # one per family: what its tasks share
     for key, task in items:
         if isinstance(task, TaskHandle):
-            tracked.append(resource(task.family)._tracked(task.task_id, key))
+            family, task_id = resource(task.family), task.task_id
         elif isinstance(task, str):
-            tracked.append(resource("tts")._tracked(task, key))
+            family, task_id = resource("tts"), task
         else:
             raise TypeError(f"a task must be a task id (str) or a TaskHandle, not {type(task).__name__}")
-    return TaskWatches(tracked, timeout=timeout, outage=outage, emit=emit)
+        plan = plans.get(family.family)
+        if plan is None:
+            plan = plans[family.family] = family.many_plan()
+        tracked.append(family._tracked(task_id, key, plan))
+    return TaskWatches(
+        tracked, timeout=timeout, outage=outage, emit=emit, in_flight=MOST_POLLS_STARTED * in_flight
+    )
 
 
 def check_tasks(tasks: object) -> None:

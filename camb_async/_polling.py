@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import heapq
 import itertools
 import math
 import random
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 import anyio
 
 from ._budget import PRIORITY
 from ._clock import is_testing, now, sleep
-from ._events import observed, watch_changed, watch_ended, watch_started
+from ._events import UNNAMED_WATCH, new_watch, observed, watch_changed, watch_ended, watch_started
 from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
 from ._learning import poll_priority
+from ._models import TaskStatus
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
@@ -30,11 +32,11 @@ if TYPE_CHECKING:
     from ._budget import Priority
     from ._events import Emitter, WatchRef
     from ._learning import Survival
-    from ._models import TaskStatus
     from ._streams import LiveStream
 
 __all__ = [
     "MIN_INTERVAL",
+    "MOST_POLLS_STARTED",
     "Curve",
     "Follow",
     "PollSchedule",
@@ -44,7 +46,6 @@ __all__ = [
     "watch_status",
 ]
 
-T = TypeVar("T")
 K = TypeVar("K")
 S = TypeVar("S", bound="TaskStatus | LiveStream")
 """What a watch follows: a task's status, or a live stream (each with ``status`` and ``is_terminal``)."""
@@ -222,7 +223,7 @@ class Follow(Generic[S]):
                 self._began = poll_began
             else:
                 self._curve = self._schedule  # snap back: a change hints more may follow soon
-            self.last = status
+            self.last = _shared(status)
             self._since = poll_began
             if status.is_terminal and self._on_finish is not None and poll_began > self._began:
                 self._on_finish(self._running - self._began, answered - self._began)
@@ -276,6 +277,34 @@ class Follow(Generic[S]):
         error = WatchTimeoutError(self.task_id, self.deadline - self.started, self.last, cause)
         error.__cause__ = cause
         return error
+
+
+_SHARED: dict[tuple[object, frozenset[str]], TaskStatus] = {}
+_SHARED_KINDS = 64
+
+
+def _shared(status: S) -> S:
+    """An equal status object shared by every watch whose last status it is, for a task's
+    status that carries nothing but its state (``{"status": "PENDING", "run_id": null}``,
+    the usual answer while a task runs): each watch keeps its last status, and 100,000
+    watches would otherwise keep 100,000 equal models of half a KiB each. Any other
+    status (a live stream's too) is kept as it came. At most ``_SHARED_KINDS`` kinds are
+    shared (unknown states are the server's strings)."""
+    if (
+        not isinstance(status, TaskStatus)
+        or status.run_id is not None
+        or status.exception_reason is not None
+        or status.message is not None
+        or status.model_extra
+    ):
+        return status
+    key = (status.status, frozenset(status.model_fields_set))
+    kept = _SHARED.get(key)
+    if kept is None:
+        if len(_SHARED) >= _SHARED_KINDS:
+            return status
+        kept = _SHARED[key] = status
+    return cast("S", kept)
 
 
 OUTAGE_BACKOFF = 1.0
@@ -351,29 +380,35 @@ async def watch_status(
         survival=survival,
     )
     deadline = follow.deadline
-
-    async def before_deadline(step: Awaitable[T]) -> T:
-        with anyio.move_on_after(deadline - now()):
-            return await step
-        # Only reached when the scope caught its own cancellation: the deadline passed.
-        raise follow.timed_out(outage())
-
     while True:
         poll_began = now()
+        # The poll runs here, not in a helper coroutine: thousands of watches may each
+        # have a poll waiting for a slot, and each frame of the chain costs memory. The
+        # cancel scope spans the await only, never a yield.
+        outcome: S | Exception | None = None
+        token = PRIORITY.set(follow.priority)  # ranks it while it waits for the budget
         try:
-            status = await before_deadline(ranked(fetch, follow.priority))
-        except WatchTimeoutError:
-            raise
-        except Exception as error:
-            if not is_transient(error):
-                raise
-            wait = follow.failed(error, poll_began, now(), gated=outage() is not None)
+            with anyio.move_on_after(deadline - poll_began):
+                outcome = await fetch()
+        except Exception as error:  # noqa: BLE001 (sorted below: transient or not)
+            outcome = error
+        finally:
+            PRIORITY.reset(token)
+        if outcome is None:  # the scope caught its own cancellation: the deadline passed
+            raise follow.timed_out(outage())
+        if isinstance(outcome, Exception):
+            if not is_transient(outcome):
+                raise outcome
+            wait = follow.failed(outcome, poll_began, now(), gated=outage() is not None)
         else:
-            if follow.seen(status, poll_began, now()):
-                yield status
-                if status.is_terminal:
+            if follow.seen(outcome, poll_began, now()):
+                yield outcome
+                if outcome.is_terminal:
                     return
             wait = follow.wait_after(poll_began)
+        # Sleep holding no answer: what the watch keeps of it is in `follow` (often one
+        # status object shared by every watch), and thousands of watches sleep at once.
+        outcome = None
         # Sleep without a cancel scope (one fewer deadline timer per poll, which adds up
         # over thousands of watches): up to the deadline at most, then time out.
         left = deadline - now()
@@ -384,15 +419,37 @@ async def watch_status(
             raise follow.timed_out()
 
 
-@dataclasses.dataclass(eq=False)
 class Tracked(Generic[K]):
-    """One task of a many-task watch: the item as the caller gave it, how to poll it, its
-    state, and the watch its events name."""
+    """One task of a many-task watch: the item as the caller gave it, its state, how to
+    poll it and the watch its events name.
 
-    key: K
-    fetch: Callable[[], Awaitable[TaskStatus]]
-    follow: Follow[TaskStatus]
-    watch: WatchRef | None = None
+    ``poll(task_id, watch)`` is its family's, shared by every task of that family, so a
+    task costs only what is its own. ``watch`` is made when something observes the
+    watches (``TaskWatches`` starts them so); until then ``family`` names it.
+    """
+
+    __slots__ = ("family", "follow", "key", "poll", "watch")
+
+    def __init__(
+        self,
+        key: K,
+        poll: Callable[[str, WatchRef], Awaitable[TaskStatus]],
+        follow: Follow[TaskStatus],
+        family: str,
+        watch: WatchRef | None = None,
+    ) -> None:
+        self.key = key
+        self.poll = poll
+        self.follow = follow
+        self.family = family
+        self.watch = watch
+
+
+MOST_POLLS_STARTED = 2
+"""A many-task scheduler starts at most this many times the client's limit on requests in
+flight as polls at once: the rest stay in its heap, overdue, until a poll ends. Started
+polls beyond the limit only wait in the limiter's line, each a task and a stack of
+coroutines (a few KiB); twice the limit keeps the line full for the budget to rank."""
 
 
 class TaskWatches(Generic[K]):
@@ -406,6 +463,11 @@ class TaskWatches(Generic[K]):
     when it returns, no poll is left running, so breaking out of the loop (or
     cancelling) stops everything at once and no task group outlives a call.
 
+    At most ``in_flight`` polls run at once (``MOST_POLLS_STARTED`` times the client's
+    limit on requests in flight); the others wait in the heap, which holds a task as a
+    few hundred bytes (a :class:`Tracked`, its :class:`Follow` and a heap entry) where a
+    poll started early would hold a task and its coroutines.
+
     ``emit`` reports each task's start (on the first ``__anext__``), changes and end
     (``_events``); tasks still followed when :meth:`aclose` runs end as abandoned.
     """
@@ -417,8 +479,12 @@ class TaskWatches(Generic[K]):
         timeout: float | None,
         outage: Callable[[], Exception | None],
         emit: Emitter | None = None,
+        in_flight: int = 512,
     ) -> None:
+        if in_flight < 1:
+            raise ValueError(f"in_flight must be at least 1, got {in_flight!r}")
         self._waiting = tracked  # not polled yet: started on the first __anext__
+        self._most = in_flight
         self._timeout = timeout
         self._outage = outage
         self._emit = emit
@@ -466,7 +532,8 @@ class TaskWatches(Generic[K]):
             tracked.follow.started = started
             tracked.follow.deadline = self._deadline
             self._push(tracked, started)
-            if self._observed and tracked.watch is not None:
+            if self._observed:
+                tracked.watch = new_watch(tracked.follow.task_id, tracked.family)
                 watch_started(self._emit, tracked.watch)
         self._waiting = []
 
@@ -488,12 +555,14 @@ class TaskWatches(Generic[K]):
                     if moment >= self._deadline:
                         group.cancel_scope.cancel()
                         break
-                    if self._heap and self._heap[0][0] <= moment:
+                    room = len(self._flying) < self._most
+                    if room and self._heap and self._heap[0][0] <= moment:
                         tracked = heapq.heappop(self._heap)[2]
                         self._flying.add(tracked)
                         group.start_soon(self._poll, tracked)
                         continue
-                    until = min(self._heap[0][0], self._deadline) if self._heap else self._deadline
+                    due = self._heap[0][0] if self._heap and room else math.inf
+                    until = min(due, self._deadline)
                     if self._flying:  # a poll in flight may decide what comes next
                         with anyio.move_on_after(until - moment):
                             await self._changed.wait()
@@ -511,8 +580,9 @@ class TaskWatches(Generic[K]):
     async def _poll(self, tracked: Tracked[K]) -> None:
         follow = tracked.follow
         began = now()
+        fetch = functools.partial(tracked.poll, follow.task_id, tracked.watch or UNNAMED_WATCH)
         try:
-            status = await ranked(tracked.fetch, follow.priority)
+            status = await ranked(fetch, follow.priority)
         except Exception as error:  # noqa: BLE001 (a poll's error is its task's outcome, handed back)
             self._flying.discard(tracked)
             if not is_transient(error):
@@ -532,7 +602,7 @@ class TaskWatches(Generic[K]):
         previous = follow.last
         if follow.seen(status, began, now()):
             self._ready.append((tracked.key, status))
-            if self._observed and tracked.watch is not None:
+            if tracked.watch is not None:
                 watch_changed(self._emit, tracked.watch, status, previous)
                 if status.is_terminal:
                     self._ended(tracked)
@@ -550,7 +620,7 @@ class TaskWatches(Generic[K]):
             self._ended(tracked, error)
 
     def _ended(self, tracked: Tracked[K], error: Exception | None = None, *, abandoned: bool = False) -> None:
-        if self._observed and tracked.watch is not None:
+        if tracked.watch is not None:
             watch_ended(self._emit, tracked.watch, tracked.follow.last, error, abandoned=abandoned)
 
 

@@ -144,6 +144,11 @@ class Requester:
         return derived
 
     @property
+    def max_in_flight(self) -> int:
+        """The ceiling of the client's limit on requests in flight (``max_concurrent_requests``)."""
+        return self._pool.max_concurrent
+
+    @property
     def api_key(self) -> str:
         return self.headers["x-api-key"]
 

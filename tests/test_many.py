@@ -24,13 +24,18 @@ from camb_async import (
     TaskStatus,
     TaskTimedOutError,
     WatchTimeoutError,
+    _polling,
 )
+from camb_async._models import read_status
+from camb_async._polling import Follow, PollSchedule, TaskWatches, Tracked
 from camb_async.testing import Simulator
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import respx
+
+    from camb_async._events import WatchRef
 
 pytestmark = pytest.mark.anyio
 
@@ -280,3 +285,64 @@ async def test_a_cancelled_step_loses_no_task(router: respx.Router) -> None:
         with anyio.fail_after(10):
             seen = {task async for task, _ in watches}
     assert seen == {"a", "b", "c"}
+
+
+# -- what the scheduler keeps per task ------------------------------------------------
+
+
+async def test_the_scheduler_starts_no_more_polls_than_it_may_run() -> None:
+    """With ``in_flight=3``, ten due tasks are polled three at a time, the rest left in the heap."""
+    running = most = 0
+    release = anyio.Event()
+
+    async def poll(task_id: str, watch: WatchRef) -> TaskStatus:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            await release.wait()
+        finally:
+            running -= 1
+        return TaskStatus(status="SUCCESS", run_id=1)
+
+    tracked = [
+        Tracked(key, poll, Follow(key, PollSchedule(), started=0.0, timeout=None), "tts")
+        for key in (f"t{i}" for i in range(10))
+    ]
+    watches = TaskWatches(tracked, timeout=None, outage=lambda: None, in_flight=3)
+    with anyio.move_on_after(0.2):
+        await watches.__anext__()
+    assert most == 3
+    release.set()
+    with anyio.fail_after(10):
+        seen = {key async for key, _ in watches}
+    assert seen == {f"t{i}" for i in range(10)}
+    assert most == 3
+
+
+def test_a_status_of_nothing_but_its_state_is_kept_once_for_every_task() -> None:
+    """Watches that saw equal PENDING answers keep one object; one with a run id keeps its own."""
+    follows: list[Follow[TaskStatus]] = [
+        Follow(f"t{i}", PollSchedule(), started=0.0, timeout=None) for i in range(3)
+    ]
+    for follow in follows[:2]:
+        follow.seen(read_status(b'{"status":"PENDING","run_id":null}'), 0.0, 0.1)
+    with_run = read_status(b'{"status":"PENDING","run_id":7}')
+    follows[2].seen(with_run, 0.0, 0.1)
+    assert follows[0].last is follows[1].last
+    assert follows[0].last == read_status(b'{"status":"PENDING","run_id":null}')
+    assert follows[2].last is with_run
+
+
+def test_past_the_shared_kinds_a_status_is_kept_as_it_came(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once as many kinds as ``_SHARED_KINDS`` are shared, a new kind is not added: each keeps its own."""
+    monkeypatch.setattr(_polling, "_SHARED", {})
+    monkeypatch.setattr(_polling, "_SHARED_KINDS", 0)
+    first, second = (read_status(b'{"status":"QUEUED"}') for _ in range(2))
+    follows: list[Follow[TaskStatus]] = [
+        Follow(f"t{i}", PollSchedule(), started=0.0, timeout=None) for i in range(2)
+    ]
+    follows[0].seen(first, 0.0, 0.1)
+    follows[1].seen(second, 0.0, 0.1)
+    assert follows[0].last is first
+    assert follows[1].last is second

@@ -663,10 +663,27 @@ async def test_prepared_requests_are_kept_up_to_the_cache_size() -> None:
     assert http._prepared("GET", urls[-1]) is prepared[-1]
     assert len(http._requests) == URL_CACHE_SIZE
     assert ("GET", urls[0]) not in http._requests
-    for (parsed, headers, pairs), url in zip(prepared, urls, strict=True):
-        assert str(parsed) == url
-        assert headers["host"] == "camb.test"
-        assert pairs == headers.multi_items()
+    for (request, pairs), url in zip(prepared, urls, strict=True):
+        assert str(request.url) == url
+        assert request.headers["host"] == "camb.test"
+        assert pairs == request.headers.multi_items()
+    await http.aclose()
+
+
+async def test_a_kept_request_is_sent_again_until_the_timeout_changes() -> None:
+    """_bare_request gives the same request object for a URL while the client's timeout
+    stays; a new timeout makes a new request carrying it."""
+    http = AiohttpClient(headers={}, timeout=DEFAULT_TIMEOUT, limits=httpx.Limits())
+    url = "http://camb.test/apis/tts/abc"
+    first, pairs = http._bare_request("GET", url)
+    assert http._bare_request("GET", url)[0] is first
+    assert first.extensions["timeout"] == DEFAULT_TIMEOUT.as_dict()
+    http.timeout = httpx.Timeout(3.0)
+    again, again_pairs = http._bare_request("GET", url)
+    assert again is not first
+    assert again.extensions["timeout"] == httpx.Timeout(3.0).as_dict()
+    assert again_pairs == pairs
+    assert http._bare_request("GET", url)[0] is again
     await http.aclose()
 
 

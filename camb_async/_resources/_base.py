@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from contextlib import aclosing
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, cast
 
 import pydantic
 
@@ -34,10 +34,19 @@ if TYPE_CHECKING:
     from .._polling import Curve, PollSchedule
     from .._requester import Requester
 
-__all__ = ["Endpoints", "FamilyContext", "TaskResource", "multipart", "parse_status", "run_id_of"]
+__all__ = ["Endpoints", "FamilyContext", "ManyPlan", "TaskResource", "multipart", "parse_status", "run_id_of"]
 
 R = TypeVar("R")
 K = TypeVar("K")
+
+ManyPlan: TypeAlias = """tuple[
+    Callable[[str, WatchRef], Awaitable[TaskStatus]],
+    PollSchedule,
+    Curve | None,
+    Callable[[float, float], None],
+    Callable[[], Survival | None],
+]"""
+"""What the tasks of one family share in a many-task call (``TaskResource.many_plan``)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +113,10 @@ class TaskResource:
     def __init__(self, context: FamilyContext) -> None:
         self._context = context
         self._requester = context.requester
+        family = self.endpoints.family
+        # What learns from each watch's end and ranks its polls: one for every watch.
+        self._on_finish = functools.partial(context.durations.record, family)
+        self._survival = functools.partial(context.durations.survival, family)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} family={self.endpoints.family!r}>"
@@ -191,27 +204,18 @@ class TaskResource:
         schedule, a learned first curve, what learns from its end and what ranks its polls.
         Checks ``task_id`` and ``interval`` (before any request)."""
         context = self._context
-        path = self._status_path(task_id)
+        path = self._status_path(task_id)  # checks task_id before any request
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
-        durations = context.durations
-        family = self.endpoints.family
         learn = context.learn_schedules and interval is None
-        learned = durations.schedule(family, schedule) if learn else None
-        fetch = functools.partial(
-            self._requester.request,
-            "GET",
-            path,
-            self._parse_status,
-            breaker_wait=context.max_outage,
-            watch=watch,
-        )
-        on_finish = functools.partial(durations.record, family)
-        return fetch, schedule, learned, on_finish, functools.partial(durations.survival, family)
+        learned = context.durations.schedule(self.endpoints.family, schedule) if learn else None
+        fetch = functools.partial(self._poll_path, path, watch)
+        return fetch, schedule, learned, self._on_finish, self._survival
 
-    def _tracked(self, task_id: str, key: K) -> Tracked[K]:
-        """``task_id`` followed by a many-task watch, handed back as ``key``."""
-        ref = new_watch(task_id, self.endpoints.family)
-        fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, None, ref)
+    def _tracked(self, task_id: str, key: K, plan: ManyPlan) -> Tracked[K]:
+        """``task_id`` followed by a many-task watch, handed back as ``key``, on ``plan``
+        (this family's :meth:`many_plan`, one for every task of the call)."""
+        task_id_segment(task_id)  # checked before any request
+        poll, schedule, first, on_finish, survival = plan
         follow: Follow[TaskStatus] = Follow(
             task_id,
             schedule,
@@ -222,7 +226,29 @@ class TaskResource:
             max_outage=self._context.max_outage,
             survival=survival,
         )
-        return Tracked(key, fetch, follow, ref)
+        return Tracked(key, poll, follow, self.endpoints.family)
+
+    def many_plan(self) -> ManyPlan:
+        """What every task of this family in one many-task call shares: its poll, schedule,
+        learned first curve, what learns from its end and what ranks its polls. Made once
+        per call, so that a task costs only its own state."""
+        context = self._context
+        family = self.endpoints.family
+        durations = context.durations
+        learned = durations.schedule(family, context.schedule) if context.learn_schedules else None
+        return self._poll, context.schedule, learned, self._on_finish, self._survival
+
+    def _poll(self, task_id: str, watch: WatchRef) -> Awaitable[TaskStatus]:
+        """One poll of ``task_id`` for ``watch`` (a many-task call's, which keeps no path
+        per task)."""
+        return self._poll_path(self._status_path(task_id), watch)
+
+    def _poll_path(self, path: str, watch: WatchRef) -> Awaitable[TaskStatus]:
+        """One poll of the status at ``path`` for ``watch``: the request's own coroutine (no
+        frame of its own, as thousands of polls may wait for a slot at once)."""
+        return self._requester.request(
+            "GET", path, self._parse_status, breaker_wait=self._context.max_outage, watch=watch
+        )
 
     async def wait(
         self,
