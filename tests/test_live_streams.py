@@ -340,7 +340,7 @@ BAD_INPUT: list[Any] = [
     pytest.param(typed(lambda c: anext(c.live_streams.watch(-3))), ValueError, r"stream_id", id="watch-negative"),
     pytest.param(typed(lambda c: anext(c.live_streams.watch(3, timeout=0))), ValueError, r"timeout",
                  id="watch-timeout-0"),
-    pytest.param(typed(lambda c: anext(c.live_streams.watch(3, interval=0))), ValueError, r"initial",
+    pytest.param(typed(lambda c: anext(c.live_streams.watch(3, interval=0))), ValueError, r"interval",
                  id="watch-interval-0"),
 ]  # fmt: skip
 
