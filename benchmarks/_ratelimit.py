@@ -41,13 +41,14 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from camb_async import AsyncCambClient
-from camb_async._budget import Priority, RequestBudget
+from camb_async._budget import RequestBudget
 from camb_async.testing import Simulator, most_in_one_second
 
 from ._clients import API_KEY
 
 if TYPE_CHECKING:
     from camb_async._limiter import RequestLimiter
+    from camb_async._types import Priority
 
 SECTION = "ratelimit"
 """The name of this scenario's generated section of docs/benchmarks.md."""

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import httpx
 
 from ._breaker import BreakerOpenError, CircuitBreaker
-from ._budget import PRIORITY
 from ._exceptions import APIConnectionError
 from ._state import honour_pause
 from ._transport import true_transport_error
 
 if TYPE_CHECKING:
     from ._state import LoopState, Pool
+    from ._types import Priority
 
 __all__ = ["answered", "clear_to_send", "unanswered"]
 
@@ -30,15 +30,22 @@ _SLOW_FAILURES = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)
 
 
 async def clear_to_send(
-    pool: Pool, state: LoopState, breaker_wait: float | None, method: str, url: str, *, slot: bool
+    pool: Pool,
+    state: LoopState,
+    breaker_wait: float | None,
+    method: str,
+    url: str,
+    *,
+    slot: bool,
+    priority: Priority | None = None,
 ) -> bool:
     """Wait until a request may go: the circuit breaker admits it, the client's pause is
     over, the rate budget gives it a turn and a slot of the limit on requests in flight
     is free (with ``slot``). Whether it goes as the breaker's probe.
 
     Under a budget the user gave, the budget hands out the slots with the turns, in the
-    order of the requests' priorities (``PRIORITY``: a poll's chance to find its task
-    finished; any other request first): were the slot waited for first, the thousands of
+    order of the requests' ``priority`` (a poll's chance to find its task finished;
+    ``None``, any other request, first): were the slot waited for first, the thousands of
     polls beyond the limit would wait for it first come, first served, and the budget
     would have only the few holding a slot to order. A budget the client learns from 429s
     is waited for after the slot, by the requests holding one: it follows what the server
@@ -60,7 +67,7 @@ async def clear_to_send(
                 probe = await _admit(pool, state, breaker_wait, method, url)
             if budget.rate is not None and budget.fixed:
                 await honour_pause(state)
-                await budget.take(PRIORITY.get(), slots)
+                await budget.take(priority, slots)
             else:
                 # A free slot is taken without a checkpoint (an extra turn of the event
                 # loop per request); the request itself checkpoints soon after.
@@ -69,7 +76,7 @@ async def clear_to_send(
                 try:
                     await honour_pause(state)
                     if budget.rate is not None:
-                        await budget.take(PRIORITY.get())
+                        await budget.take(priority)
                 except BaseException:
                     if slot:
                         limiter.release()

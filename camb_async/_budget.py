@@ -7,7 +7,7 @@ the last R send times holds even when the event loop wakes a request late.
 
 Requests waiting for their turn get it by priority, not first come: each turn
 goes to the request first in line at that moment. A poll's priority
-(``PRIORITY``, set by the poll loops) grows with its task's chance to have
+(handed down with it from its watch: ``_types.Priority``) grows with its task's chance to have
 finished since it was last seen running (``_learning.poll_priority``), and
 with the time it has waited; every other request (creates, results,
 downloads) comes before every poll. Under a budget a request takes its slot
@@ -35,12 +35,11 @@ server's answers nor serves its waiters by a priority that changes as they wait.
 from __future__ import annotations
 
 import collections
-import contextvars
 import heapq
 import itertools
 import math
 import re
-from typing import TYPE_CHECKING, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -48,22 +47,12 @@ from ._clock import now, sleep
 from ._retry import parse_retry_after
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     import httpx
 
     from ._limiter import RequestLimiter
+    from ._types import Priority
 
-__all__ = ["PRIORITY", "Priority", "RequestBudget", "SharedTurns", "parse_rate_limit_policy"]
-
-Priority: TypeAlias = "Callable[[float], float]"
-"""A waiting request's priority at a moment of the event loop's clock (higher goes first)."""
-
-PRIORITY: contextvars.ContextVar[Priority | None] = contextvars.ContextVar(
-    "camb_async_priority", default=None
-)
-"""The priority of the requests made in this context: set by the poll loops around each
-poll (``_polling``); ``None``, the highest, for every other request."""
+__all__ = ["RequestBudget", "SharedTurns", "parse_rate_limit_policy"]
 
 _DECREASE = 0.75
 """What a learned budget is multiplied by on a 429 (at most once a second)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import functools
 import heapq
 import itertools
 import math
@@ -19,7 +18,6 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
 
 import anyio
 
-from ._budget import PRIORITY
 from ._clock import is_testing, now, sleep
 from ._events import UNNAMED_WATCH, new_watch, observed, watch_changed, watch_ended, watch_started
 from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
@@ -29,10 +27,10 @@ from ._models import TaskStatus
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 
-    from ._budget import Priority
     from ._events import Emitter, WatchRef
     from ._learning import Survival
     from ._streams import LiveStream
+    from ._types import Priority
 
 __all__ = [
     "MIN_INTERVAL",
@@ -326,18 +324,8 @@ def is_transient(error: Exception) -> bool:
     return isinstance(error, ResponseValidationError)
 
 
-async def ranked(fetch: Callable[[], Awaitable[S]], priority: Priority) -> S:
-    """``fetch()``, its requests ranked by ``priority`` while they wait for the client's
-    request budget (``PRIORITY``; reset after, so the caller's other requests keep theirs)."""
-    token = PRIORITY.set(priority)
-    try:
-        return await fetch()
-    finally:
-        PRIORITY.reset(token)
-
-
 async def watch_status(
-    fetch: Callable[[], Awaitable[S]],
+    fetch: Callable[[Priority], Awaitable[S]],
     *,
     task_id: str,
     schedule: PollSchedule,
@@ -386,14 +374,11 @@ async def watch_status(
         # have a poll waiting for a slot, and each frame of the chain costs memory. The
         # cancel scope spans the await only, never a yield.
         outcome: S | Exception | None = None
-        token = PRIORITY.set(follow.priority)  # ranks it while it waits for the budget
         try:
             with anyio.move_on_after(deadline - poll_began):
-                outcome = await fetch()
+                outcome = await fetch(follow.priority)  # ranks it while it waits for the budget
         except Exception as error:  # noqa: BLE001 (sorted below: transient or not)
             outcome = error
-        finally:
-            PRIORITY.reset(token)
         if outcome is None:  # the scope caught its own cancellation: the deadline passed
             raise follow.timed_out(outage())
         if isinstance(outcome, Exception):
@@ -423,7 +408,7 @@ class Tracked(Generic[K]):
     """One task of a many-task watch: the item as the caller gave it, its state, how to
     poll it and the watch its events name.
 
-    ``poll(task_id, watch)`` is its family's, shared by every task of that family, so a
+    ``poll(task_id, watch, priority)`` is its family's, shared by every task of that family, so a
     task costs only what is its own. ``watch`` is made when something observes the
     watches (``TaskWatches`` starts them so); until then ``family`` names it.
     """
@@ -433,7 +418,7 @@ class Tracked(Generic[K]):
     def __init__(
         self,
         key: K,
-        poll: Callable[[str, WatchRef], Awaitable[TaskStatus]],
+        poll: Callable[[str, WatchRef, Priority], Awaitable[TaskStatus]],
         follow: Follow[TaskStatus],
         family: str,
         watch: WatchRef | None = None,
@@ -580,9 +565,8 @@ class TaskWatches(Generic[K]):
     async def _poll(self, tracked: Tracked[K]) -> None:
         follow = tracked.follow
         began = now()
-        fetch = functools.partial(tracked.poll, follow.task_id, tracked.watch or UNNAMED_WATCH)
         try:
-            status = await ranked(fetch, follow.priority)
+            status = await tracked.poll(follow.task_id, tracked.watch or UNNAMED_WATCH, follow.priority)
         except Exception as error:  # noqa: BLE001 (a poll's error is its task's outcome, handed back)
             self._flying.discard(tracked)
             if not is_transient(error):

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._events import Emitter, WatchRef
     from ._shared_budget import SharedBudgetSource
     from ._transport import HttpClientBuilder
+    from ._types import Priority
 
 __all__ = ["Requester"]
 
@@ -167,6 +168,7 @@ class Requester:
         idempotent: bool | None = None,
         breaker_wait: float | NotGiven | None = NOT_GIVEN,
         watch: WatchRef | None = None,
+        priority: Priority | None = None,
     ) -> T:
         """Send one API call, retrying as docs/retries.md says, and parse its answer.
 
@@ -174,7 +176,9 @@ class Requester:
         DELETE); a POST that only reads (batch results) passes ``True``.
         ``breaker_wait`` bounds the wait on an open circuit breaker (``None``:
         as long as it takes, as a watch's polls do); by default the client's.
-        ``watch`` is the watch this call polls for, named in its events.
+        ``watch`` is the watch this call polls for, named in its events, and
+        ``priority`` its poll's rank in the request budget's line (``None``: the
+        highest, as for every call that is not a poll).
         """
         state = self._loop_state()
         emit = self.emit
@@ -192,7 +196,7 @@ class Requester:
                 began, clock = time.time(), time.perf_counter()
             try:
                 if files is None:
-                    response = await self._send(state, method, url, options, wait)
+                    response = await self._send(state, method, url, options, wait, priority=priority)
                 else:  # an upload: a transfer slot, apart from the polls' limit and round trips
                     async with state.transfers:
                         response = await self._send(state, method, url, options, wait, transfer=True)
@@ -275,6 +279,7 @@ class Requester:
         breaker_wait: float | None,
         *,
         transfer: bool = False,
+        priority: Priority | None = None,
     ) -> httpx.Response:
         """Send once through the pool, within the client's limit on requests in flight
         (a ``transfer`` holds a transfer slot instead) and once the circuit breaker lets it."""
@@ -283,7 +288,9 @@ class Requester:
             limiter = state.limiter
             breaker = state.breaker
             try:
-                probe = await clear_to_send(self._pool, state, breaker_wait, method, url, slot=not transfer)
+                probe = await clear_to_send(
+                    self._pool, state, breaker_wait, method, url, slot=not transfer, priority=priority
+                )
                 try:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.

@@ -6,9 +6,11 @@ import enum
 from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
 
-__all__ = ["NOT_GIVEN", "NotGiven", "TimeoutTypes"]
+__all__ = ["NOT_GIVEN", "NotGiven", "Priority", "TimeoutTypes"]
 
 
 class NotGiven(enum.Enum):
@@ -27,6 +29,11 @@ class NotGiven(enum.Enum):
 
 
 NOT_GIVEN: Final = NotGiven.NOT_GIVEN
+
+Priority: TypeAlias = "Callable[[float], float]"
+"""A request's priority for the client's request budget at a moment of the event loop's
+clock (higher goes first): a poll's, from its watch (``Follow.priority``), handed down
+with the request; ``None`` where a priority is taken means the highest."""
 
 TimeoutTypes: TypeAlias = "float | httpx.Timeout | None"
 """A request timeout: seconds for every phase, an ``httpx.Timeout``, or ``None`` for none."""

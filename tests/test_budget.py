@@ -16,7 +16,8 @@ import pytest
 from support import virtual_time_backend
 
 from camb_async import AsyncCambClient, TaskHandle
-from camb_async._budget import PRIORITY, RequestBudget, parse_rate_limit_policy
+from camb_async._budget import RequestBudget, parse_rate_limit_policy
+from camb_async._events import UNNAMED_WATCH
 from camb_async._limiter import RequestLimiter
 from camb_async.testing import Simulator, most_in_one_second
 
@@ -400,8 +401,7 @@ async def test_other_requests_wait_behind_no_poll(sim: Simulator, http: httpx.As
     async with client_of(sim, http, max_requests_per_second=10) as client:
 
         async def poll(task_id: str) -> None:
-            PRIORITY.set(constant(1.0))  # as the poll loops do, in this task's own context
-            await client.status(task_id)
+            await client.tts._poll(task_id, UNNAMED_WATCH, constant(1.0))  # as the poll loops do
 
         async with anyio.create_task_group() as group:
             for task_id in task_ids:
@@ -421,8 +421,7 @@ async def test_polls_beyond_the_limit_on_requests_in_flight_wait_for_the_budget_
     async with client_of(sim, http, max_requests_per_second=10, max_concurrent_requests=4) as client:
 
         async def poll(task_id: str, priority: float) -> None:
-            PRIORITY.set(constant(priority))
-            await client.status(task_id)
+            await client.tts._poll(task_id, UNNAMED_WATCH, constant(priority))
 
         async with anyio.create_task_group() as group:
             for n, task_id in enumerate(task_ids):

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import respx
 
     from camb_async._events import WatchRef
+    from camb_async._types import Priority
 
 pytestmark = pytest.mark.anyio
 
@@ -295,7 +296,7 @@ async def test_the_scheduler_starts_no_more_polls_than_it_may_run() -> None:
     running = most = 0
     release = anyio.Event()
 
-    async def poll(task_id: str, watch: WatchRef) -> TaskStatus:
+    async def poll(task_id: str, watch: WatchRef, priority: Priority) -> TaskStatus:
         nonlocal running, most
         running += 1
         most = max(most, running)

@@ -15,7 +15,9 @@ import httpx
 import pytest
 from support import make_client, watches_through_an_outage
 
+import camb_async._admission
 import camb_async._polling
+import camb_async._requester
 from benchmarks import schedule_curve
 from camb_async import (
     DEFAULT_WATCH_TIMEOUT,
@@ -33,7 +35,6 @@ from camb_async import (
     TaskTimedOutError,
     WatchTimeoutError,
 )
-from camb_async._budget import PRIORITY
 from camb_async._learning import FLOOR, REMEMBER, DurationModel, LearnedSchedule, Survival, poll_priority
 from camb_async._polling import Follow
 
@@ -41,6 +42,9 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     import respx
+
+    from camb_async._state import LoopState, Pool
+    from camb_async._types import Priority
 
 pytestmark = pytest.mark.anyio
 
@@ -1211,26 +1215,44 @@ def test_follow_ranks_its_poll_from_the_last_answer_that_saw_the_task_running() 
     assert known.priority(104.0) > follow.priority(104.0 + 10.0)  # tasks of its family end at 5 s
 
 
+@pytest.fixture
+def priorities(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
+    """Each request's path and what ranked it in the request budget's line: the ``Follow``
+    whose ``priority`` it was handed, or ``None`` (the highest: not a poll)."""
+    seen: list[tuple[str, object]] = []
+    admit = camb_async._admission.clear_to_send
+
+    async def spy(
+        pool: Pool,
+        state: LoopState,
+        wait: float | None,
+        method: str,
+        url: str,
+        *,
+        slot: bool,
+        priority: Priority | None = None,
+    ) -> bool:
+        seen.append((httpx.URL(url).path, getattr(priority, "__self__", None)))
+        return await admit(pool, state, wait, method, url, slot=slot, priority=priority)
+
+    monkeypatch.setattr(camb_async._requester, "clear_to_send", spy)
+    return seen
+
+
 async def test_each_poll_waits_with_its_watchs_priority_and_nothing_else_does(
-    client: AsyncCambClient, router: respx.Router, no_wait: None
+    client: AsyncCambClient, router: respx.Router, no_wait: None, priorities: list[tuple[str, object]]
 ) -> None:
-    """Polls wait for the budget with their own watch's priority; the context variable is set
-    only around each poll, so a create made between two polls, on the watch's own task,
-    ranks above every poll, as does anything after the watch."""
-    polls: dict[str, list[object]] = {"abc": [], "def": []}
-    creates: list[object] = []
+    """Polls wait for the budget with their own watch's priority, handed down with each poll;
+    a create made between two polls, on the watch's own task, ranks above every poll."""
+    polls: dict[str, int] = {"abc": 0, "def": 0}
 
     def poll(request: httpx.Request) -> httpx.Response:
-        seen = polls[request.url.path.rsplit("/", 1)[-1]]
-        seen.append(getattr(PRIORITY.get(), "__self__", None))
-        return answer("PENDING" if len(seen) < 3 else "SUCCESS")
-
-    def create(request: httpx.Request) -> httpx.Response:
-        creates.append(PRIORITY.get())
-        return httpx.Response(200, json={"task_id": "new"})
+        task_id = request.url.path.rsplit("/", 1)[-1]
+        polls[task_id] += 1
+        return answer("PENDING" if polls[task_id] < 3 else "SUCCESS")
 
     router.get(url__regex=r".*/tts/(abc|def)$").mock(side_effect=poll)
-    router.post("/tts").mock(side_effect=create)
+    router.post("/tts").mock(return_value=httpx.Response(200, json={"task_id": "new"}))
 
     async def follow(task_id: str) -> None:
         async for _ in client.tts.watch(task_id):
@@ -1239,9 +1261,9 @@ async def test_each_poll_waits_with_its_watchs_priority_and_nothing_else_does(
     async with anyio.create_task_group() as group:
         group.start_soon(follow, "abc")
         group.start_soon(follow, "def")
-    assert PRIORITY.get() is None
-    assert creates == [None] * 4  # PENDING and SUCCESS of each watch
-    for task_id, seen in polls.items():
+    assert [rank for path, rank in priorities if path.endswith("/tts")] == [None] * 4
+    for task_id in ("abc", "def"):
+        seen = [rank for path, rank in priorities if path.endswith(f"/tts/{task_id}")]
         assert len(seen) == 3
         assert len(set(map(id, seen))) == 1  # one follow each, its own
         assert isinstance(seen[0], Follow)
@@ -1249,20 +1271,12 @@ async def test_each_poll_waits_with_its_watchs_priority_and_nothing_else_does(
 
 
 async def test_many_task_polls_wait_with_their_tasks_priorities(
-    client: AsyncCambClient, router: respx.Router, no_wait: None
+    client: AsyncCambClient, router: respx.Router, no_wait: None, priorities: list[tuple[str, object]]
 ) -> None:
     """A many-task watch ranks each poll by its own task's follow."""
-    seen: dict[str, object] = {}
-
-    def poll(request: httpx.Request) -> httpx.Response:
-        task_id = request.url.path.rsplit("/", 1)[-1]
-        seen[task_id] = getattr(PRIORITY.get(), "__self__", None)
-        return answer("SUCCESS", run_id=1)
-
-    router.get(url__regex=r".*/tts/t\d$").mock(side_effect=poll)
+    router.get(url__regex=r".*/tts/t\d$").mock(return_value=answer("SUCCESS", run_id=1))
     await client.wait_many(["t1", "t2"])
-    assert PRIORITY.get() is None
-    assert {task_id: getattr(follow, "task_id", None) for task_id, follow in seen.items()} == {
+    assert {path.rsplit("/", 1)[-1]: getattr(rank, "task_id", None) for path, rank in priorities} == {
         "t1": "t1",
         "t2": "t2",
     }

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .._learning import DurationModel, Survival
     from .._polling import Curve, PollSchedule
     from .._requester import Requester
+    from .._types import Priority
 
 __all__ = ["Endpoints", "FamilyContext", "ManyPlan", "TaskResource", "multipart", "parse_status", "run_id_of"]
 
@@ -40,7 +41,7 @@ R = TypeVar("R")
 K = TypeVar("K")
 
 ManyPlan: TypeAlias = """tuple[
-    Callable[[str, WatchRef], Awaitable[TaskStatus]],
+    Callable[[str, WatchRef, Priority], Awaitable[TaskStatus]],
     PollSchedule,
     Curve | None,
     Callable[[float, float], None],
@@ -194,7 +195,7 @@ class TaskResource:
     def _poll_plan(
         self, task_id: str, interval: float | None, watch: WatchRef
     ) -> tuple[
-        Callable[[], Awaitable[TaskStatus]],
+        Callable[[Priority], Awaitable[TaskStatus]],
         PollSchedule,
         Curve | None,
         Callable[[float, float], None],
@@ -238,16 +239,22 @@ class TaskResource:
         learned = durations.schedule(family, context.schedule) if context.learn_schedules else None
         return self._poll, context.schedule, learned, self._on_finish, self._survival
 
-    def _poll(self, task_id: str, watch: WatchRef) -> Awaitable[TaskStatus]:
+    def _poll(self, task_id: str, watch: WatchRef, priority: Priority) -> Awaitable[TaskStatus]:
         """One poll of ``task_id`` for ``watch`` (a many-task call's, which keeps no path
-        per task)."""
-        return self._poll_path(self._status_path(task_id), watch)
+        per task), ranked by ``priority`` in the request budget's line."""
+        return self._poll_path(self._status_path(task_id), watch, priority)
 
-    def _poll_path(self, path: str, watch: WatchRef) -> Awaitable[TaskStatus]:
-        """One poll of the status at ``path`` for ``watch``: the request's own coroutine (no
-        frame of its own, as thousands of polls may wait for a slot at once)."""
+    def _poll_path(self, path: str, watch: WatchRef, priority: Priority) -> Awaitable[TaskStatus]:
+        """One poll of the status at ``path`` for ``watch``, ranked by ``priority``: the
+        request's own coroutine (no frame of its own, as thousands of polls may wait for a
+        slot at once)."""
         return self._requester.request(
-            "GET", path, self._parse_status, breaker_wait=self._context.max_outage, watch=watch
+            "GET",
+            path,
+            self._parse_status,
+            breaker_wait=self._context.max_outage,
+            watch=watch,
+            priority=priority,
         )
 
     async def wait(

@@ -15,7 +15,6 @@ The request shapes are camb-sdk 1.6.6's ``streaming`` area
 from __future__ import annotations
 
 import datetime
-import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Literal, cast
 
@@ -29,10 +28,11 @@ from .._types import NOT_GIVEN, NotGiven
 from ._fields import Body, Id, LanguageId, Text, build, check_timeout, named
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator
+    from collections.abc import AsyncGenerator, Awaitable
 
     import httpx
 
+    from .._types import Priority
     from ._base import FamilyContext
 
 __all__ = [
@@ -372,14 +372,12 @@ class LiveStreams:
         context = self._context
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
         ref = new_watch(str(int(stream_id)), FAMILY)
-        fetch = functools.partial(
-            self._requester.request,
-            "GET",
-            path,
-            _parse_stream,
-            breaker_wait=context.max_outage,
-            watch=ref,
-        )
+
+        def fetch(priority: Priority) -> Awaitable[LiveStream]:
+            return self._requester.request(
+                "GET", path, _parse_stream, breaker_wait=context.max_outage, watch=ref, priority=priority
+            )
+
         streams = watch_status(
             fetch,
             task_id=ref.task_id,
