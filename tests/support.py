@@ -35,6 +35,30 @@ if TYPE_CHECKING:
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
 
+SEGMENTS: dict[TaskFamily, str] = {
+    "tts": "tts",
+    "dubbing": "dub",
+    "translation": "translate",
+    "transcription": "transcribe",
+    "text_to_sound": "text-to-sound",
+    "text_to_voice": "text-to-voice",
+    "audio_separation": "audio-separation",
+    "subtitles": "sub",
+    "story": "story",
+    "project_setup": "project-setup",
+    "translated_tts": "translated-tts",
+    "translated_story": "translated-story",
+    "dubbing_alt_format": "dub-alt-format",
+}
+"""Each task family's path segment: ``POST /{segment}`` creates, ``GET /{segment}/{id}`` polls."""
+
+
+def typed(
+    call: Callable[[AsyncCambClient], Awaitable[object]],
+) -> Callable[[AsyncCambClient], Awaitable[object]]:
+    """``call`` as it is: gives a lambda in a parameter list its types."""
+    return call
+
 
 def httpcore_pools(client: AsyncCambClient) -> list[Any]:
     """The httpcore connection pools behind ``client``'s httpx client (the SDK's own
