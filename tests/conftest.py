@@ -12,9 +12,10 @@ from camb_async import AsyncCambClient
 from camb_async.testing import Simulator, set_testing
 
 if TYPE_CHECKING:
+    import pathlib
     from collections.abc import AsyncIterator, Iterator
 
-from support import API_KEY, BASE_URL
+from support import API_KEY, BASE_URL, RedisServer
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -79,3 +80,10 @@ async def live_client(live_simulator: Simulator) -> AsyncIterator[AsyncCambClien
         API_KEY, base_url=live_simulator.url, realtime_url=live_simulator.realtime_url
     ) as camb:
         yield camb
+
+
+@pytest.fixture
+def redis_server(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
+    """Debian's redis-server on a free port of 127.0.0.1, the test's own (skips where it is missing)."""
+    with RedisServer(tmp_path) as server:
+        yield server

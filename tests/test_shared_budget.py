@@ -33,8 +33,7 @@ from camb_async._shared_budget import (
 from camb_async.testing import Simulator, most_in_one_second
 
 if TYPE_CHECKING:
-    import pathlib
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncIterator, Callable
 
     import httpx
 
@@ -45,12 +44,6 @@ pytestmark = pytest.mark.anyio
 def anyio_backend() -> str:
     """redis-py's client runs on asyncio."""
     return "asyncio"
-
-
-@pytest.fixture
-def redis_server(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture

@@ -43,12 +43,6 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def redis_server(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(seed=5) as simulator:
         yield simulator
