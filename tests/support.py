@@ -6,6 +6,7 @@ import base64
 import contextlib
 import hashlib
 import io
+import json
 import pathlib
 import socket
 import socketserver
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 import httpx
 import pytest
 from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
 from camb_async import AsyncCambClient
 from camb_async._live._endpoint import LiveEndpoint
@@ -448,6 +450,33 @@ class Peer:
         """Read (and drop) whatever comes until the client closes the connection."""
         while self.conn.recv(65536):
             pass
+
+
+def json_text(**payload: object) -> TextMessage:
+    """A text message holding ``payload`` as JSON."""
+    return TextMessage(data=json.dumps(payload))
+
+
+def sends(*frames: Event | str | bytes | int, read_first: bool = False) -> Callable[[Peer], None]:
+    """A :class:`ScriptedServer` script: read the client's first message (when ``read_first``),
+    send ``frames`` (a ``str`` as a text message, ``bytes`` as a binary one, an ``int`` as a
+    close with that code, an event as it is), then read until the client leaves."""
+
+    def script(peer: Peer) -> None:
+        if read_first:
+            peer.receive()
+        for frame in frames:
+            if isinstance(frame, int):
+                peer.send(CloseConnection(code=frame))
+            elif isinstance(frame, bytes):
+                peer.send(BytesMessage(data=frame))
+            elif isinstance(frame, str):
+                peer.send(TextMessage(data=frame))
+            else:
+                peer.send(frame)
+        peer.wait_for_close()
+
+    return script
 
 
 class ScriptedServer(_LocalServer):

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
+from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere, json_text, sends
 from wsproto.events import CloseConnection, TextMessage
 
 from camb_async import (
@@ -32,7 +32,7 @@ from camb_async.testing import LiveFaults, LiveSettings
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
 
     from wsproto.events import Event
 
@@ -438,29 +438,13 @@ async def test_bad_options_fail_before_connecting(
 CREATED = TextMessage(data=json.dumps({"type": "session.created", "session": {"id": "sess_scripted"}}))
 
 
-def script(*frames: Event) -> Callable[[Peer], None]:
-    """A server that waits for the first session.update, sends ``frames``, then reads until the client leaves."""
-
-    def run(peer: Peer) -> None:
-        peer.receive()
-        for frame in frames:
-            peer.send(frame)
-        peer.wait_for_close()
-
-    return run
-
-
-def text(**payload: object) -> TextMessage:
-    return TextMessage(data=json.dumps(payload))
-
-
 def error(kind: str = "invalid_request_error", message: str = "nope") -> TextMessage:
-    return text(type="error", error={"type": kind, "code": "scripted", "message": message})
+    return json_text(type="error", error={"type": kind, "code": "scripted", "message": message})
 
 
 async def scripted_events(*frames: Event, quiet_window: float = QUIET) -> list[LiveEvent]:
     """Every event a session yields from a server sending ``session.created`` and ``frames``."""
-    with ScriptedServer(script(CREATED, *frames)) as server, anyio.fail_after(5):
+    with ScriptedServer(sends(CREATED, *frames, read_first=True)) as server, anyio.fail_after(5):
         realtime = Realtime(server.endpoint())
         assert "Realtime" in repr(realtime)
         async with realtime.connect(
@@ -473,7 +457,9 @@ async def scripted_events(*frames: Event, quiet_window: float = QUIET) -> list[L
 
 async def test_an_unknown_message_comes_as_a_plain_event_with_its_payload() -> None:
     """A type this SDK does not know (and the payload-less ones) come as a LiveEvent with the payload."""
-    events = await scripted_events(text(type="session.starting"), text(type="response.new_thing", n=1))
+    events = await scripted_events(
+        json_text(type="session.starting"), json_text(type="response.new_thing", n=1)
+    )
     assert [(type(e), e.raw) for e in events] == [
         (LiveEvent, {"type": "session.starting"}),
         (LiveEvent, {"type": "response.new_thing", "n": 1}),
@@ -505,14 +491,14 @@ async def test_an_error_followed_by_a_dropped_connection_is_a_connection_error()
 
 async def test_an_error_followed_by_more_events_is_yielded_in_order() -> None:
     """A non-fatal error is yielded, and the message read after it comes next."""
-    events = await scripted_events(error(), text(type="response.text.done", text="SO"))
+    events = await scripted_events(error(), json_text(type="response.text.done", text="SO"))
     assert [step(e) for e in events] == [("error", "scripted"), ("response.text.done", "SO")]
 
 
 async def test_audio_that_is_not_base64_is_a_session_error() -> None:
     """A response.audio.delta whose delta is not base64 ends the session with LiveSessionError."""
     with pytest.raises(LiveSessionError, match=r"'response\.audio\.delta' message with unreadable fields"):
-        await scripted_events(text(type="response.audio.delta", delta="%%%"))
+        await scripted_events(json_text(type="response.audio.delta", delta="%%%"))
 
 
 @pytest.mark.parametrize(
@@ -526,7 +512,7 @@ async def test_audio_that_is_not_base64_is_a_session_error() -> None:
 async def test_no_session_without_session_created(frames: tuple[Event, ...], message: str) -> None:
     """A close, or any error, before session.created fails connect() with the server's text."""
     with (
-        ScriptedServer(script(*frames)) as server,
+        ScriptedServer(sends(*frames, read_first=True)) as server,
         anyio.fail_after(5),
         pytest.raises(LiveSessionError, match=message),
     ):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import struct
 import time
 import wave
@@ -10,8 +9,8 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
-from wsproto.events import BytesMessage, CloseConnection, TextMessage
+from support import API_KEY, ScriptedServer, assert_key_nowhere, json_text, sends
+from wsproto.events import BytesMessage, CloseConnection
 
 from camb_async import (
     AuthenticationError,
@@ -29,7 +28,7 @@ from camb_async.testing import LiveFaults, LiveSettings
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
     from wsproto.events import Event
 
@@ -458,24 +457,9 @@ async def test_bad_options_fail_before_connecting(
 # What the simulator never does: a server scripted frame by frame (tests/support.py's ScriptedServer).
 
 
-def script(*frames: Event) -> Callable[[Peer], None]:
-    """A server that sends ``frames`` at once, then reads until the client leaves."""
-
-    def run(peer: Peer) -> None:
-        for frame in frames:
-            peer.send(frame)
-        peer.wait_for_close()
-
-    return run
-
-
-def text(**payload: object) -> TextMessage:
-    return TextMessage(data=json.dumps(payload))
-
-
 async def scripted_events(*frames: Event) -> list[LiveEvent]:
     """Every event a session yields from a server sending ``Ready`` and then ``frames``."""
-    with ScriptedServer(script(text(type="Ready"), *frames)) as server, anyio.fail_after(5):
+    with ScriptedServer(sends(json_text(type="Ready"), *frames)) as server, anyio.fail_after(5):
         async with LiveTranscription(server.endpoint()).connect(keepalive_interval=None) as session:
             assert "LiveTranscriptionSession" in repr(session)
             return await collect(session)
@@ -483,7 +467,7 @@ async def scripted_events(*frames: Event) -> list[LiveEvent]:
 
 async def test_an_unknown_message_comes_as_a_plain_event_with_its_payload() -> None:
     """A type this SDK does not know is yielded as a LiveEvent keeping the payload, never an error."""
-    events = await scripted_events(text(type="SpeechStarted", timestamp=1.5), CloseConnection(code=1000))
+    events = await scripted_events(json_text(type="SpeechStarted", timestamp=1.5), CloseConnection(code=1000))
     assert [(type(e), e.type, e.raw) for e in events] == [
         (LiveEvent, "SpeechStarted", {"type": "SpeechStarted", "timestamp": 1.5})
     ]
@@ -493,7 +477,7 @@ async def test_a_server_error_message_raises_with_its_text_and_the_close_code() 
     """Error then close 4400: LiveSessionError whose reason is the message (and its code)."""
     with pytest.raises(LiveSessionError) as caught:
         await scripted_events(
-            text(type="Error", code="bad_audio", message="cannot decode"), CloseConnection(4400)
+            json_text(type="Error", code="bad_audio", message="cannot decode"), CloseConnection(4400)
         )
     assert (caught.value.close_code, caught.value.reason) == (4400, "cannot decode (bad_audio)")
 
@@ -502,7 +486,7 @@ async def test_a_server_error_message_raises_with_its_text_and_the_close_code() 
     ("frame", "message"),
     [
         (BytesMessage(data=b"\x00"), "a binary frame"),
-        (text(type="Results", is_final="perhaps"), "'Results' message with unreadable fields"),
+        (json_text(type="Results", is_final="perhaps"), "'Results' message with unreadable fields"),
     ],
 )
 async def test_a_message_the_protocol_does_not_allow_is_a_session_error(frame: Event, message: str) -> None:
@@ -513,7 +497,7 @@ async def test_a_message_the_protocol_does_not_allow_is_a_session_error(frame: E
 
 async def test_a_close_before_ready_is_a_session_error() -> None:
     """A server that closes normally without sending Ready did not open the session."""
-    with ScriptedServer(script(CloseConnection(code=1000))) as server, anyio.fail_after(5):
+    with ScriptedServer(sends(CloseConnection(code=1000))) as server, anyio.fail_after(5):
         resource = LiveTranscription(server.endpoint())
         assert "LiveTranscription" in repr(resource)
         with pytest.raises(LiveSessionError, match="before it was ready"):
@@ -524,7 +508,7 @@ async def test_a_close_before_ready_is_a_session_error() -> None:
 async def test_a_server_text_echoing_the_key_is_redacted() -> None:
     """An Error message that repeats the key shows it as [redacted], and nowhere in the exception chain."""
     with pytest.raises(LiveSessionError) as caught:
-        await scripted_events(text(type="Error", message=f"bad key {API_KEY}"), CloseConnection(4401))
+        await scripted_events(json_text(type="Error", message=f"bad key {API_KEY}"), CloseConnection(4401))
     assert caught.value.reason == "bad key [redacted]"
     assert_key_nowhere(caught.value)
 

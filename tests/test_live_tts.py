@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
-from wsproto.events import BytesMessage, CloseConnection, TextMessage
+from support import API_KEY, ScriptedServer, assert_key_nowhere, sends
 
 from camb_async import (
     APIStatusError,
@@ -35,7 +34,7 @@ from camb_async import (
 from camb_async.testing import LiveFaults, LiveRecord, LiveSettings, Simulator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncIterator, Iterator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -501,24 +500,6 @@ async def test_no_session_ready_in_time_is_a_lost_connection_and_leaving_early_i
 READY = json.dumps({"type": "session.ready", "session_id": "s-1", "run_id": 42, "config": {}})
 
 
-def scripted(*frames: str | bytes | int) -> Callable[[Peer], None]:
-    """A live TTS server that reads session.start, then sends ``frames`` (an int: a close with
-    that code) and waits for the client to leave."""
-
-    def script(peer: Peer) -> None:
-        peer.receive()
-        for frame in frames:
-            if isinstance(frame, int):
-                peer.send(CloseConnection(code=frame))
-            elif isinstance(frame, bytes):
-                peer.send(BytesMessage(data=frame))
-            else:
-                peer.send(TextMessage(data=frame))
-        peer.wait_for_close()
-
-    return script
-
-
 @pytest.mark.parametrize(
     ("frames", "message"),
     [
@@ -536,7 +517,7 @@ async def test_a_server_breaking_the_protocol_is_a_session_error(
     """Audio before session.ready, a message that is no JSON object or whose fields do not
     read, a normal close before the session's end, a session.error: a LiveSessionError (not a
     quiet end), never a LiveConnectionError."""
-    with ScriptedServer(scripted(*frames)) as server:
+    with ScriptedServer(sends(*frames, read_first=True)) as server:
         async with AsyncCambClient(API_KEY, base_url=server.url) as client:
 
             async def run() -> None:
@@ -552,7 +533,7 @@ async def test_an_unknown_event_comes_as_a_plain_live_event_with_its_payload() -
     """A message type this SDK does not know is yielded as a LiveEvent with .type and .raw."""
     unknown = {"type": "segment.metrics", "latency_ms": 12}
     done = json.dumps({"type": "session.done"})
-    with ScriptedServer(scripted(READY, json.dumps(unknown), done, 1000)) as server:
+    with ScriptedServer(sends(READY, json.dumps(unknown), done, 1000, read_first=True)) as server:
         async with (
             AsyncCambClient(API_KEY, base_url=server.url) as client,
             client.live_tts.connect(voice_id=7) as session,
