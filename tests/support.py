@@ -370,6 +370,11 @@ CREATE: dict[TaskFamily, Callable[[AsyncCambClient, Simulator], Awaitable[str]]]
 """How to create a task of each family against the simulator (its result is checked elsewhere)."""
 
 
+def arrivals(sim: Simulator) -> list[float]:
+    """When each API request reached ``sim`` (its request log's ``/apis/`` paths)."""
+    return [record.at for record in sim.request_log if record.path.startswith("/apis/")]
+
+
 def leftovers(folder: pathlib.Path) -> list[str]:
     """Every file in ``folder``: a download must leave nothing but its target."""
     return sorted(path.name for path in folder.iterdir())
