@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
+LIVE_KEY = "sk-live-right"
+"""The only key :func:`conftest.live_key_simulator` takes."""
 
 SEGMENTS: dict[TaskFamily, str] = {
     "tts": "tts",
