@@ -16,6 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
 
+import anyio
 import httpx
 import pytest
 from wsproto.connection import Connection, ConnectionType
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from wsproto.events import Event
 
     from camb_async import TaskFamily
-    from camb_async.testing import Simulator
+    from camb_async.testing import LiveRecord, Simulator
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
@@ -457,6 +458,15 @@ class Peer:
         """Read (and drop) whatever comes until the client closes the connection."""
         while self.conn.recv(65536):
             pass
+
+
+async def session_ended(sim: Simulator, index: int = -1, *, within: float = 5.0) -> LiveRecord:
+    """The record of ``sim``'s live session ``index`` once the simulator saw it end (fails
+    after ``within`` seconds)."""
+    with anyio.fail_after(within):
+        while not (record := sim.live_sessions[index]).ended:  # noqa: ASYNC110 (the record has no event)
+            await anyio.sleep(0.01)
+    return record
 
 
 def json_text(**payload: object) -> TextMessage:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere, json_text, sends
+from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere, json_text, sends, session_ended
 from wsproto.events import CloseConnection, TextMessage
 
 from camb_async import (
@@ -383,9 +383,7 @@ async def test_leaving_the_block_early_closes_the_socket(
     ) as events:
         async for _ in events:
             break
-    with anyio.fail_after(5):
-        while not live_simulator.live_sessions[-1].ended:  # noqa: ASYNC110 (the record has no event)
-            await anyio.sleep(0.01)
+    await session_ended(live_simulator)
 
 
 async def test_send_audio_after_finish_is_an_error(live_client: AsyncCambClient) -> None:
@@ -536,6 +534,4 @@ async def test_a_cancellation_while_waiting_for_events_closes_the_socket(
         async with live_client.realtime.connect(source_language="en-us", target_language="fr-fr") as session:
             await collect(session)  # no audio, no finish(): only the cancellation ends this
     assert scope.cancelled_caught
-    with anyio.fail_after(5):
-        while not live_simulator.live_sessions[-1].ended:  # noqa: ASYNC110 (the record has no event)
-            await anyio.sleep(0.01)
+    await session_ended(live_simulator)

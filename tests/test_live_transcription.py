@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
 import pytest
-from support import API_KEY, ScriptedServer, assert_key_nowhere, json_text, sends
+from support import API_KEY, ScriptedServer, assert_key_nowhere, json_text, sends, session_ended
 from wsproto.events import BytesMessage, CloseConnection
 
 from camb_async import (
@@ -83,13 +83,6 @@ async def transcripts_of(
         async for result in results:
             got.append(result)
     return got
-
-
-async def wait_ended(sim: Simulator) -> None:
-    """Wait until the simulator saw the last session end (the client left or it closed)."""
-    with anyio.fail_after(5):
-        while not sim.live_sessions[-1].ended:  # noqa: ASYNC110 (the simulator's record has no event)
-            await anyio.sleep(0.01)
 
 
 async def test_a_session_streams_audio_and_yields_typed_results_until_the_close(
@@ -415,11 +408,11 @@ async def test_leaving_the_block_early_closes_the_socket(
     async with live_client.live_transcription.transcribe(b"one two three four") as results:
         async for _ in results:
             break
-    await wait_ended(live_simulator)
+    await session_ended(live_simulator)
     with anyio.move_on_after(0.3):
         async with live_client.live_transcription.connect() as session:
             await collect(session)  # the server sends nothing: only the cancellation ends this
-    await wait_ended(live_simulator)
+    await session_ended(live_simulator)
     assert live_simulator.live_sessions[-1].close_code is None  # the client left; the server never closed
 
 
