@@ -14,6 +14,7 @@ import struct
 import subprocess
 import threading
 import time
+import wave
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -376,6 +377,23 @@ CREATE: dict[TaskFamily, Callable[[AsyncCambClient, Simulator], Awaitable[str]]]
 def arrivals(sim: Simulator) -> list[float]:
     """When each API request reached ``sim`` (its request log's ``/apis/`` paths)."""
     return [record.at for record in sim.request_log if record.path.startswith("/apis/")]
+
+
+def pcm_wav(frames: bytes, *, rate: int = 16000, channels: int = 1, width: int = 2) -> bytes:
+    """A PCM WAV of ``frames``, written by the stdlib ``wave`` module."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return out.getvalue()
+
+
+def write_wav(path: pathlib.Path, frames: bytes, *, rate: int = 16000, channels: int = 1) -> pathlib.Path:
+    """A 16-bit PCM WAV of ``frames`` at ``path``."""
+    path.write_bytes(pcm_wav(frames, rate=rate, channels=channels))
+    return path
 
 
 def leftovers(folder: pathlib.Path) -> list[str]:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import wave
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere, json_text, sends, session_ended
+from support import (
+    API_KEY,
+    Peer,
+    ScriptedServer,
+    assert_key_nowhere,
+    json_text,
+    pcm_wav,
+    sends,
+    session_ended,
+)
 from wsproto.events import CloseConnection, TextMessage
 
 from camb_async import (
@@ -92,16 +99,6 @@ async def translated(camb: AsyncCambClient, audio: Any, **options: Any) -> list[
     options = {"source_language": "en-us", "target_language": "fr-fr", "quiet_window": QUIET, **options}
     async with camb.realtime.translate(audio, **options) as events:
         return [event async for event in events]
-
-
-def wav_24k(frames: bytes, *, rate: int = 24000, channels: int = 1) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(frames)
-    return out.getvalue()
 
 
 async def test_a_session_translates_and_ends_after_the_quiet_window(
@@ -342,7 +339,7 @@ async def test_translate_bytes_a_wav_and_an_async_source(
     """translate() takes raw PCM, a 24 kHz mono WAV (path or bytes: frames only) and an async iterable."""
     expected = [("session.updated", None), *translation("one two.")]
     path = tmp_path / "speech.wav"
-    path.write_bytes(wav_24k(b"one two."))
+    path.write_bytes(pcm_wav(b"one two.", rate=24000))
 
     async def microphone() -> AsyncIterator[bytes]:
         yield b"one "
@@ -357,7 +354,7 @@ async def test_translate_refuses_a_wav_in_another_format_before_connecting(
 ) -> None:
     """A WAV that is not PCM16 mono 24 kHz is a ValueError, and no session opens."""
     before = len(live_simulator.live_sessions)
-    for wav in (wav_24k(b"x", rate=16000), wav_24k(b"xx", channels=2)):
+    for wav in (pcm_wav(b"x", rate=16000), pcm_wav(b"xx", rate=24000, channels=2)):
         with pytest.raises(ValueError, match="realtime audio is 16-bit PCM, mono, 24000 Hz"):
             await translated(live_client, wav)
     assert len(live_simulator.live_sessions) == before

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import struct
 import time
-import wave
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
 import pytest
-from support import API_KEY, ScriptedServer, assert_key_nowhere, json_text, sends, session_ended
+from support import API_KEY, ScriptedServer, assert_key_nowhere, json_text, sends, session_ended, write_wav
 from wsproto.events import BytesMessage, CloseConnection
 
 from camb_async import (
@@ -39,16 +38,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 MIB = 1024 * 1024
 AudioSource: TypeAlias = "bytes | str | pathlib.Path | Iterable[bytes] | AsyncIterable[bytes]"
-
-
-def pcm_wav(path: pathlib.Path, frames: bytes, *, rate: int = 8000, channels: int = 2) -> pathlib.Path:
-    """A 16-bit PCM WAV of ``frames`` at ``path``."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(frames)
-    return path
 
 
 def alaw_wav(frames: bytes) -> bytes:
@@ -222,7 +211,7 @@ async def test_transcribe_a_wav_path_takes_its_format_and_sends_only_its_frames(
 ) -> None:
     """A WAV's header sets encoding, rate and channels; its bytes never reach the server
     (the simulator would hear "RIFF" and "WAVEfmt" as words)."""
-    path = pcm_wav(tmp_path / "speech.wav", b"from a file. ok!")
+    path = write_wav(tmp_path / "speech.wav", b"from a file. ok!", rate=8000, channels=2)
     for audio in (path, str(path), path.read_bytes()):
         async with live_client.live_transcription.transcribe(audio, language="en-us") as results:
             got = finals([r async for r in results])
@@ -246,7 +235,7 @@ async def test_a_keyword_matching_the_header_is_fine(
     live_client: AsyncCambClient, live_simulator: Simulator, tmp_path: pathlib.Path
 ) -> None:
     """Keywords equal to the header's values are accepted."""
-    path = pcm_wav(tmp_path / "speech.wav", b"same.")
+    path = write_wav(tmp_path / "speech.wav", b"same.", rate=8000, channels=2)
     async with live_client.live_transcription.transcribe(
         path, encoding="linear16", sample_rate=8000, channels=2
     ) as results:
@@ -264,7 +253,7 @@ async def test_a_keyword_contradicting_the_header_fails_before_connecting(
     value: object,
 ) -> None:
     """A rate, channel count or encoding other than the WAV's is a ValueError, and no session opens."""
-    path = pcm_wav(tmp_path / "speech.wav", b"x.")
+    path = write_wav(tmp_path / "speech.wav", b"x.", rate=8000, channels=2)
     before = len(live_simulator.live_sessions)
     with pytest.raises(ValueError, match=f"{keyword}=.* contradicts the WAV header"):
         async with live_client.live_transcription.transcribe(path, **{keyword: value}):  # type: ignore[arg-type]
@@ -510,7 +499,7 @@ async def test_a_wav_file_is_streamed_in_chunks(
     live_client: AsyncCambClient, live_simulator: Simulator, tmp_path: pathlib.Path
 ) -> None:
     """A 100 KiB WAV goes out in 32 KiB chunks as it is read, never whole."""
-    path = pcm_wav(tmp_path / "long.wav", b"\0" * (100 * 1024 - 6) + b"done. ", channels=1)
+    path = write_wav(tmp_path / "long.wav", b"\0" * (100 * 1024 - 6) + b"done. ", rate=8000, channels=1)
     assert [r.transcript for r in await transcripts_of(live_client, path)] == ["done.", "done."]
     assert live_simulator.live_sessions[-1].received == ["binary"] * 4 + ["CloseStream"]
 
