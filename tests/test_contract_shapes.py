@@ -75,6 +75,7 @@ STATUS_SHAPES = [
 status-less ``{"run_id": N}`` (row 48)."""
 
 
+# Audit rows 2, 8, 13, 18, 23, 27, 31, 34, 38, 44, 48, 51, 54: each family's status path (SEGMENTS).
 @pytest.mark.parametrize("family", list(SEGMENTS))
 @pytest.mark.parametrize("shape", STATUS_SHAPES, ids=[shape.id for shape in STATUS_SHAPES])
 async def test_status_reads_every_documented_shape(
