@@ -7,11 +7,9 @@ import contextlib
 import hashlib
 import io
 import json
-import pathlib
 import socket
 import socketserver
 import struct
-import subprocess
 import threading
 import time
 import wave
@@ -23,10 +21,12 @@ import pytest
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
+from benchmarks import _redis
 from camb_async import AsyncCambClient
 from camb_async._live._endpoint import LiveEndpoint
 
 if TYPE_CHECKING:
+    import pathlib
     from collections.abc import AsyncGenerator, Awaitable, Callable
 
     import respx
@@ -212,57 +212,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-class RedisServer:
-    """Debian's redis-server on 127.0.0.1, on a free port of its own, with no persistence:
-    started and stopped by the tests (:meth:`kill` and :meth:`start` again restart it,
-    empty, on the same port). Skips the test when redis-server is not installed."""
+class RedisServer(_redis.RedisServer):
+    """Debian's redis-server on 127.0.0.1 (see ``benchmarks/_redis.py``), started and stopped
+    by the tests. Skips the test when redis-server is not installed."""
 
     def __init__(self, folder: pathlib.Path) -> None:
-        if not pathlib.Path(REDIS_SERVER).exists():
-            pytest.skip(
-                f"no {REDIS_SERVER}: apt-get install redis-server (the nox integrations session does)"
-            )
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        log = str(self.folder / "redis.log")
-        self.process = subprocess.Popen([REDIS_SERVER, *options, "--dir", str(self.folder), "--logfile", log])
-        deadline = time.monotonic() + 10
-        while not self.answers_ping():
-            assert self.process.poll() is None, f"redis-server exited with {self.process.returncode}"
-            assert time.monotonic() < deadline, "redis-server did not answer PING within 10 s"
-            time.sleep(0.02)
-
-    def kill(self) -> None:
-        """Kill it at once (SIGKILL): what it held is lost."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-
-    def answers_ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
-                connection.sendall(b"PING\r\n")
-                return connection.recv(16) == b"+PONG\r\n"
-        except OSError:
-            return False
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.kill()
+        if _redis.program() is None:
+            pytest.skip("no redis-server: apt-get install redis-server (the nox integrations session does)")
+        super().__init__(folder)
 
 
 class SilentServer(_LocalServer):
