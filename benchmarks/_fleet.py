@@ -25,8 +25,6 @@ from __future__ import annotations
 import json
 import pathlib
 import random
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -38,7 +36,9 @@ import anyio
 from camb_async import AsyncCambClient
 from camb_async.testing import Simulator, most_in_one_second
 
+from . import _redis
 from ._clients import API_KEY
+from ._redis import RedisServer
 
 if TYPE_CHECKING:
     import argparse
@@ -93,41 +93,6 @@ def _loads(tasks: int) -> list[int]:
     busy = tasks // 4
     rest = tasks - 2 * busy
     return [busy, busy, *(rest // 6 + (1 if i < rest % 6 else 0) for i in range(6))]
-
-
-class _RedisServer:
-    """Debian's redis-server on a free port of 127.0.0.1, with no persistence."""
-
-    def __init__(self, folder: pathlib.Path) -> None:
-        program = shutil.which("redis-server") or "/usr/bin/redis-server"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = int(probe.getsockname()[1])
-        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(
-            [program, *options, "--dir", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 10
-        while not self._answers():
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("redis-server did not start")
-            time.sleep(0.05)
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _answers(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
-                connection.sendall(b"PING\r\n")
-                return connection.recv(16) == b"+PONG\r\n"
-        except OSError:
-            return False
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 def run_setup(setup: str, args: argparse.Namespace, workdir: pathlib.Path, redis_url: str) -> Run:
@@ -237,18 +202,15 @@ async def turn_cost(redis_url: str, turns: int) -> TurnCost:
 def scenario_fleet(args: argparse.Namespace, workdir: pathlib.Path) -> str:
     """Run every setup, one after the other; return the table."""
     runs: dict[str, Run] = {}
-    if shutil.which("redis-server") is None and not pathlib.Path("/usr/bin/redis-server").exists():
+    if _redis.program() is None:
         print("fleet: skipped, no redis-server (apt-get install redis-server)", file=sys.stderr)
         return ""
-    redis = _RedisServer(workdir)
-    try:
+    with RedisServer(workdir) as redis:
         for setup in [part.strip() for part in args.fleet_setups.split(",") if part.strip()]:
             print(f"fleet: {setup}", file=sys.stderr, flush=True)
             runs[setup] = run_setup(setup, args, workdir, redis.url)
         print("fleet: the cost of a turn", file=sys.stderr, flush=True)
         cost = anyio.run(turn_cost, redis.url, args.fleet_turns)
-    finally:
-        redis.stop()
     return table(runs, args) + "\n\n" + cost_table(cost)
 
 

@@ -12,9 +12,10 @@ from camb_async import AsyncCambClient
 from camb_async.testing import Simulator, set_testing
 
 if TYPE_CHECKING:
+    import pathlib
     from collections.abc import AsyncIterator, Iterator
 
-from support import API_KEY, BASE_URL
+from support import API_KEY, BASE_URL, LIVE_KEY, RedisServer
 
 
 @pytest.fixture(params=["asyncio", "trio"])
@@ -64,12 +65,30 @@ async def sim_client(simulator: Simulator) -> AsyncIterator[AsyncCambClient]:
         yield camb
 
 
+def _reset_after(sim: Simulator) -> Iterator[Simulator]:
+    """``sim`` for one test, back at default live settings and without live faults after it."""
+    yield sim
+    sim.set_live_faults(None)
+    sim.set_live_settings(None)
+
+
 @pytest.fixture
 def live_simulator(simulator: Simulator) -> Iterator[Simulator]:
     """The shared simulator for live (WebSocket) sessions, its live settings and faults reset after the test."""
-    yield simulator
-    simulator.set_live_faults(None)
-    simulator.set_live_settings(None)
+    yield from _reset_after(simulator)
+
+
+@pytest.fixture(scope="module")
+def live_key_simulator() -> Iterator[Simulator]:
+    """A simulator of the module's own that takes only :data:`support.LIVE_KEY`."""
+    with Simulator(api_key=LIVE_KEY) as sim:
+        yield sim
+
+
+@pytest.fixture
+def live_key_sim(live_key_simulator: Simulator) -> Iterator[Simulator]:
+    """The module's :func:`live_key_simulator`, its live settings and faults reset after the test."""
+    yield from _reset_after(live_key_simulator)
 
 
 @pytest.fixture
@@ -79,3 +98,10 @@ async def live_client(live_simulator: Simulator) -> AsyncIterator[AsyncCambClien
         API_KEY, base_url=live_simulator.url, realtime_url=live_simulator.realtime_url
     ) as camb:
         yield camb
+
+
+@pytest.fixture
+def redis_server(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
+    """Debian's redis-server on a free port of 127.0.0.1, the test's own (skips where it is missing)."""
+    with RedisServer(tmp_path) as server:
+        yield server

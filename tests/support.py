@@ -7,13 +7,13 @@ import contextlib
 import dataclasses
 import hashlib
 import io
-import pathlib
+import json
 import socket
 import socketserver
 import struct
-import subprocess
 import threading
 import time
+import wave
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
@@ -21,12 +21,15 @@ import anyio.to_thread
 import httpx
 import pytest
 from wsproto.connection import Connection, ConnectionType
+from wsproto.events import BytesMessage, CloseConnection, TextMessage
 
+from benchmarks import _redis
 from camb_async import AsyncCambClient, TaskStatus
 from camb_async._live._endpoint import LiveEndpoint
 from camb_async.testing import Simulator
 
 if TYPE_CHECKING:
+    import pathlib
     from collections.abc import AsyncGenerator, Awaitable, Callable
 
     import respx
@@ -34,9 +37,36 @@ if TYPE_CHECKING:
     from wsproto.events import Event
 
     from camb_async import TaskFamily
+    from camb_async.testing import LiveRecord
 
 BASE_URL = "https://camb.test/apis"
 API_KEY = "sk-test-SECRET-never-shown"
+LIVE_KEY = "sk-live-right"
+"""The only key :func:`conftest.live_key_simulator` takes."""
+
+SEGMENTS: dict[TaskFamily, str] = {
+    "tts": "tts",
+    "dubbing": "dub",
+    "translation": "translate",
+    "transcription": "transcribe",
+    "text_to_sound": "text-to-sound",
+    "text_to_voice": "text-to-voice",
+    "audio_separation": "audio-separation",
+    "subtitles": "sub",
+    "story": "story",
+    "project_setup": "project-setup",
+    "translated_tts": "translated-tts",
+    "translated_story": "translated-story",
+    "dubbing_alt_format": "dub-alt-format",
+}
+"""Each task family's path segment: ``POST /{segment}`` creates, ``GET /{segment}/{id}`` polls."""
+
+
+def typed(
+    call: Callable[[AsyncCambClient], Awaitable[object]],
+) -> Callable[[AsyncCambClient], Awaitable[object]]:
+    """``call`` as it is: gives a lambda in a parameter list its types."""
+    return call
 
 
 def httpcore_pools(client: AsyncCambClient) -> list[Any]:
@@ -185,57 +215,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-REDIS_SERVER = "/usr/bin/redis-server"
-
-
-class RedisServer:
-    """Debian's redis-server on 127.0.0.1, on a free port of its own, with no persistence:
-    started and stopped by the tests (:meth:`kill` and :meth:`start` again restart it,
-    empty, on the same port). Skips the test when redis-server is not installed."""
+class RedisServer(_redis.RedisServer):
+    """Debian's redis-server on 127.0.0.1 (see ``benchmarks/_redis.py``), started and stopped
+    by the tests. Skips the test when redis-server is not installed."""
 
     def __init__(self, folder: pathlib.Path) -> None:
-        if not pathlib.Path(REDIS_SERVER).exists():
-            pytest.skip(
-                f"no {REDIS_SERVER}: apt-get install redis-server (the nox integrations session does)"
-            )
-        self.folder = folder
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        options = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        log = str(self.folder / "redis.log")
-        self.process = subprocess.Popen([REDIS_SERVER, *options, "--dir", str(self.folder), "--logfile", log])
-        deadline = time.monotonic() + 10
-        while not self.answers_ping():
-            assert self.process.poll() is None, f"redis-server exited with {self.process.returncode}"
-            assert time.monotonic() < deadline, "redis-server did not answer PING within 10 s"
-            time.sleep(0.02)
-
-    def kill(self) -> None:
-        """Kill it at once (SIGKILL): what it held is lost."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-
-    def answers_ping(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as connection:
-                connection.sendall(b"PING\r\n")
-                return connection.recv(16) == b"+PONG\r\n"
-        except OSError:
-            return False
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.kill()
+        if _redis.program() is None:
+            pytest.skip("no redis-server: apt-get install redis-server (the nox integrations session does)")
+        super().__init__(folder)
 
 
 class SilentServer(_LocalServer):
@@ -347,6 +334,28 @@ CREATE: dict[TaskFamily, Callable[[AsyncCambClient, Simulator], Awaitable[str]]]
 """How to create a task of each family against the simulator (its result is checked elsewhere)."""
 
 
+def arrivals(sim: Simulator) -> list[float]:
+    """When each API request reached ``sim`` (its request log's ``/apis/`` paths)."""
+    return [record.at for record in sim.request_log if record.path.startswith("/apis/")]
+
+
+def pcm_wav(frames: bytes, *, rate: int = 16000, channels: int = 1, width: int = 2) -> bytes:
+    """A PCM WAV of ``frames``, written by the stdlib ``wave`` module."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(channels)
+        wav.setsampwidth(width)
+        wav.setframerate(rate)
+        wav.writeframes(frames)
+    return out.getvalue()
+
+
+def write_wav(path: pathlib.Path, frames: bytes, *, rate: int = 16000, channels: int = 1) -> pathlib.Path:
+    """A 16-bit PCM WAV of ``frames`` at ``path``."""
+    path.write_bytes(pcm_wav(frames, rate=rate, channels=channels))
+    return path
+
+
 def leftovers(folder: pathlib.Path) -> list[str]:
     """Every file in ``folder``: a download must leave nothing but its target."""
     return sorted(path.name for path in folder.iterdir())
@@ -427,6 +436,42 @@ class Peer:
         """Read (and drop) whatever comes until the client closes the connection."""
         while self.conn.recv(65536):
             pass
+
+
+async def session_ended(sim: Simulator, index: int = -1, *, within: float = 5.0) -> LiveRecord:
+    """The record of ``sim``'s live session ``index`` once the simulator saw it end (fails
+    after ``within`` seconds)."""
+    with anyio.fail_after(within):
+        while not (record := sim.live_sessions[index]).ended:  # noqa: ASYNC110 (the record has no event)
+            await anyio.sleep(0.01)
+    return record
+
+
+def json_text(**payload: object) -> TextMessage:
+    """A text message holding ``payload`` as JSON."""
+    return TextMessage(data=json.dumps(payload))
+
+
+def sends(*frames: Event | str | bytes | int, read_first: bool = False) -> Callable[[Peer], None]:
+    """A :class:`ScriptedServer` script: read the client's first message (when ``read_first``),
+    send ``frames`` (a ``str`` as a text message, ``bytes`` as a binary one, an ``int`` as a
+    close with that code, an event as it is), then read until the client leaves."""
+
+    def script(peer: Peer) -> None:
+        if read_first:
+            peer.receive()
+        for frame in frames:
+            if isinstance(frame, int):
+                peer.send(CloseConnection(code=frame))
+            elif isinstance(frame, bytes):
+                peer.send(BytesMessage(data=frame))
+            elif isinstance(frame, str):
+                peer.send(TextMessage(data=frame))
+            else:
+                peer.send(frame)
+        peer.wait_for_close()
+
+    return script
 
 
 class ScriptedServer(_LocalServer):

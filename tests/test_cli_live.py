@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-import wave
 from typing import TYPE_CHECKING
 
 import pexpect
 import pytest
+import support
 from test_cli import KEY, _env, _spawn, cli, json_lines
 
 from camb_async.testing import LiveFaults
@@ -43,12 +43,7 @@ def speak_bytes(
 
 def write_wav(path: pathlib.Path, text: bytes) -> pathlib.Path:
     """A 16-bit mono WAV whose PCM frames are ``text`` (the simulator reads them as words)."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(16000)
-        wav.writeframes(text + b" " * (len(text) % 2))
-    return path
+    return support.write_wav(path, text + b" " * (len(text) % 2))
 
 
 # -- without a server ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+from support import SEGMENTS, typed
 
 from camb_async import (
     AsyncCambClient,
@@ -50,30 +51,6 @@ SEGMENT_READ = TranscriptSegment(start=0.0, end=1.5, text="Hola", speaker="SPEAK
 SEGMENT = SEGMENT_READ.model_dump()
 URL = "https://files.test/out.flac"
 
-STATUS_PATHS: dict[TaskFamily, str] = {
-    "tts": "tts",
-    "dubbing": "dub",
-    "translation": "translate",
-    "transcription": "transcribe",
-    "text_to_sound": "text-to-sound",
-    "text_to_voice": "text-to-voice",
-    "audio_separation": "audio-separation",
-    "subtitles": "sub",
-    "story": "story",
-    "project_setup": "project-setup",
-    "translated_tts": "translated-tts",
-    "translated_story": "translated-story",
-    "dubbing_alt_format": "dub-alt-format",
-}
-"""Rows 2, 8, 13, 18, 23, 27, 31, 34, 38, 44, 48, 51, 54: each family's status path."""
-
-
-def typed(
-    call: Callable[[AsyncCambClient], Awaitable[object]],
-) -> Callable[[AsyncCambClient], Awaitable[object]]:
-    """``call`` as it is: gives a lambda in a parameter list its types."""
-    return call
-
 
 # -- status answers ------------------------------------------------------------------
 
@@ -98,13 +75,14 @@ STATUS_SHAPES = [
 status-less ``{"run_id": N}`` (row 48)."""
 
 
-@pytest.mark.parametrize("family", list(STATUS_PATHS))
+# Audit rows 2, 8, 13, 18, 23, 27, 31, 34, 38, 44, 48, 51, 54: each family's status path (SEGMENTS).
+@pytest.mark.parametrize("family", list(SEGMENTS))
 @pytest.mark.parametrize("shape", STATUS_SHAPES, ids=[shape.id for shape in STATUS_SHAPES])
 async def test_status_reads_every_documented_shape(
     client: AsyncCambClient, router: respx.Router, family: TaskFamily, shape: StatusShape
 ) -> None:
     """status() of every family reads a status object, a bare status string and {"run_id": N}."""
-    router.get(f"/{STATUS_PATHS[family]}/t-1").respond(200, json=shape.answer)
+    router.get(f"/{SEGMENTS[family]}/t-1").respond(200, json=shape.answer)
     status = await client.status(TaskHandle(task_id="t-1", family=family))
     assert status.status == shape.status
     assert status.run_id == shape.run_id
@@ -161,7 +139,7 @@ async def test_watch_and_wait_read_the_documented_shapes(
     run_id: int | None,
 ) -> None:
     """watch() yields each change and wait() returns SUCCESS, whatever documented shape each poll got."""
-    path = f"/{STATUS_PATHS[family]}/t-1"
+    path = f"/{SEGMENTS[family]}/t-1"
     router.get(path).mock(side_effect=[httpx.Response(200, json=a) for a in answers])
     seen = [
         status.status

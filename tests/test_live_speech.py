@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import wave
 from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
+from support import (
+    API_KEY,
+    Peer,
+    ScriptedServer,
+    assert_key_nowhere,
+    json_text,
+    pcm_wav,
+    sends,
+    session_ended,
+)
 from wsproto.events import CloseConnection, TextMessage
 
 from camb_async import (
@@ -32,7 +39,7 @@ from camb_async.testing import LiveFaults, LiveSettings
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator
 
     from wsproto.events import Event
 
@@ -92,16 +99,6 @@ async def translated(camb: AsyncCambClient, audio: Any, **options: Any) -> list[
     options = {"source_language": "en-us", "target_language": "fr-fr", "quiet_window": QUIET, **options}
     async with camb.realtime.translate(audio, **options) as events:
         return [event async for event in events]
-
-
-def wav_24k(frames: bytes, *, rate: int = 24000, channels: int = 1) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(frames)
-    return out.getvalue()
 
 
 async def test_a_session_translates_and_ends_after_the_quiet_window(
@@ -342,7 +339,7 @@ async def test_translate_bytes_a_wav_and_an_async_source(
     """translate() takes raw PCM, a 24 kHz mono WAV (path or bytes: frames only) and an async iterable."""
     expected = [("session.updated", None), *translation("one two.")]
     path = tmp_path / "speech.wav"
-    path.write_bytes(wav_24k(b"one two."))
+    path.write_bytes(pcm_wav(b"one two.", rate=24000))
 
     async def microphone() -> AsyncIterator[bytes]:
         yield b"one "
@@ -357,7 +354,7 @@ async def test_translate_refuses_a_wav_in_another_format_before_connecting(
 ) -> None:
     """A WAV that is not PCM16 mono 24 kHz is a ValueError, and no session opens."""
     before = len(live_simulator.live_sessions)
-    for wav in (wav_24k(b"x", rate=16000), wav_24k(b"xx", channels=2)):
+    for wav in (pcm_wav(b"x", rate=16000), pcm_wav(b"xx", rate=24000, channels=2)):
         with pytest.raises(ValueError, match="realtime audio is 16-bit PCM, mono, 24000 Hz"):
             await translated(live_client, wav)
     assert len(live_simulator.live_sessions) == before
@@ -383,9 +380,7 @@ async def test_leaving_the_block_early_closes_the_socket(
     ) as events:
         async for _ in events:
             break
-    with anyio.fail_after(5):
-        while not live_simulator.live_sessions[-1].ended:  # noqa: ASYNC110 (the record has no event)
-            await anyio.sleep(0.01)
+    await session_ended(live_simulator)
 
 
 async def test_send_audio_after_finish_is_an_error(live_client: AsyncCambClient) -> None:
@@ -438,29 +433,13 @@ async def test_bad_options_fail_before_connecting(
 CREATED = TextMessage(data=json.dumps({"type": "session.created", "session": {"id": "sess_scripted"}}))
 
 
-def script(*frames: Event) -> Callable[[Peer], None]:
-    """A server that waits for the first session.update, sends ``frames``, then reads until the client leaves."""
-
-    def run(peer: Peer) -> None:
-        peer.receive()
-        for frame in frames:
-            peer.send(frame)
-        peer.wait_for_close()
-
-    return run
-
-
-def text(**payload: object) -> TextMessage:
-    return TextMessage(data=json.dumps(payload))
-
-
 def error(kind: str = "invalid_request_error", message: str = "nope") -> TextMessage:
-    return text(type="error", error={"type": kind, "code": "scripted", "message": message})
+    return json_text(type="error", error={"type": kind, "code": "scripted", "message": message})
 
 
 async def scripted_events(*frames: Event, quiet_window: float = QUIET) -> list[LiveEvent]:
     """Every event a session yields from a server sending ``session.created`` and ``frames``."""
-    with ScriptedServer(script(CREATED, *frames)) as server, anyio.fail_after(5):
+    with ScriptedServer(sends(CREATED, *frames, read_first=True)) as server, anyio.fail_after(5):
         realtime = Realtime(server.endpoint())
         assert "Realtime" in repr(realtime)
         async with realtime.connect(
@@ -473,7 +452,9 @@ async def scripted_events(*frames: Event, quiet_window: float = QUIET) -> list[L
 
 async def test_an_unknown_message_comes_as_a_plain_event_with_its_payload() -> None:
     """A type this SDK does not know (and the payload-less ones) come as a LiveEvent with the payload."""
-    events = await scripted_events(text(type="session.starting"), text(type="response.new_thing", n=1))
+    events = await scripted_events(
+        json_text(type="session.starting"), json_text(type="response.new_thing", n=1)
+    )
     assert [(type(e), e.raw) for e in events] == [
         (LiveEvent, {"type": "session.starting"}),
         (LiveEvent, {"type": "response.new_thing", "n": 1}),
@@ -505,14 +486,14 @@ async def test_an_error_followed_by_a_dropped_connection_is_a_connection_error()
 
 async def test_an_error_followed_by_more_events_is_yielded_in_order() -> None:
     """A non-fatal error is yielded, and the message read after it comes next."""
-    events = await scripted_events(error(), text(type="response.text.done", text="SO"))
+    events = await scripted_events(error(), json_text(type="response.text.done", text="SO"))
     assert [step(e) for e in events] == [("error", "scripted"), ("response.text.done", "SO")]
 
 
 async def test_audio_that_is_not_base64_is_a_session_error() -> None:
     """A response.audio.delta whose delta is not base64 ends the session with LiveSessionError."""
     with pytest.raises(LiveSessionError, match=r"'response\.audio\.delta' message with unreadable fields"):
-        await scripted_events(text(type="response.audio.delta", delta="%%%"))
+        await scripted_events(json_text(type="response.audio.delta", delta="%%%"))
 
 
 @pytest.mark.parametrize(
@@ -526,7 +507,7 @@ async def test_audio_that_is_not_base64_is_a_session_error() -> None:
 async def test_no_session_without_session_created(frames: tuple[Event, ...], message: str) -> None:
     """A close, or any error, before session.created fails connect() with the server's text."""
     with (
-        ScriptedServer(script(*frames)) as server,
+        ScriptedServer(sends(*frames, read_first=True)) as server,
         anyio.fail_after(5),
         pytest.raises(LiveSessionError, match=message),
     ):
@@ -550,6 +531,4 @@ async def test_a_cancellation_while_waiting_for_events_closes_the_socket(
         async with live_client.realtime.connect(source_language="en-us", target_language="fr-fr") as session:
             await collect(session)  # no audio, no finish(): only the cancellation ends this
     assert scope.cancelled_caught
-    with anyio.fail_after(5):
-        while not live_simulator.live_sessions[-1].ended:  # noqa: ASYNC110 (the record has no event)
-            await anyio.sleep(0.01)
+    await session_ended(live_simulator)

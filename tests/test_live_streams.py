@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import httpx
 import pytest
-from support import API_KEY, make_client
+from support import API_KEY, make_client, typed
 
 from camb_async import (
     AsyncCambClient,
@@ -52,13 +52,6 @@ CREATED = {
     "task_id": "t-1",
 }
 UTC = datetime.timezone.utc
-
-
-def typed(
-    call: Callable[[AsyncCambClient], Awaitable[object]],
-) -> Callable[[AsyncCambClient], Awaitable[object]]:
-    """``call`` as it is: gives a lambda in a parameter list its types."""
-    return call
 
 
 def creating(**fields: Any) -> Callable[[AsyncCambClient], Awaitable[object]]:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import struct
 import time
-import wave
 from typing import TYPE_CHECKING, Any, TypeAlias, cast
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
-from wsproto.events import BytesMessage, CloseConnection, TextMessage
+from support import API_KEY, ScriptedServer, assert_key_nowhere, json_text, sends, session_ended, write_wav
+from wsproto.events import BytesMessage, CloseConnection
 
 from camb_async import (
     AuthenticationError,
@@ -29,7 +27,7 @@ from camb_async.testing import LiveFaults, LiveSettings
 
 if TYPE_CHECKING:
     import pathlib
-    from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
+    from collections.abc import AsyncIterable, AsyncIterator, Iterable
 
     from wsproto.events import Event
 
@@ -40,16 +38,6 @@ pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 MIB = 1024 * 1024
 AudioSource: TypeAlias = "bytes | str | pathlib.Path | Iterable[bytes] | AsyncIterable[bytes]"
-
-
-def pcm_wav(path: pathlib.Path, frames: bytes, *, rate: int = 8000, channels: int = 2) -> pathlib.Path:
-    """A 16-bit PCM WAV of ``frames`` at ``path``."""
-    with wave.open(str(path), "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(2)
-        wav.setframerate(rate)
-        wav.writeframes(frames)
-    return path
 
 
 def alaw_wav(frames: bytes) -> bytes:
@@ -84,13 +72,6 @@ async def transcripts_of(
         async for result in results:
             got.append(result)
     return got
-
-
-async def wait_ended(sim: Simulator) -> None:
-    """Wait until the simulator saw the last session end (the client left or it closed)."""
-    with anyio.fail_after(5):
-        while not sim.live_sessions[-1].ended:  # noqa: ASYNC110 (the simulator's record has no event)
-            await anyio.sleep(0.01)
 
 
 async def test_a_session_streams_audio_and_yields_typed_results_until_the_close(
@@ -230,7 +211,7 @@ async def test_transcribe_a_wav_path_takes_its_format_and_sends_only_its_frames(
 ) -> None:
     """A WAV's header sets encoding, rate and channels; its bytes never reach the server
     (the simulator would hear "RIFF" and "WAVEfmt" as words)."""
-    path = pcm_wav(tmp_path / "speech.wav", b"from a file. ok!")
+    path = write_wav(tmp_path / "speech.wav", b"from a file. ok!", rate=8000, channels=2)
     for audio in (path, str(path), path.read_bytes()):
         async with live_client.live_transcription.transcribe(audio, language="en-us") as results:
             got = finals([r async for r in results])
@@ -254,7 +235,7 @@ async def test_a_keyword_matching_the_header_is_fine(
     live_client: AsyncCambClient, live_simulator: Simulator, tmp_path: pathlib.Path
 ) -> None:
     """Keywords equal to the header's values are accepted."""
-    path = pcm_wav(tmp_path / "speech.wav", b"same.")
+    path = write_wav(tmp_path / "speech.wav", b"same.", rate=8000, channels=2)
     async with live_client.live_transcription.transcribe(
         path, encoding="linear16", sample_rate=8000, channels=2
     ) as results:
@@ -272,7 +253,7 @@ async def test_a_keyword_contradicting_the_header_fails_before_connecting(
     value: object,
 ) -> None:
     """A rate, channel count or encoding other than the WAV's is a ValueError, and no session opens."""
-    path = pcm_wav(tmp_path / "speech.wav", b"x.")
+    path = write_wav(tmp_path / "speech.wav", b"x.", rate=8000, channels=2)
     before = len(live_simulator.live_sessions)
     with pytest.raises(ValueError, match=f"{keyword}=.* contradicts the WAV header"):
         async with live_client.live_transcription.transcribe(path, **{keyword: value}):  # type: ignore[arg-type]
@@ -416,11 +397,11 @@ async def test_leaving_the_block_early_closes_the_socket(
     async with live_client.live_transcription.transcribe(b"one two three four") as results:
         async for _ in results:
             break
-    await wait_ended(live_simulator)
+    await session_ended(live_simulator)
     with anyio.move_on_after(0.3):
         async with live_client.live_transcription.connect() as session:
             await collect(session)  # the server sends nothing: only the cancellation ends this
-    await wait_ended(live_simulator)
+    await session_ended(live_simulator)
     assert live_simulator.live_sessions[-1].close_code is None  # the client left; the server never closed
 
 
@@ -458,24 +439,9 @@ async def test_bad_options_fail_before_connecting(
 # What the simulator never does: a server scripted frame by frame (tests/support.py's ScriptedServer).
 
 
-def script(*frames: Event) -> Callable[[Peer], None]:
-    """A server that sends ``frames`` at once, then reads until the client leaves."""
-
-    def run(peer: Peer) -> None:
-        for frame in frames:
-            peer.send(frame)
-        peer.wait_for_close()
-
-    return run
-
-
-def text(**payload: object) -> TextMessage:
-    return TextMessage(data=json.dumps(payload))
-
-
 async def scripted_events(*frames: Event) -> list[LiveEvent]:
     """Every event a session yields from a server sending ``Ready`` and then ``frames``."""
-    with ScriptedServer(script(text(type="Ready"), *frames)) as server, anyio.fail_after(5):
+    with ScriptedServer(sends(json_text(type="Ready"), *frames)) as server, anyio.fail_after(5):
         async with LiveTranscription(server.endpoint()).connect(keepalive_interval=None) as session:
             assert "LiveTranscriptionSession" in repr(session)
             return await collect(session)
@@ -483,7 +449,7 @@ async def scripted_events(*frames: Event) -> list[LiveEvent]:
 
 async def test_an_unknown_message_comes_as_a_plain_event_with_its_payload() -> None:
     """A type this SDK does not know is yielded as a LiveEvent keeping the payload, never an error."""
-    events = await scripted_events(text(type="SpeechStarted", timestamp=1.5), CloseConnection(code=1000))
+    events = await scripted_events(json_text(type="SpeechStarted", timestamp=1.5), CloseConnection(code=1000))
     assert [(type(e), e.type, e.raw) for e in events] == [
         (LiveEvent, "SpeechStarted", {"type": "SpeechStarted", "timestamp": 1.5})
     ]
@@ -493,7 +459,7 @@ async def test_a_server_error_message_raises_with_its_text_and_the_close_code() 
     """Error then close 4400: LiveSessionError whose reason is the message (and its code)."""
     with pytest.raises(LiveSessionError) as caught:
         await scripted_events(
-            text(type="Error", code="bad_audio", message="cannot decode"), CloseConnection(4400)
+            json_text(type="Error", code="bad_audio", message="cannot decode"), CloseConnection(4400)
         )
     assert (caught.value.close_code, caught.value.reason) == (4400, "cannot decode (bad_audio)")
 
@@ -502,7 +468,7 @@ async def test_a_server_error_message_raises_with_its_text_and_the_close_code() 
     ("frame", "message"),
     [
         (BytesMessage(data=b"\x00"), "a binary frame"),
-        (text(type="Results", is_final="perhaps"), "'Results' message with unreadable fields"),
+        (json_text(type="Results", is_final="perhaps"), "'Results' message with unreadable fields"),
     ],
 )
 async def test_a_message_the_protocol_does_not_allow_is_a_session_error(frame: Event, message: str) -> None:
@@ -513,7 +479,7 @@ async def test_a_message_the_protocol_does_not_allow_is_a_session_error(frame: E
 
 async def test_a_close_before_ready_is_a_session_error() -> None:
     """A server that closes normally without sending Ready did not open the session."""
-    with ScriptedServer(script(CloseConnection(code=1000))) as server, anyio.fail_after(5):
+    with ScriptedServer(sends(CloseConnection(code=1000))) as server, anyio.fail_after(5):
         resource = LiveTranscription(server.endpoint())
         assert "LiveTranscription" in repr(resource)
         with pytest.raises(LiveSessionError, match="before it was ready"):
@@ -524,7 +490,7 @@ async def test_a_close_before_ready_is_a_session_error() -> None:
 async def test_a_server_text_echoing_the_key_is_redacted() -> None:
     """An Error message that repeats the key shows it as [redacted], and nowhere in the exception chain."""
     with pytest.raises(LiveSessionError) as caught:
-        await scripted_events(text(type="Error", message=f"bad key {API_KEY}"), CloseConnection(4401))
+        await scripted_events(json_text(type="Error", message=f"bad key {API_KEY}"), CloseConnection(4401))
     assert caught.value.reason == "bad key [redacted]"
     assert_key_nowhere(caught.value)
 
@@ -533,7 +499,7 @@ async def test_a_wav_file_is_streamed_in_chunks(
     live_client: AsyncCambClient, live_simulator: Simulator, tmp_path: pathlib.Path
 ) -> None:
     """A 100 KiB WAV goes out in 32 KiB chunks as it is read, never whole."""
-    path = pcm_wav(tmp_path / "long.wav", b"\0" * (100 * 1024 - 6) + b"done. ", channels=1)
+    path = write_wav(tmp_path / "long.wav", b"\0" * (100 * 1024 - 6) + b"done. ", rate=8000, channels=1)
     assert [r.transcript for r in await transcripts_of(live_client, path)] == ["done.", "done."]
     assert live_simulator.live_sessions[-1].received == ["binary"] * 4 + ["CloseStream"]
 

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 import pytest
-from support import API_KEY, Peer, ScriptedServer, assert_key_nowhere
-from wsproto.events import BytesMessage, CloseConnection, TextMessage
+from support import API_KEY, ScriptedServer, assert_key_nowhere, sends, session_ended
 
 from camb_async import (
     APIStatusError,
@@ -32,10 +31,10 @@ from camb_async import (
     LiveTTSWord,
     PaymentRequiredError,
 )
-from camb_async.testing import LiveFaults, LiveRecord, LiveSettings, Simulator
+from camb_async.testing import LiveFaults, LiveSettings, Simulator
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncIterator, Iterator
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -43,23 +42,11 @@ QUICK = 5.0
 """Seconds within which anything here happens: a hang fails the test instead of the run."""
 
 
-def last_session(sim: Simulator) -> LiveRecord:
-    return sim.live_sessions[-1]
-
-
 async def drain(chunks: AsyncIterator[object], into: list[object] | None = None) -> None:
     """Read ``chunks`` to the end (or to their error), keeping them in ``into``."""
     async for chunk in chunks:
         if into is not None:
             into.append(chunk)
-
-
-async def ended(sim: Simulator) -> LiveRecord:
-    """The last session's record once the simulator saw it end (within a second)."""
-    with anyio.fail_after(1.0):
-        while not (record := last_session(sim)).ended:  # noqa: ASYNC110 (the simulator's record has no event)
-            await anyio.sleep(0.01)
-    return record
 
 
 async def test_a_session_streams_typed_events_in_order_until_the_server_ends_it(
@@ -101,7 +88,7 @@ async def test_a_session_streams_typed_events_in_order_until_the_server_ends_it(
     assert (second.text, audio_2.audio, audio_2.segment_id) == ("How are you?", b"How are you?", 1)
     assert isinstance(last, LiveTTSSessionDone)
     assert last.raw == {"type": "session.done"}
-    record = await ended(live_simulator)
+    record = await session_ended(live_simulator, within=1.0)
     assert record.received == ["session.start", "text.chunk", "text.chunk", "text.done"]
     assert record.close_code == 1000
     assert record.key_source == "header"
@@ -381,17 +368,17 @@ async def test_leaving_the_block_closes_the_socket_at_once(
         async with live_client.live_tts.speak(endless, voice_id=7) as audio:
             async for _ in audio:
                 break
-        assert (await ended(live_simulator)).ended
+        assert (await session_ended(live_simulator, within=1.0)).ended
         with pytest.raises(ZeroDivisionError):
             await fail_in_block()
-        assert (await ended(live_simulator)).ended
+        assert (await session_ended(live_simulator, within=1.0)).ended
         with anyio.move_on_after(0.3) as scope:
             async with live_client.live_tts.connect(voice_id=7) as session:
                 await session.send_text("Hello.")
                 async for _ in session:
                     await anyio.sleep(0.05)
         assert scope.cancelled_caught
-        assert (await ended(live_simulator)).ended
+        assert (await session_ended(live_simulator, within=1.0)).ended
 
 
 async def test_hooks_report_each_session_start_ready_and_end(live_simulator: Simulator) -> None:
@@ -501,24 +488,6 @@ async def test_no_session_ready_in_time_is_a_lost_connection_and_leaving_early_i
 READY = json.dumps({"type": "session.ready", "session_id": "s-1", "run_id": 42, "config": {}})
 
 
-def scripted(*frames: str | bytes | int) -> Callable[[Peer], None]:
-    """A live TTS server that reads session.start, then sends ``frames`` (an int: a close with
-    that code) and waits for the client to leave."""
-
-    def script(peer: Peer) -> None:
-        peer.receive()
-        for frame in frames:
-            if isinstance(frame, int):
-                peer.send(CloseConnection(code=frame))
-            elif isinstance(frame, bytes):
-                peer.send(BytesMessage(data=frame))
-            else:
-                peer.send(TextMessage(data=frame))
-        peer.wait_for_close()
-
-    return script
-
-
 @pytest.mark.parametrize(
     ("frames", "message"),
     [
@@ -536,7 +505,7 @@ async def test_a_server_breaking_the_protocol_is_a_session_error(
     """Audio before session.ready, a message that is no JSON object or whose fields do not
     read, a normal close before the session's end, a session.error: a LiveSessionError (not a
     quiet end), never a LiveConnectionError."""
-    with ScriptedServer(scripted(*frames)) as server:
+    with ScriptedServer(sends(*frames, read_first=True)) as server:
         async with AsyncCambClient(API_KEY, base_url=server.url) as client:
 
             async def run() -> None:
@@ -552,7 +521,7 @@ async def test_an_unknown_event_comes_as_a_plain_live_event_with_its_payload() -
     """A message type this SDK does not know is yielded as a LiveEvent with .type and .raw."""
     unknown = {"type": "segment.metrics", "latency_ms": 12}
     done = json.dumps({"type": "session.done"})
-    with ScriptedServer(scripted(READY, json.dumps(unknown), done, 1000)) as server:
+    with ScriptedServer(sends(READY, json.dumps(unknown), done, 1000, read_first=True)) as server:
         async with (
             AsyncCambClient(API_KEY, base_url=server.url) as client,
             client.live_tts.connect(voice_id=7) as session,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import struct
-import wave
 from typing import TYPE_CHECKING
 
 import pytest
+from support import pcm_wav
 
 from camb_async._live._wav import WavAudio, WavFormat, is_wav, open_wav
 
@@ -17,17 +16,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.anyio
 
 FRAMES = bytes(range(256)) * 9  # 2304 bytes: whole frames at 1, 2 and 4 channels of 8/16/32 bits
-
-
-def pcm_wav(frames: bytes = FRAMES, *, rate: int = 16000, channels: int = 1, width: int = 2) -> bytes:
-    """A PCM WAV written by the stdlib ``wave`` module."""
-    out = io.BytesIO()
-    with wave.open(out, "wb") as wav:
-        wav.setnchannels(channels)
-        wav.setsampwidth(width)
-        wav.setframerate(rate)
-        wav.writeframes(frames)
-    return out.getvalue()
 
 
 def riff(*chunks: tuple[bytes, bytes], data_size: int | None = None) -> bytes:
@@ -59,7 +47,7 @@ async def test_a_pcm_wav_gives_its_format_and_only_its_frames(
     width: int, channels: int, rate: int, encoding: str
 ) -> None:
     """A PCM WAV's rate, channels and encoding come from its header, and its chunks are the frames."""
-    audio = await open_wav(pcm_wav(rate=rate, channels=channels, width=width))
+    audio = await open_wav(pcm_wav(FRAMES, rate=rate, channels=channels, width=width))
     assert (audio.format.sample_rate, audio.format.channels, audio.format.encoding) == (
         rate,
         channels,
@@ -163,6 +151,6 @@ async def test_an_unsupported_file_names_its_path(tmp_path: pathlib.Path) -> Non
 
 def test_is_wav_looks_at_the_riff_header() -> None:
     """Only data starting RIFF....WAVE is taken for a WAV."""
-    assert is_wav(pcm_wav())
+    assert is_wav(pcm_wav(FRAMES))
     assert not is_wav(b"RIFF\0\0\0\0AVI ")
     assert not is_wav(b"hello world.")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, cast, get_args
 import httpx
 import pydantic_core
 import pytest
-from support import API_KEY, HTTPX_UNCLOSED_ITERATORS, parse_multipart
+from support import API_KEY, HTTPX_UNCLOSED_ITERATORS, SEGMENTS, parse_multipart, typed
 
 from camb_async import (
     AsyncCambClient,
@@ -63,23 +63,6 @@ MEDIA = bytes(range(256)) * 3 + b"\r\n--not-a-boundary\r\n\x00\xff\r"
 
 TASK_ID = "task-7f3a"
 
-SEGMENTS: dict[str, str] = {
-    "tts": "tts",
-    "dubbing": "dub",
-    "translation": "translate",
-    "transcription": "transcribe",
-    "text_to_sound": "text-to-sound",
-    "text_to_voice": "text-to-voice",
-    "audio_separation": "audio-separation",
-    "subtitles": "sub",
-    "story": "story",
-    "project_setup": "project-setup",
-    "translated_tts": "translated-tts",
-    "translated_story": "translated-story",
-    "dubbing_alt_format": "dub-alt-format",
-}
-"""Each task family's path segment: ``POST /{segment}`` creates, ``GET /{segment}/{id}`` polls."""
-
 FAMILY_NAMES: list[TaskFamily] = list(get_args(TaskFamily))
 
 
@@ -118,13 +101,6 @@ def media(tmp_path: pathlib.Path) -> pathlib.Path:
     path = tmp_path / "clip.wav"
     path.write_bytes(MEDIA)
     return path
-
-
-def typed(
-    call: Callable[[AsyncCambClient], Awaitable[object]],
-) -> Callable[[AsyncCambClient], Awaitable[object]]:
-    """``call`` as it is: gives a lambda in a parameter list its types."""
-    return call
 
 
 # -- creates sending JSON ----------------------------------------------------------
@@ -1121,7 +1097,7 @@ async def test_every_task_family_is_a_client_attribute_of_its_name(client: Async
 
 @pytest.mark.parametrize("family", FAMILY_NAMES)
 async def test_status_polls_the_family_path(
-    client: AsyncCambClient, router: respx.Router, family: str
+    client: AsyncCambClient, router: respx.Router, family: TaskFamily
 ) -> None:
     """<family>.status(task_id) GETs /{segment}/{task_id} and returns its status."""
     route = router.get(f"/{SEGMENTS[family]}/{TASK_ID}").respond(200, json={"status": "PENDING", "eta": 3})

@@ -18,7 +18,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 from redis.asyncio import Redis
-from support import API_KEY, RedisServer, SilentServer, free_port
+from support import API_KEY, RedisServer, SilentServer, arrivals, free_port
 
 from camb_async import AsyncCambClient, CambError, _shared_budget
 from camb_async._budget import RequestBudget
@@ -33,8 +33,7 @@ from camb_async._shared_budget import (
 from camb_async.testing import Simulator, most_in_one_second
 
 if TYPE_CHECKING:
-    import pathlib
-    from collections.abc import AsyncIterator, Callable, Iterator
+    from collections.abc import AsyncIterator, Callable
 
     import httpx
 
@@ -45,12 +44,6 @@ pytestmark = pytest.mark.anyio
 def anyio_backend() -> str:
     """redis-py's client runs on asyncio."""
     return "asyncio"
-
-
-@pytest.fixture
-def redis_server(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
@@ -95,10 +88,6 @@ async def poll_all(client: AsyncCambClient, task_ids: list[str]) -> None:
     async with anyio.create_task_group() as group:
         for task_id in task_ids:
             group.start_soon(client.status, task_id)
-
-
-def arrivals(sim: Simulator) -> list[float]:
-    return [record.at for record in sim.request_log if record.path.startswith("/apis/")]
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture, level: int = logging.WARNING) -> list[str]:

@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING
 
 import httpx
 import pytest
-from support import API_KEY, parse_multipart
+from support import API_KEY, parse_multipart, typed
 
 from camb_async import AsyncCambClient, InternalServerError
 from camb_async._uploads import open_uploads
@@ -70,13 +70,6 @@ def media(tmp_path: pathlib.Path) -> pathlib.Path:
 def sha256(data: bytes) -> str:
     """The hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
-
-
-def typed(
-    call: Callable[[AsyncCambClient], Awaitable[object]],
-) -> Callable[[AsyncCambClient], Awaitable[object]]:
-    """``call`` as it is: gives a lambda in a parameter list its types."""
-    return call
 
 
 # -- over respx ------------------------------------------------------------------------

@@ -1,15 +1,17 @@
-"""Audio sent in the background while the caller reads a session's events.
+"""A source sent in the background while the caller reads a session's events.
 
-``transcribe()`` and ``translate()`` read their audio source in a task of their
-own, so that results come while audio still goes out. :func:`alongside` runs such
-a task next to the caller's block without wrapping the block's exceptions in an
-exception group; :class:`Feed` is the task, and :func:`follow` the events the
-caller reads, which raise a failure of the audio source in the caller's task.
+``transcribe()``, ``translate()`` (audio) and ``speak()`` (text) read their source in
+a task of their own, so that results come while the source still goes out.
+:func:`alongside` runs such a task next to the caller's block without wrapping the
+block's exceptions in an exception group; :class:`Feed` is the task, and
+:func:`follow` the events the caller reads, which raise a failure of the source in
+the caller's task.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from typing import TYPE_CHECKING, TypeVar
 
 import anyio
@@ -24,10 +26,12 @@ if TYPE_CHECKING:
 __all__ = ["Feed", "alongside", "follow"]
 
 E = TypeVar("E", bound="LiveEvent")
+T = TypeVar("T")
 
 
 class Feed:
-    """Sends an audio source through a session in the background, then finishes it.
+    """Sends a source (audio chunks, text pieces) through a session in the background,
+    then finishes it.
 
     A failure of the source (an exception from the caller's iterable) is kept and
     cancels the scope the caller waits for results in (:meth:`watch`), so that
@@ -37,12 +41,12 @@ class Feed:
 
     def __init__(
         self,
-        chunks: AsyncGenerator[bytes, None],
-        send: Callable[[bytes], Awaitable[None]],
+        chunks: AsyncGenerator[T, None],
+        send: Callable[[T], Awaitable[None]],
         finish: Callable[[], Awaitable[None]],
     ) -> None:
-        self._chunks = chunks
-        self._send = send
+        self._send_all = functools.partial(_send_all, chunks, send)
+        self._close = chunks.aclose
         self._finish = finish
         self._error: Exception | None = None
         self._waiting = anyio.CancelScope()
@@ -61,8 +65,7 @@ class Feed:
 
     async def run(self) -> None:
         try:
-            async for chunk in self._chunks:
-                await self._send(chunk)
+            await self._send_all()
             await self._finish()
         except LiveSessionError:
             pass  # the session's iteration raises it
@@ -71,7 +74,12 @@ class Feed:
             self._waiting.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                await self._chunks.aclose()  # a source left mid-way (the caller left) is closed now
+                await self._close()  # a source left mid-way (the caller left) is closed now
+
+
+async def _send_all(chunks: AsyncIterator[T], send: Callable[[T], Awaitable[None]]) -> None:
+    async for chunk in chunks:
+        await send(chunk)
 
 
 @contextlib.asynccontextmanager
@@ -92,7 +100,7 @@ async def alongside(task: Callable[[], Coroutine[object, object, None]]) -> Asyn
 
 
 async def follow(events: AsyncIterator[LiveEvent], feed: Feed, kind: type[E]) -> AsyncGenerator[E, None]:
-    """The events of ``kind`` from ``events``; the feed's failure, if the audio source failed."""
+    """The events of ``kind`` from ``events``; the feed's failure, if its source failed."""
     while True:
         event: LiveEvent | None = None
         with feed.watch():

@@ -17,15 +17,13 @@ stream) while it hands back the audio, both inside its block.
 from __future__ import annotations
 
 import contextlib
-import functools
 from collections.abc import AsyncIterable, Iterable
 from typing import TYPE_CHECKING
 
 import anyio
 
-from .._exceptions import LiveSessionError
 from .._resources._fields import build
-from ._feed import alongside
+from ._feed import Feed, alongside, follow
 from ._messages import JsonObject, LiveEvent, MalformedMessage, decode_event, json_object
 from ._messages_tts import (
     TTS_EVENTS,
@@ -292,68 +290,34 @@ class LiveTTS:
             inference_steps=inference_steps,
             ready_timeout=ready_timeout,
         ) as session:
-            audio = _Spoken(session, allow_skipped=allow_skipped)
-            async with alongside(functools.partial(audio.feed, text)):
+            feed = Feed(_pieces(text), session.send_text, session.finish)
+            audio = _audio(session, feed, allow_skipped=allow_skipped)
+            async with alongside(feed.run), contextlib.aclosing(audio):
                 yield audio
 
 
-class _Spoken:
-    """The audio of :meth:`LiveTTS.speak`, and the task that feeds its text.
+async def _pieces(text: str | Iterable[str] | AsyncIterable[str]) -> AsyncGenerator[str, None]:
+    """The pieces of ``text`` to send: the ``str`` itself, or each non-empty piece as it comes."""
+    if isinstance(text, str):
+        yield text
+    elif isinstance(text, AsyncIterable):
+        async for piece in text:
+            if piece:
+                yield piece
+    else:
+        for piece in text:
+            if piece:
+                yield piece
 
-    The feeding task (run :func:`alongside` the caller's block) never raises: a source that fails (or gives
-    something not a ``str``) hands its exception to the audio's reader, whose wait it
-    cancels; a send that fails because the session ended leaves the reader to raise the
-    session's own error.
-    """
 
-    def __init__(self, session: LiveTTSSession, *, allow_skipped: bool) -> None:
-        self._session = session
-        self._allow_skipped = allow_skipped
-        self._waiting: anyio.CancelScope | None = None
-        self._failure: Exception | None = None
-
-    async def feed(self, text: str | Iterable[str] | AsyncIterable[str]) -> None:
-        session = self._session
-        try:
-            if isinstance(text, str):
-                await session.send_text(text)
-            elif isinstance(text, AsyncIterable):
-                async for piece in text:
-                    if piece:
-                        await session.send_text(piece)
-            else:
-                for piece in text:
-                    if piece:
-                        await session.send_text(piece)
-            await session.finish()
-        except LiveSessionError:
-            pass  # the session ended: the reader raises why
-        except Exception as exc:  # noqa: BLE001  # handed to the reader, raised in the caller's task
-            self._failure = exc
-            if self._waiting is not None:
-                self._waiting.cancel()
-
-    def __aiter__(self) -> Self:
-        return self
-
-    async def __anext__(self) -> bytes:
-        session = self._session
-        while True:
-            if self._failure is not None:
-                raise self._failure
-            event: LiveTTSEvent | None = None
-            with anyio.CancelScope() as self._waiting:
-                event = await session.receive()
-            self._waiting = None
-            if self._failure is not None:
-                raise self._failure
-            if event is None:
-                raise StopAsyncIteration
+async def _audio(session: LiveTTSSession, feed: Feed, *, allow_skipped: bool) -> AsyncGenerator[bytes, None]:
+    """The audio of :meth:`LiveTTS.speak`, in order; a skipped segment raises unless ``allow_skipped``."""
+    async with contextlib.aclosing(follow(session, feed, LiveEvent)) as events:
+        async for event in events:
             if isinstance(event, LiveTTSAudio):
-                return event.audio
-            if isinstance(event, LiveTTSSegmentSkipped) and not self._allow_skipped:
-                socket = session._socket
-                raise socket.error(
+                yield event.audio
+            elif isinstance(event, LiveTTSSegmentSkipped) and not allow_skipped:
+                raise session._socket.error(
                     f"the server skipped segment {event.segment_id} after its retries "
                     "(pass allow_skipped=True to let skips pass)",
                     reason=event.text,

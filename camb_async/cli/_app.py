@@ -4,13 +4,11 @@ Annotations here are evaluated at run time (no ``from __future__ import
 annotations``): typer reads the parameters' types to build the options.
 
 Each subcommand parses its arguments here and runs its coroutine from
-``_tasks``, ``_files``, ``_catalog`` or ``_demo`` through ``_session.execute``,
+``_tasks``, ``_files``, ``_catalog`` or ``_demo`` through ``_options.run_command``,
 which gives the exit code.
 """
 
-import os
 import pathlib
-from collections.abc import Awaitable, Callable
 from typing import Annotated, get_args
 
 import typer
@@ -19,8 +17,8 @@ import camb_async
 
 from . import _catalog, _demo, _files, _results, _session, _tasks
 from ._live import register as register_live
+from ._options import BaseUrl, Json, run_command, with_client
 from ._outcomes import ExitCode
-from ._output import Output
 
 __all__ = ["app", "run"]
 
@@ -57,15 +55,6 @@ Family = Annotated[
         help=f"The task family of the ids: {', '.join(get_args(camb_async.TaskFamily))}.",
     ),
 ]
-BaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        envvar=_session.BASE_URL_ENV,
-        show_default=False,
-        help=f"The API root (default: ${_session.BASE_URL_ENV}, else https://client.camb.ai/apis).",
-    ),
-]
 Timeout = Annotated[
     float | None,
     typer.Option(
@@ -75,29 +64,6 @@ Timeout = Annotated[
         help="Give up after this many seconds, exit 3 (default: 600).",
     ),
 ]
-Json = Annotated[bool, typer.Option("--json", help="One JSON object a line.")]
-
-
-def _run(command: Callable[[Output], Awaitable[ExitCode]], *, json_lines: bool = False) -> None:
-    output = Output(secret=os.environ.get(_session.API_KEY_ENV), json_lines=json_lines)
-
-    async def body() -> ExitCode:
-        return await command(output)
-
-    raise typer.Exit(int(_session.execute(body, output)))
-
-
-def _with_client(
-    base_url: str | None,
-    command: Callable[[camb_async.AsyncCambClient, Output], Awaitable[ExitCode]],
-    *,
-    json_lines: bool = False,
-) -> None:
-    async def body(output: Output) -> ExitCode:
-        async with _session.open_client(base_url, output) as client:
-            return await command(client, output)
-
-    _run(body, json_lines=json_lines)
 
 
 @app.command(epilog="Example: camb-async status 9b1f0c2e-6d4a --family dubbing")
@@ -106,7 +72,7 @@ def status(ids: TaskIds, family: Family = "tts", base_url: BaseUrl = None, json:
 
     Exit 1 if a task is in ERROR, TIMEOUT or PAYMENT_REQUIRED, 3 if a lookup failed.
     """
-    _with_client(
+    with_client(
         base_url,
         lambda client, output: _tasks.status(client, _tasks.handles(family, ids), output),
         json_lines=json,
@@ -126,7 +92,7 @@ def watch(
     On a terminal, a live table (with a progress bar for many tasks); otherwise,
     or with --json, one timestamped line (or JSON object) per change.
     """
-    _with_client(
+    with_client(
         base_url,
         lambda client, output: _tasks.watch(client, _tasks.handles(family, ids), output, timeout=timeout),
         json_lines=json,
@@ -142,7 +108,7 @@ def wait(
     json: Json = False,
 ) -> None:
     """Wait until every task has ended; show each outcome, in the order given."""
-    _with_client(
+    with_client(
         base_url,
         lambda client, output: _tasks.wait(client, _tasks.handles(family, ids), output, timeout=timeout),
         json_lines=json,
@@ -162,7 +128,7 @@ def download(
     For the families whose result is a file: tts, text_to_sound, translated_tts.
     The file appears under its name only once whole.
     """
-    _with_client(
+    with_client(
         base_url, lambda client, output: _files.download(client, family, run_id, to, output), json_lines=json
     )
 
@@ -185,7 +151,7 @@ def result(
     For every family but tts, text_to_sound and translated_tts, whose result is a
     file (see `camb-async download`).
     """
-    _with_client(
+    with_client(
         base_url,
         lambda client, output: _results.result(client, family, run_id, output, language=language),
         json_lines=json,
@@ -205,7 +171,7 @@ def tts(
     json: Json = False,
 ) -> None:
     """Speak TEXT: create a TTS task, wait for it, and write its audio to a file."""
-    _with_client(
+    with_client(
         base_url,
         lambda client, output: _files.synthesize(
             client,
@@ -223,7 +189,7 @@ def tts(
 @app.command(epilog="Example: camb-async voices --json | head -3")
 def voices(base_url: BaseUrl = None, json: Json = False) -> None:
     """List the voices your key may speak with."""
-    _with_client(base_url, _catalog.voices, json_lines=json)
+    with_client(base_url, _catalog.voices, json_lines=json)
 
 
 @app.command(epilog="Example: camb-async languages --target")
@@ -233,7 +199,7 @@ def languages(
     json: Json = False,
 ) -> None:
     """List the languages the API takes as sources (or, with --target, as targets)."""
-    _with_client(
+    with_client(
         base_url, lambda client, output: _catalog.languages(client, output, target=target), json_lines=json
     )
 
@@ -252,7 +218,7 @@ def demo(
     Starts the bundled simulator (the simulator extra: uvicorn), creates a few
     tasks, watches them live and downloads one result.
     """
-    _run(lambda output: _demo.run_demo(output, to=to, timeout=timeout), json_lines=json)
+    run_command(lambda output: _demo.run_demo(output, to=to, timeout=timeout), json_lines=json)
 
 
 register_live(app)

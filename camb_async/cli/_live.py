@@ -15,7 +15,7 @@ import pathlib
 import sys
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, BinaryIO, Literal, get_args
 
 import anyio
@@ -26,8 +26,8 @@ import typer
 
 import camb_async
 
-from . import _session
 from ._files import language_of
+from ._options import BaseUrl, Json, with_client
 from ._outcomes import ExitCode
 from ._output import Output
 
@@ -35,37 +35,12 @@ __all__ = ["register"]
 
 LiveFormat = Literal["mp3", "wav", "flac", "aac"]
 
-BaseUrl = Annotated[
-    str | None,
-    typer.Option(
-        "--base-url",
-        envvar=_session.BASE_URL_ENV,
-        show_default=False,
-        help=f"The API root (default: ${_session.BASE_URL_ENV}, else https://client.camb.ai/apis).",
-    ),
-]
 Language = Annotated[
     str | None,
     typer.Option(
         "--language", show_default=False, help="A locale (en-us) or language id; default: the server's."
     ),
 ]
-Json = Annotated[bool, typer.Option("--json", help="One JSON object a line.")]
-
-
-def _live(
-    base_url: str | None,
-    command: Callable[[camb_async.AsyncCambClient, Output], Awaitable[ExitCode]],
-    *,
-    json_lines: bool = False,
-) -> None:
-    output = Output(secret=os.environ.get(_session.API_KEY_ENV), json_lines=json_lines)
-
-    async def body() -> ExitCode:
-        async with _session.open_client(base_url, output) as client:
-            return await command(client, output)
-
-    raise typer.Exit(int(_session.execute(body, output)))
 
 
 def speak(
@@ -123,7 +98,7 @@ def speak(
                 output.line(f"wrote {size} bytes to {to}")
         return ExitCode.OK
 
-    _live(base_url, run)
+    with_client(base_url, run)
 
 
 def transcribe_live(
@@ -152,7 +127,7 @@ def transcribe_live(
             await _show(results, output)
         return ExitCode.OK
 
-    _live(base_url, run, json_lines=json)
+    with_client(base_url, run, json_lines=json)
 
 
 def register(app: typer.Typer) -> None:

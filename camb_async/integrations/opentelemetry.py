@@ -149,10 +149,7 @@ class OpenTelemetryHook:
         if final is not None:
             span.set_attribute("camb.task.status", str(final.status))
         if event.error is not None:
-            error = event.error
-            span.record_exception(error)
-            span.set_attribute("error.type", _qualified_name(error))
-            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            _record_error(span, event.error)
         elif event.abandoned:
             span.set_attribute("camb.watch.abandoned", True)
         elif final is not None and _failed(final):
@@ -188,10 +185,7 @@ class OpenTelemetryHook:
         if event.close_code is not None:
             span.set_attribute("camb.live.close_code", event.close_code)
         if event.error is not None:
-            error = event.error
-            span.record_exception(error)
-            span.set_attribute("error.type", _qualified_name(error))
-            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            _record_error(span, event.error)
         elif event.abandoned:
             span.set_attribute("camb.live.abandoned", True)
         span.end()
@@ -223,15 +217,16 @@ class OpenTelemetryHook:
             span.set_attribute("error.type", str(event.status_code))
             span.set_status(Status(StatusCode.ERROR))
         elif error is not None:
-            span.record_exception(error, timestamp=end)
-            span.set_attribute("error.type", _qualified_name(error))
-            span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__}: {error}"))
+            _record_error(span, error, timestamp=end)
         span.end(end_time=end)
 
 
-def _qualified_name(error: BaseException) -> str:
+def _record_error(span: Span, error: BaseException, *, timestamp: int | None = None) -> None:
+    """Mark ``span`` failed by ``error``: the exception, its qualified type as ``error.type``."""
+    span.record_exception(error, timestamp=timestamp)
     kind = type(error)
-    return f"{kind.__module__}.{kind.__qualname__}"
+    span.set_attribute("error.type", f"{kind.__module__}.{kind.__qualname__}")
+    span.set_status(Status(StatusCode.ERROR, f"{kind.__name__}: {error}"))
 
 
 def _failed(final: TaskStatus | LiveStream) -> bool:

@@ -17,6 +17,7 @@ from .._models import TERMINAL_STATES, TaskState
 from ._catalog import Catalog
 from ._families import BY_NAME
 from ._streams import Streams
+from ._timeline import status_at
 
 __all__ = ["Store", "TaskRecord", "Timeline"]
 
@@ -67,13 +68,7 @@ class TaskRecord:
 
     def status_at(self, now: float) -> str:
         """The status the task has at ``now``."""
-        elapsed = now - self.created_at
-        current = self.timeline[0][0]
-        for status, at in self.timeline:
-            if at > elapsed:
-                break
-            current = status
-        return current
+        return status_at(self.timeline, now - self.created_at)
 
     def body_at(self, now: float) -> dict[str, object]:
         """The status endpoint's JSON answer at ``now``."""

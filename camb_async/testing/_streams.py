@@ -20,6 +20,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from ._http import Answer, Handler, Request, as_dict, as_list, integer, invalid, not_found, require
+from ._timeline import status_at
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -53,12 +54,7 @@ class _Stream:
     timeline: list[tuple[str, float]]
 
     def status_at(self, elapsed: float) -> str:
-        current = self.timeline[0][0]
-        for status, at in self.timeline:
-            if at > elapsed:
-                break
-            current = status
-        return current
+        return status_at(self.timeline, elapsed)
 
     def end(self, status: str, at: float) -> None:
         """End the stream with ``status`` at ``at`` (seconds after creation), unless it ended before."""

@@ -12,14 +12,8 @@ from __future__ import annotations
 import importlib
 import sys
 import types
-from typing import TYPE_CHECKING
 
 import pytest
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from camb_async.testing import Simulator
 
 
 def _stand_in_for_sounddevice() -> None:
@@ -39,27 +33,8 @@ def _stand_in_for_sounddevice() -> None:
 
 _stand_in_for_sounddevice()
 
-KEY = "sk-contract-key"
-
 
 @pytest.fixture
 def anyio_backend() -> str:
     """camb-sdk runs on asyncio only."""
     return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def live_sim() -> Iterator[Simulator]:
-    """A simulator that takes only :data:`KEY`."""
-    from camb_async.testing import Simulator
-
-    with Simulator(api_key=KEY) as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(live_sim: Simulator) -> Iterator[Simulator]:
-    """The module's simulator, back at default live settings after each test."""
-    yield live_sim
-    live_sim.set_live_settings(None)
-    live_sim.set_live_faults(None)

@@ -11,10 +11,9 @@ from typing import TYPE_CHECKING, Literal
 
 import pytest
 from camb import live_transcription, realtime
+from support import LIVE_KEY
 
 from camb_async.testing import LiveSettings
-
-from .conftest import KEY
 
 if TYPE_CHECKING:
     from camb_async.testing import Simulator
@@ -28,9 +27,11 @@ READS_DEPRECATED_CLOSE_CODE = pytest.mark.filterwarnings(
 )
 
 
-async def test_live_transcription_gets_interim_and_final_results(sim: Simulator) -> None:
+async def test_live_transcription_gets_interim_and_final_results(live_key_sim: Simulator) -> None:
     """Ready, interim Results growing word by word, a final at ".", then a clean close on close()."""
-    session = await live_transcription.connect(KEY, base_url=sim.realtime_url, sample_rate=16000)
+    session = await live_transcription.connect(
+        LIVE_KEY, base_url=live_key_sim.realtime_url, sample_rate=16000
+    )
     results: list[tuple[bool, str]] = []
     closed: list[int] = []
     final = asyncio.Event()
@@ -58,19 +59,19 @@ async def test_live_transcription_gets_interim_and_final_results(sim: Simulator)
         (True, "hello camb world."),
     ]
     assert closed == [1000]
-    record = sim.live_sessions[-1]
+    record = live_key_sim.live_sessions[-1]
     assert (record.path, record.key_source) == ("/streaming-transcription/listen", "header")
     assert record.received == ["binary", "KeepAlive", "binary", "CloseStream"]
 
 
 @pytest.mark.parametrize("framing", ["binary", "base64"])
 async def test_realtime_session_gets_text_and_audio(
-    sim: Simulator, framing: Literal["binary", "base64"]
+    live_key_sim: Simulator, framing: Literal["binary", "base64"]
 ) -> None:
     """session.created, transcript, translated text and audio (binary frames or base64 JSON), as camb-sdk reads them."""
-    sim.set_live_settings(LiveSettings(realtime_audio=framing))
+    live_key_sim.set_live_settings(LiveSettings(realtime_audio=framing))
     session = await realtime.connect(
-        KEY, base_url=sim.realtime_url, source_language="en-us", target_language="fr-fr"
+        LIVE_KEY, base_url=live_key_sim.realtime_url, source_language="en-us", target_language="fr-fr"
     )
     transcripts: list[str] = []
     texts: list[str] = []
@@ -103,15 +104,17 @@ async def test_realtime_session_gets_text_and_audio(
         ["BONJOUR LE MONDE."],
         [b"BONJOUR LE MONDE."],
     )
-    record = sim.live_sessions[-1]
+    record = live_key_sim.live_sessions[-1]
     assert (record.key_source, record.query) == ("message", "mode=fast")
 
 
 @READS_DEPRECATED_CLOSE_CODE
-async def test_realtime_wrong_key_reaches_camb_sdk_as_an_authentication_error(sim: Simulator) -> None:
+async def test_realtime_wrong_key_reaches_camb_sdk_as_an_authentication_error(
+    live_key_sim: Simulator,
+) -> None:
     """A wrong key: camb-sdk's error event carries authentication_error, then the socket closes 4401."""
     session = await realtime.connect(
-        "sk-wrong", base_url=sim.realtime_url, source_language="en-us", target_language="fr-fr"
+        "sk-wrong", base_url=live_key_sim.realtime_url, source_language="en-us", target_language="fr-fr"
     )
     errors: list[str | None] = []
     closed: list[int] = []
@@ -131,9 +134,11 @@ async def test_realtime_wrong_key_reaches_camb_sdk_as_an_authentication_error(si
 
 
 @READS_DEPRECATED_CLOSE_CODE
-async def test_live_transcription_wrong_key_reaches_camb_sdk_as_an_error_and_4401(sim: Simulator) -> None:
+async def test_live_transcription_wrong_key_reaches_camb_sdk_as_an_error_and_4401(
+    live_key_sim: Simulator,
+) -> None:
     """A wrong key: camb-sdk's Error event, then the socket closes 4401."""
-    session = await live_transcription.connect("sk-wrong", base_url=sim.realtime_url)
+    session = await live_transcription.connect("sk-wrong", base_url=live_key_sim.realtime_url)
     errors: list[str | None] = []
     closed: list[int] = []
 

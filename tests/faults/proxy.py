@@ -27,6 +27,8 @@ import tempfile
 import time
 from typing import TYPE_CHECKING
 
+from support import free_port
+
 if TYPE_CHECKING:
     from types import TracebackType
 
@@ -93,13 +95,6 @@ def ensure_nginx(*, timeout: float = INSTALL_TIMEOUT) -> str | None:
             if run("install", *_APT_OPTIONS, package) and NGINX.exists():
                 return None
     return f"could not install nginx with apt-get: {'; '.join(tried) or 'no attempt'}"
-
-
-def free_port() -> int:
-    """A port of 127.0.0.1 that nobody listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Proxy:

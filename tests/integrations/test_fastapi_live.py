@@ -11,6 +11,7 @@ import anyio
 import httpx
 import pytest
 from fastapi import FastAPI, WebSocket
+from support import session_ended
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -51,15 +52,6 @@ async def messages(ws: ClientConnection) -> list[dict[str, Any]]:
         while True:
             seen.append(json.loads(await ws.recv()))
     return seen
-
-
-async def wait_ended(sim: Simulator, index: int) -> None:
-    """Return once the simulator's live session ``index`` has ended (fails after 5 s)."""
-    for _ in range(250):
-        if sim.live_sessions[index].ended:
-            return
-        await anyio.sleep(0.02)
-    pytest.fail(f"live session {index} still open after 5 s")
 
 
 @contextlib.asynccontextmanager
@@ -163,7 +155,7 @@ async def test_the_http_client_leaving_closes_the_session(live_simulator: Simula
         async with http.stream("GET", "/say") as answer:
             assert await anext(answer.aiter_bytes()) == b"More."
             index = len(live_simulator.live_sessions) - 1
-        await wait_ended(live_simulator, index)
+        await session_ended(live_simulator, index)
 
 
 # -- a browser's microphone to live transcription ------------------------------------------------
@@ -213,4 +205,4 @@ async def test_the_browser_leaving_closes_the_session(live_simulator: Simulator)
             assert json.loads(await ws.recv()) == {"type": "ready"}
             await ws.send(b"hello there")
             index = len(live_simulator.live_sessions) - 1
-        await wait_ended(live_simulator, index)
+        await session_ended(live_simulator, index)

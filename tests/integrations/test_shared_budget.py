@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import pytest
 from redis.asyncio import Redis
-from support import API_KEY, RedisServer, free_port
+from support import API_KEY, RedisServer, arrivals, free_port
 
 from camb_async._shared_budget import fleet_prefix
 from camb_async.testing import FaultPlan, Simulator, most_in_one_second
@@ -40,12 +40,6 @@ RATE = 40.0
 def anyio_backend() -> str:
     """redis-py's client, which the test reads the fleet's roll with, runs on asyncio."""
     return "asyncio"
-
-
-@pytest.fixture
-def redis_server(tmp_path: pathlib.Path) -> Iterator[RedisServer]:
-    with RedisServer(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture
@@ -152,10 +146,6 @@ async def until_members(redis_url: str, count: int, *, within: float) -> None:
     with anyio.fail_after(within):
         while await members(redis_url) < count:  # noqa: ASYNC110 (Redis has no event to await here)
             await anyio.sleep(0.1)
-
-
-def arrivals(sim: Simulator) -> list[float]:
-    return [record.at for record in sim.request_log if record.path.startswith("/apis/")]
 
 
 async def test_four_processes_share_one_budget(fleet: Fleet, sim: Simulator) -> None:
