@@ -188,7 +188,8 @@ def examples(session: nox.Session) -> None:
 def docs(session: nox.Session) -> None:
     """Build the docs with warnings as errors, offline; then run every Python sample of README.md
     and docs/*.md against the bundled simulator (tests/docs)."""
-    _install(session, "docs", extras="simulator,aiohttp,realtime")
+    # fastapi and cli: the quickstart's FastAPI sample (sse-starlette) and results.md's rich progress bar.
+    _install(session, "docs", extras="simulator,aiohttp,realtime,fastapi,cli")
     session.run("sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html")
     # --confcutdir: tests/conftest.py and its test-suite dependencies are not needed here.
     session.run("pytest", "--confcutdir=tests/docs", "tests/docs", *session.posargs)

@@ -87,6 +87,8 @@ def _seconds_until(moment: object) -> float | None:
     """Seconds from now until an ISO 8601 ``moment`` (UTC when it names no zone), or ``None``."""
     if not isinstance(moment, str):
         return None
+    if moment.endswith(("Z", "z")):  # JSON's UTC mark, which fromisoformat reads from Python 3.11 only
+        moment = moment[:-1] + "+00:00"
     try:
         when = datetime.datetime.fromisoformat(moment)
     except ValueError:

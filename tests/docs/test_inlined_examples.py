@@ -66,6 +66,7 @@ def test_the_pages_that_show_examples_inline_them() -> None:
         ("fastapi.md", "docs:client"),
         ("fastapi.md", "docs:speech"),
         ("fastapi.md", "docs:events"),
+        ("fastapi.md", "docs:live"),
     } <= shown
     assert {
         ("workers.md", name) for name in ("startup", "shutdown", "WorkerSettings", "speak", "Batch", "main")
