@@ -8,17 +8,21 @@ import dataclasses
 import hashlib
 import io
 import json
+import os
 import socket
 import socketserver
 import struct
+import subprocess
+import sys
 import threading
 import time
 import wave
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import anyio
 import anyio.to_thread
 import httpx
+import pexpect
 import pytest
 from wsproto.connection import Connection, ConnectionType
 from wsproto.events import BytesMessage, CloseConnection, TextMessage
@@ -558,3 +562,78 @@ async def watches_through_an_outage(
                     for task_id in task_ids:
                         group.start_soon(follow, task_id)
     return OutageRun(outcomes, moments[0], moments[1])
+
+
+# -- the camb-async command as a subprocess --------------------------------------------
+
+CLI_KEY = "sk-cli-SECRET-9f8e7d6c"
+"""The API key the command's tests give it: never to be seen in what it prints."""
+
+
+def cli_env(base_url: str | None, key: str | None) -> dict[str, str]:
+    """The environment of a ``camb-async`` subprocess: no ``CAMB_`` variable but ``key`` and
+    ``base_url`` (when given), no colour, a fixed terminal size."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMB_")}
+    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        env.pop(name, None)
+    env.update(NO_COLOR="1", COLUMNS="120", LINES="40")
+    if key is not None:
+        env["CAMB_API_KEY"] = key
+    if base_url is not None:
+        env["CAMB_BASE_URL"] = base_url
+    return env
+
+
+def cli(
+    *args: str, base_url: str | None = None, key: str | None = CLI_KEY, code: int | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``camb-async args`` to its end; check that the key shows nowhere (and the exit code)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "camb_async.cli", *args],
+        env=cli_env(base_url, key),
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert CLI_KEY not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    if code is not None:
+        assert done.returncode == code, (done.stdout, done.stderr)
+    return done
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Each line of ``text`` read as a JSON object."""
+    records: list[dict[str, Any]] = [json.loads(line) for line in text.splitlines()]
+    return records
+
+
+class Expecting(Protocol):
+    """What the tests use of ``pexpect.spawn.expect``, typed here: its stubs name a timeout type
+    (``_typeshed.FloatInt``) that not every checker's bundled typeshed knows."""
+
+    def expect(self, pattern: str | type[pexpect.EOF]) -> int: ...
+
+
+def expect_output(child: Expecting, pattern: str | type[pexpect.EOF]) -> None:
+    """Wait until the child prints ``pattern`` (or ends, for ``pexpect.EOF``), within its timeout."""
+    child.expect(pattern)
+
+
+def spawn_cli(simulator: Simulator, *args: str) -> tuple[pexpect.spawn[str], io.StringIO]:
+    """``camb-async args`` under a pseudo-terminal, and everything it draws."""
+    env = cli_env(simulator.url, CLI_KEY)
+    env.pop("NO_COLOR")
+    env["TERM"] = "xterm-256color"
+    child: pexpect.spawn[str] = pexpect.spawn(
+        sys.executable,
+        ["-m", "camb_async.cli", *args],
+        env=env,
+        dimensions=(40, 120),
+        encoding="utf-8",
+        timeout=20,
+    )
+    drawn = io.StringIO()
+    child.logfile_read = drawn
+    return child, drawn

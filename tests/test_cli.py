@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import concurrent.futures
-import io
 import json
-import os
 import re
 import subprocess
 import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 import pexpect
 import pytest
+from support import CLI_KEY as KEY
+from support import cli, expect_output, json_lines, spawn_cli
 
 if TYPE_CHECKING:
     import pathlib
@@ -21,42 +21,10 @@ if TYPE_CHECKING:
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]  # each test runs the command as a process
 
-KEY = "sk-cli-SECRET-9f8e7d6c"
 SUBCOMMANDS = ["status", "watch", "wait", "download", "result", "tts", "voices", "languages", "demo"]
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z  ")
 SOON = [("PENDING", 0.0), ("SUCCESS", 0.3)]
 NEVER = [("PENDING", 0.0), ("SUCCESS", 3600.0)]
-
-
-def _env(base_url: str | None, key: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CAMB_")}
-    for name in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
-        env.pop(name, None)
-    env.update(NO_COLOR="1", COLUMNS="120", LINES="40")
-    if key is not None:
-        env["CAMB_API_KEY"] = key
-    if base_url is not None:
-        env["CAMB_BASE_URL"] = base_url
-    return env
-
-
-def cli(
-    *args: str, base_url: str | None = None, key: str | None = KEY, code: int | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``camb-async args`` to its end; check that the key shows nowhere (and the exit code)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "camb_async.cli", *args],
-        env=_env(base_url, key),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert KEY not in done.stdout + done.stderr
-    assert "Traceback" not in done.stderr, done.stderr
-    if code is not None:
-        assert done.returncode == code, (done.stdout, done.stderr)
-    return done
 
 
 def run_all(
@@ -69,11 +37,6 @@ def run_all(
 
     with concurrent.futures.ThreadPoolExecutor(len(runs)) as pool:
         return list(pool.map(one, runs))
-
-
-def json_lines(text: str) -> list[dict[str, Any]]:
-    records: list[dict[str, Any]] = [json.loads(line) for line in text.splitlines()]
-    return records
 
 
 # -- without a server ------------------------------------------------------------------
@@ -419,41 +382,11 @@ def test_demo_runs_on_its_own_simulator_without_a_key(tmp_path: pathlib.Path) ->
     assert target.stat().st_size > 0
 
 
-class _Expecting(Protocol):
-    """What the tests use of ``pexpect.spawn.expect``, typed here: its stubs name a timeout type
-    (``_typeshed.FloatInt``) that not every checker's bundled typeshed knows."""
-
-    def expect(self, pattern: str | type[pexpect.EOF]) -> int: ...
-
-
-def _expect(child: _Expecting, pattern: str | type[pexpect.EOF]) -> None:
-    """Wait until the child prints ``pattern`` (or ends, for ``pexpect.EOF``), within its timeout."""
-    child.expect(pattern)
-
-
-def _spawn(simulator: Simulator, *args: str) -> tuple[pexpect.spawn[str], io.StringIO]:
-    """``camb-async args`` under a pseudo-terminal, and everything it draws."""
-    env = _env(simulator.url, KEY)
-    env.pop("NO_COLOR")
-    env["TERM"] = "xterm-256color"
-    child: pexpect.spawn[str] = pexpect.spawn(
-        sys.executable,
-        ["-m", "camb_async.cli", *args],
-        env=env,
-        dimensions=(40, 120),
-        encoding="utf-8",
-        timeout=20,
-    )
-    drawn = io.StringIO()
-    child.logfile_read = drawn
-    return child, drawn
-
-
 def test_on_a_terminal_watch_draws_a_live_board_to_the_end(simulator: Simulator) -> None:
     """Under a pseudo-terminal: a table of the tasks and a progress bar, which ends full."""
     ids = simulator.add_tasks([SOON, SOON, [("PENDING", 0.0), ("ERROR", 0.3)]])
-    child, drawn = _spawn(simulator, "watch", *ids)
-    _expect(child, pexpect.EOF)
+    child, drawn = spawn_cli(simulator, "watch", *ids)
+    expect_output(child, pexpect.EOF)
     child.close()
     seen = drawn.getvalue()
     assert "3/3 ended" in seen
@@ -465,10 +398,10 @@ def test_on_a_terminal_watch_draws_a_live_board_to_the_end(simulator: Simulator)
 def test_ctrl_c_stops_a_watch_with_130_and_no_traceback(simulator: Simulator) -> None:
     """Ctrl-C on a live watch: the display stops, exit 130, no traceback."""
     ids = simulator.add_tasks([NEVER, NEVER])
-    child, drawn = _spawn(simulator, "watch", *ids)
-    _expect(child, "PENDING")
+    child, drawn = spawn_cli(simulator, "watch", *ids)
+    expect_output(child, "PENDING")
     child.sendintr()
-    _expect(child, pexpect.EOF)
+    expect_output(child, pexpect.EOF)
     child.close()
     assert "Traceback" not in drawn.getvalue()
     assert child.exitstatus == 130
@@ -481,7 +414,7 @@ def test_on_a_terminal_download_shows_bytes_rate_and_percent(
     (the server announced the size), then says what it wrote."""
     task = simulator.add_task([("SUCCESS", 0.0)], result_size=8_000_000)
     run_id = simulator.record(task).run_id
-    child, drawn = _spawn(simulator, "download", str(run_id), "-o", str(tmp_path / "out.flac"))
+    child, drawn = spawn_cli(simulator, "download", str(run_id), "-o", str(tmp_path / "out.flac"))
     child.read()
     child.close()
     shown = drawn.getvalue()

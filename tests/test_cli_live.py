@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 import threading
@@ -10,7 +12,8 @@ from typing import TYPE_CHECKING
 import pexpect
 import pytest
 import support
-from test_cli import KEY, _env, _spawn, cli, json_lines
+from support import CLI_KEY as KEY
+from support import cli, cli_env, json_lines, spawn_cli
 
 from camb_async.testing import LiveFaults
 
@@ -31,7 +34,7 @@ def speak_bytes(
     done = subprocess.run(
         [sys.executable, "-m", "camb_async.cli", *SPEAK, *args],
         input=stdin,
-        env=_env(simulator.url, key),
+        env=cli_env(simulator.url, key),
         capture_output=True,
         timeout=30,
         check=False,
@@ -90,6 +93,9 @@ def test_speak_writes_the_audio_of_every_segment_to_a_file(
     assert done.stdout == f"wrote 24 bytes to {target}\n"
     assert [p.name for p in tmp_path.iterdir()] == ["hello.mp3"]
     assert live_simulator.live_sessions[-1].received == ["session.start", "text.chunk", "text.done"]
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask  # as open() makes a file, not 0600
 
 
 def test_speak_reads_stdin_line_by_line_and_writes_stdout(live_simulator: Simulator) -> None:
@@ -114,7 +120,7 @@ def test_speak_streams_audio_while_stdin_is_still_open(live_simulator: Simulator
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(live_simulator.url, KEY),
+        env=cli_env(live_simulator.url, KEY),
     ) as child:
         assert child.stdin is not None
         assert child.stdout is not None
@@ -142,7 +148,7 @@ def test_a_failure_ends_the_command_while_stdin_is_still_open(live_simulator: Si
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(live_simulator.url, KEY),
+        env=cli_env(live_simulator.url, KEY),
     ) as child:
         assert child.stdin is not None
         try:
@@ -189,7 +195,7 @@ def test_a_dropped_connection_exits_3(live_simulator: Simulator) -> None:
 def test_speak_refuses_to_write_audio_to_a_terminal(live_simulator: Simulator) -> None:
     """On a terminal without -o: one usage line, exit 2, no session opened."""
     before = len(live_simulator.live_sessions)
-    child, drawn = _spawn(live_simulator, *SPEAK, "Hello.")
+    child, drawn = spawn_cli(live_simulator, *SPEAK, "Hello.")
     child.expect(pexpect.EOF)  # pyright: ignore[reportUnknownMemberType]  # pexpect's stubs
     child.close()
     assert child.exitstatus == 2
@@ -241,7 +247,7 @@ def test_on_a_terminal_interim_results_update_in_place(
 ) -> None:
     """Under a pseudo-terminal: the interim transcript is drawn, and each final stays as a line."""
     wav = write_wav(tmp_path / "talk.wav", b"hello world. this is live.")
-    child, drawn = _spawn(live_simulator, "transcribe-live", str(wav))
+    child, drawn = spawn_cli(live_simulator, "transcribe-live", str(wav))
     child.expect(pexpect.EOF)  # pyright: ignore[reportUnknownMemberType]  # pexpect's stubs
     child.close()
     seen = drawn.getvalue()

@@ -197,8 +197,13 @@ async def _write_file(audio: AsyncIterator[bytes], target: pathlib.Path) -> int:
     handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     partial = anyio.Path(name)
     try:
+        mask = os.umask(0o022)  # read by setting it (and set back at once): a CLI has one thread
+        os.umask(mask)
+        os.chmod(handle, 0o666 & ~mask)  # as open() would make it, not mkstemp's owner-only 0600
         with os.fdopen(handle, "wb") as file:
             size = await _write(audio, file)
+            file.flush()
+            await anyio.to_thread.run_sync(os.fsync, file.fileno())
         await partial.replace(target)
     except BaseException:
         with anyio.CancelScope(shield=True):
