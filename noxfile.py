@@ -226,14 +226,14 @@ def bench(session: nox.Session) -> None:
 
     Takes many minutes and wants a quiet machine. `nox -s bench -- --scenario status` runs one scenario.
     """
-    _install(session, "bench", extras="simulator,aiohttp,realtime")
+    _install(session, "bench", extras="simulator,aiohttp,realtime,redis")
     session.run("python", "-m", "benchmarks", "--profile", "--output", "docs/benchmarks.md", *session.posargs)
 
 
 @nox.session(python=PYTHONS[-1])
 def bench_smoke(session: nox.Session) -> None:
     """The benchmarks at tiny sizes, in seconds, so they keep working; asserts nothing on timings."""
-    _install(session, "bench", extras="simulator,aiohttp,realtime")
+    _install(session, "bench", extras="simulator,aiohttp,realtime,redis")
     copy = pathlib.Path(session.create_tmp()) / "benchmarks.md"
     copy.write_text((ROOT / "docs" / "benchmarks.md").read_text())
     session.run("python", "-m", "benchmarks", "--smoke", "--output", str(copy), *session.posargs)
