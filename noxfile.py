@@ -116,6 +116,8 @@ def tests(session: nox.Session) -> None:
     that the newest does not, and run without coverage, to keep CI's full run short.
     """
     _install(session, "tests")
+    # tests/test_shared_budget.py runs against a real redis-server: in CI, Debian's (see _apt_install).
+    _apt_install(session, "/usr/bin/redis-server", "redis-server")
     ignore = _IGNORED_IN_UNIT_RUNS
     if session.python != PYTHONS[-1]:
         session.run("pytest", *ignore, "-m", "not slow", *session.posargs)
