@@ -198,9 +198,10 @@ class _CountedStream(httpx.AsyncByteStream):
         self._loads: list[int] | None = loads
         self._index = index
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        """The inner body's own iterator: no async generator of ours in the chain, so an
+        abandoned body leaves nothing of this module for the garbage collector to finalize."""
+        return self._inner.__aiter__()
 
     async def aclose(self) -> None:
         if self._loads is not None:
