@@ -161,6 +161,7 @@ async def test_base64_audio_events_decode_like_binary_frames(
     assert audio.raw["delta"] == "T1ZFUiBKU09OLg=="
 
 
+@pytest.mark.slow
 async def test_audio_is_appended_in_pieces_of_at_most_256_kib(
     live_client: AsyncCambClient, live_simulator: Simulator
 ) -> None:

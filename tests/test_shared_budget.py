@@ -143,6 +143,7 @@ async def test_a_shared_budget_on_trio_says_it_needs_asyncio(anyio_backend: str,
 # -- the fleet over Redis --------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_two_clients_share_one_budget(
     sim: Simulator, http: httpx.AsyncClient, redis_server: RedisServer
 ) -> None:
@@ -162,6 +163,7 @@ async def test_two_clients_share_one_budget(
         assert 40 + 1 <= shared_of(client).calls <= 44 + 1
 
 
+@pytest.mark.slow
 async def test_a_busy_client_takes_the_turns_an_idle_one_leaves(
     sim: Simulator, http: httpx.AsyncClient, redis_server: RedisServer
 ) -> None:
@@ -213,6 +215,7 @@ async def test_copies_made_by_with_options_count_once(
     assert await redis.zcard(f"{fleet_prefix(API_KEY)}members") == 0  # it left the roll on closing
 
 
+@pytest.mark.slow
 async def test_the_smallest_rate_wins_with_a_warning(
     sim: Simulator, http: httpx.AsyncClient, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -230,6 +233,7 @@ async def test_the_smallest_rate_wins_with_a_warning(
     ]
 
 
+@pytest.mark.slow
 async def test_a_pause_holds_the_whole_fleet(
     sim: Simulator, http: httpx.AsyncClient, redis_server: RedisServer
 ) -> None:
@@ -261,6 +265,7 @@ def _plan_429(seconds: float) -> Any:
 # -- without Redis -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 async def test_an_unreachable_redis_leaves_the_client_on_its_local_budget(
     sim: Simulator, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -310,6 +315,7 @@ async def test_a_redis_client_that_hangs_is_given_a_short_time(
     assert any("Redis did not answer" in m for m in warnings_of(caplog))
 
 
+@pytest.mark.slow
 async def test_a_client_falls_back_to_its_fair_share_and_returns(
     sim: Simulator,
     http: httpx.AsyncClient,

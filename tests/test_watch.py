@@ -971,7 +971,7 @@ def test_learning_cuts_requests_in_simulation() -> None:
 TRANSIENT_FAILURES = [
     pytest.param(lambda: httpx.Response(500), id="500"),
     pytest.param(lambda: httpx.Response(502, text="<html><title>502 Bad Gateway</title></html>"), id="502"),
-    pytest.param(lambda: httpx.Response(429), id="429"),
+    pytest.param(lambda: httpx.Response(429), id="429", marks=pytest.mark.slow),  # real pauses
     pytest.param(lambda: httpx.Response(200, text="<html>proxy</html>"), id="unreadable"),
     pytest.param(lambda: httpx.ReadError("reset"), id="read-error"),
     pytest.param(lambda: httpx.ConnectError("refused"), id="refused-after-contact"),
@@ -1051,6 +1051,7 @@ async def test_max_outage_zero_ends_the_watch_at_the_first_failed_poll(
     assert route.call_count == 2
 
 
+@pytest.mark.slow
 async def test_max_outage_bounds_how_long_failures_are_ridden_out(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1116,6 +1117,7 @@ def test_a_failing_watch_backs_off_at_most_a_second_while_the_breaker_is_open() 
     assert all(wait >= 11.25 for _, wait in waits[6:]), waits
 
 
+@pytest.mark.slow
 async def test_no_watch_gives_up_after_the_api_is_back() -> None:
     """max_outage=1 and an outage of 2.5 s: a watch may give up while the API is down, never
     once it is back (a poll that waited for the breaker's next probe is not charged for it)."""
@@ -1132,6 +1134,7 @@ async def test_no_watch_gives_up_after_the_api_is_back() -> None:
     )
 
 
+@pytest.mark.slow
 async def test_an_outage_shorter_than_max_outage_loses_no_watch() -> None:
     """max_outage=3 and an outage of 2 s: every watch sees its task succeed."""
     run = await watches_through_an_outage(max_outage=3.0, downtime=2.0, finish=3.0)
@@ -1139,6 +1142,7 @@ async def test_an_outage_shorter_than_max_outage_loses_no_watch() -> None:
     assert not lost, lost
 
 
+@pytest.mark.slow
 async def test_watches_resume_within_a_second_and_a_half_of_the_api_coming_back() -> None:
     """Tasks that finish during a 4 s outage are seen within 1.5 s of the API's return: the
     breaker probes about once a second, and failing watches wait for it rather than sleep."""
