@@ -215,7 +215,7 @@ class Requester:
                 if self.lifecycle.closed:
                     raise ClientClosedError("the client was closed during the request") from exc
                 raise
-            if response.is_success:
+            if 200 <= response.status_code < 300:  # is_success, without its two calls
                 try:
                     value = parse(response)
                 except (ValueError, pydantic.ValidationError) as exc:
