@@ -617,6 +617,22 @@ def test_a_short_way_answer_has_what_httpx_gives_a_read_response() -> None:
     assert pickle.loads(pickle.dumps(made)).json() == {"status": "PENDING"}
 
 
+def test_an_answers_reason_phrase_is_kept_as_httpx_keeps_it() -> None:
+    """The extensions of an answer hold its reason phrase as latin-1 bytes (none when it has
+    none), the same object for each answer with the same phrase."""
+    from types import SimpleNamespace
+
+    from camb_async._aiohttp import _extensions
+
+    def of(reason: str) -> dict[str, Any]:
+        return _extensions(cast("Any", SimpleNamespace(reason=reason)))
+
+    assert of("") == {"http_version": b"HTTP/1.1"}
+    assert of("Très Bien") == {"http_version": b"HTTP/1.1", "reason_phrase": "Très Bien".encode("latin-1")}
+    assert of("Très Bien")["reason_phrase"] is of("Très Bien")["reason_phrase"]
+    assert httpx.Response(200, extensions=of("Fine Thanks")).reason_phrase == "Fine Thanks"
+
+
 @pytest.mark.integration
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_read_timeout_applies_and_counts_as_maybe_sent() -> None:

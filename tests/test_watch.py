@@ -1221,7 +1221,11 @@ def priorities(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     whose ``priority`` it was handed, or ``None`` (the highest: not a poll). Every request
     goes through ``clear_to_send``, even those that could go at once."""
     seen: list[tuple[str, object]] = []
-    monkeypatch.setattr(camb_async._requester, "clear_at_once", lambda state, *, slot: False)
+
+    def never_at_once(state: LoopState, *, slot: bool) -> bool:
+        return False
+
+    monkeypatch.setattr(camb_async._requester, "clear_at_once", never_at_once)
     admit = camb_async._admission.clear_to_send
 
     async def spy(
