@@ -24,9 +24,19 @@ if TYPE_CHECKING:
     from ._state import LoopState, Pool
     from ._types import Priority
 
-__all__ = ["answered", "clear_to_send", "unanswered"]
+__all__ = ["answered", "clear_at_once", "clear_to_send", "unanswered"]
 
 _SLOW_FAILURES = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.PoolTimeout)
+
+
+def clear_at_once(state: LoopState, *, slot: bool) -> bool:
+    """Whether a request may go now, not as the breaker's probe, without waiting for
+    anything: the breaker is closed, no pause was ever started, there is no request
+    budget and (with ``slot``) a slot of the limit on requests in flight is free, which
+    it then holds. ``False`` leaves everything as it was, for :func:`clear_to_send`."""
+    if state.breaker.is_open or state.resume_at or state.budget.rate is not None:
+        return False
+    return not slot or state.limiter.try_acquire()
 
 
 async def clear_to_send(

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import http.cookiejar
 import logging
 import time
 from typing import TYPE_CHECKING, Any
@@ -54,9 +55,11 @@ _httpx_log = logging.getLogger("httpx")
 _ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)  # aiohttp's timeouts are asyncio's
 _HTTP11 = b"HTTP/1.1"
 _TIMEOUTS_KEPT = 64
+_REASONS: dict[str, bytes] = {}  # reason phrases as httpx keeps them
+_REASONS_KEPT = 64
 _NO_BODY = httpx.ByteStream(b"")
 _SENDS_LENGTH = frozenset({"POST", "PUT", "PATCH"})
-_Prepared = tuple[httpx.Request, list[tuple[str, str]]]
+_Prepared = tuple[httpx.Request, list[tuple[str, str]], aiohttp.ClientTimeout]
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -74,7 +77,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         proxy: A proxy for every request through this transport.
     """
 
-    __slots__ = ("_limits", "_proxy", "_session", "_timeouts", "ssl_context")
+    __slots__ = (
+        "_limits",
+        "_proxy_auth",
+        "_proxy_headers",
+        "_proxy_url",
+        "_session",
+        "_timeouts",
+        "ssl_context",
+    )
 
     def __init__(
         self,
@@ -85,7 +96,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.ssl_context: ssl.SSLContext = verify if verify is not None else httpx.create_ssl_context()
         self._limits = limits
-        self._proxy = proxy
+        # What aiohttp is told of the proxy, the same for every request.
+        self._proxy_url = None if proxy is None else str(proxy.url)
+        self._proxy_auth = None if proxy is None or proxy.auth is None else aiohttp.BasicAuth(*proxy.auth)
+        self._proxy_headers = None if proxy is None else proxy.headers
         self._session: aiohttp.ClientSession | None = None
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
 
@@ -108,7 +122,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._session = aiohttp.ClientSession(connector=connector, auto_decompress=False)
         return self._session
 
-    def _timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+    def timeout_of(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        """aiohttp's timeout of ``request`` (one object per distinct httpx timeout)."""
         given: dict[str, float | None] = request.extensions.get("timeout") or {}
         key = (given.get("connect"), given.get("read"), given.get("pool"))
         timeout = self._timeouts.get(key)
@@ -131,41 +146,52 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def send(self, request: httpx.Request, headers: list[tuple[str, str]], data: Any) -> httpx.Response:
         """Send ``request`` with ``headers`` (its headers as text pairs) and body ``data``."""
+        answer = await self.exchange(request, str(request.url), headers, data, self.timeout_of(request))
+        return await self.response(answer, request)
+
+    async def exchange(
+        self,
+        request: httpx.Request,
+        url: str,
+        headers: list[tuple[str, str]],
+        data: Any,
+        timeout: aiohttp.ClientTimeout,
+    ) -> aiohttp.ClientResponse:
+        """aiohttp's answer to ``request`` (sent to ``url``, its URL as text, with ``headers``,
+        body ``data`` and ``timeout``), its body unread; aiohttp's errors raised as httpx's."""
         session = self._session or self._open()
-        proxy = self._proxy
         try:
-            answer = await session.request(
+            return await session.request(
                 request.method,
-                str(request.url),
+                url,
                 headers=headers,
                 data=data,
                 allow_redirects=False,
                 compress=None,
-                timeout=self._timeout(request),
+                timeout=timeout,
                 server_hostname=request.extensions.get("sni_hostname"),
-                proxy=None if proxy is None else str(proxy.url),
-                proxy_auth=None if proxy is None or proxy.auth is None else aiohttp.BasicAuth(*proxy.auth),
-                proxy_headers=None if proxy is None else proxy.headers,
+                proxy=self._proxy_url,
+                proxy_auth=self._proxy_auth,
+                proxy_headers=self._proxy_headers,
             )
         except _ERRORS as exc:
             raise _as_httpx_error(exc, request) from exc
+
+    async def response(self, answer: aiohttp.ClientResponse, request: httpx.Request) -> httpx.Response:
+        """The httpx response of aiohttp's ``answer``: a small body read whole, a larger one
+        (or one of unknown length) streamed as it arrives."""
         length = answer.content_length
         if length is None or length > WHOLE_BODY_LIMIT:
             stream: httpx.AsyncByteStream = _Streamed(answer, request)
         else:
-            try:
-                told = answer.headers
-                stream = _Read(await answer.read(), "Content-Encoding" in told, "Set-Cookie" in told)
-            except BaseException as exc:
-                answer.close()
-                if isinstance(exc, _ERRORS):
-                    raise _as_httpx_error(exc, request) from exc
-                raise
-        extensions: dict[str, Any] = {"http_version": _HTTP11}
-        if answer.reason:
-            extensions["reason_phrase"] = answer.reason.encode("latin-1", "replace")
+            told = answer.headers
+            stream = _Read(await _read(answer, request), "Content-Encoding" in told, "Set-Cookie" in told)
         return httpx.Response(
-            answer.status, headers=answer.raw_headers, stream=stream, request=request, extensions=extensions
+            answer.status,
+            headers=answer.raw_headers,
+            stream=stream,
+            request=request,
+            extensions=_extensions(answer),
         )
 
     async def aclose(self) -> None:
@@ -232,6 +258,98 @@ def _as_httpx_error(exc: BaseException, request: httpx.Request) -> httpx.Transpo
     return cls(str(exc) or type(exc).__name__, request=request)
 
 
+async def _read(answer: aiohttp.ClientResponse, request: httpx.Request) -> bytes:
+    """The whole body of ``answer``; it is closed if that fails."""
+    try:
+        return await answer.read()
+    except BaseException as exc:
+        answer.close()
+        if isinstance(exc, _ERRORS):
+            raise _as_httpx_error(exc, request) from exc
+        raise
+
+
+def _extensions(answer: aiohttp.ClientResponse) -> dict[str, Any]:
+    """The response extensions httpcore gives an answer: its HTTP version and reason phrase."""
+    reason = answer.reason
+    if not reason:
+        return {"http_version": _HTTP11}
+    phrase = _REASONS.get(reason)
+    if phrase is None:
+        phrase = reason.encode("latin-1", "replace")
+        if len(_REASONS) < _REASONS_KEPT:
+            _REASONS[reason] = phrase
+    return {"http_version": _HTTP11, "reason_phrase": phrase}
+
+
+class _Jar(http.cookiejar.CookieJar):
+    """The client's cookie jar, which notes whether a cookie was ever put in it: asking
+    ``httpx.Cookies`` whether it is empty walks the jar on every poll."""
+
+    filled = False
+
+    def set_cookie(self, cookie: http.cookiejar.Cookie) -> None:
+        self.filled = True
+        super().set_cookie(cookie)
+
+
+class _Answer(httpx.Response):
+    """A small answer of the short way, read whole and not encoded: an ``httpx.Response``
+    like the one httpx would make of it once read (``content``, ``elapsed``, closed and
+    consumed), made for less. Its headers become ``httpx.Headers`` when first asked for,
+    and its ``elapsed`` a ``timedelta``: most status polls are parsed from their bytes
+    with neither looked at, and converting them costs more than the rest of the object.
+
+    It sets the attributes ``httpx.Response.__init__`` and ``read()`` set, no more
+    (tests/test_transport.py holds the two together)."""
+
+    def __init__(
+        self,
+        status_code: int,
+        raw_headers: tuple[tuple[bytes, bytes], ...],
+        body: bytes,
+        request: httpx.Request,
+        extensions: dict[str, Any],
+        seconds: float,
+    ) -> None:
+        self.status_code = status_code
+        self._raw_headers = raw_headers
+        self._made_headers: httpx.Headers | None = None
+        self._request = request
+        self.next_request = None
+        self.extensions = extensions
+        self.history = []
+        self.is_closed = True
+        self.is_stream_consumed = True
+        self.default_encoding = "utf-8"
+        self.stream = _Read(body)
+        self._num_bytes_downloaded = len(body)
+        self._content = body
+        self._seconds = seconds
+
+    @property
+    def headers(self) -> httpx.Headers:
+        made = self._made_headers
+        if made is None:
+            made = self._made_headers = httpx.Headers(self._raw_headers)
+        return made
+
+    @headers.setter
+    def headers(self, value: httpx.Headers) -> None:
+        self._made_headers = value
+
+    @property
+    def elapsed(self) -> datetime.timedelta:
+        elapsed = self.__dict__.get("_elapsed")
+        if elapsed is None:
+            elapsed = self._elapsed = datetime.timedelta(seconds=self._seconds)
+        return elapsed
+
+    @elapsed.setter
+    def elapsed(self, elapsed: datetime.timedelta) -> None:
+        self._elapsed = elapsed
+
+
 class AiohttpClient(httpx.AsyncClient):
     """An ``httpx.AsyncClient`` on :class:`AiohttpTransport`, for proxies from the environment too.
 
@@ -244,7 +362,8 @@ class AiohttpClient(httpx.AsyncClient):
         self._proxied = False
         self._timeout_of: tuple[httpx.Timeout, dict[str, float | None]] | None = None
         self._requests: dict[tuple[str, str], _Prepared] = {}
-        super().__init__(headers=headers, timeout=timeout, limits=limits)
+        self._jar = _Jar()
+        super().__init__(headers=headers, timeout=timeout, limits=limits, cookies=self._jar)
 
     def _init_transport(self, *args: Any, **kwargs: Any) -> AiohttpTransport:
         self._direct = AiohttpTransport(kwargs["limits"])
@@ -265,6 +384,8 @@ class AiohttpClient(httpx.AsyncClient):
         goes straight to the transport: the client's headers and timeout, the
         cookie jar only when an answer sets a cookie, and httpx's log line. A client
         with cookies, auth, event hooks or proxies takes httpx's way.
+
+        A small answer that is not encoded comes back as an :class:`_Answer`.
         """
         direct = self._direct
         if (
@@ -272,27 +393,37 @@ class AiohttpClient(httpx.AsyncClient):
             or self.is_closed
             or self._proxied
             or self.auth is not None
-            or self.cookies
+            or self._jar.filled
+            or self.cookies.jar is not self._jar
             or self.event_hooks["request"]
             or self.event_hooks["response"]
         ):
             return await self.request(method, url, follow_redirects=False)
-        request, pairs = self._bare_request(method, url)
+        request, pairs, timeout = self._bare_request(method, url)
         start = time.perf_counter()
-        response = await direct.send(request, pairs, None)
-        stream = response.stream
-        try:
-            if isinstance(stream, _Read) and not stream.encoded:
-                _read_whole(response, stream.body)
-                sets_cookie = stream.sets_cookie
-            else:
+        answer = await direct.exchange(request, url, pairs, None, timeout)
+        told = answer.headers
+        length = answer.content_length
+        response: httpx.Response
+        if length is not None and length <= WHOLE_BODY_LIMIT and "Content-Encoding" not in told:
+            body = await _read(answer, request)
+            response = _Answer(
+                answer.status,
+                answer.raw_headers,
+                body,
+                request,
+                _extensions(answer),
+                time.perf_counter() - start,
+            )
+        else:
+            response = await direct.response(answer, request)
+            try:
                 await response.aread()
-                sets_cookie = "set-cookie" in response.headers
-        except BaseException:
-            await response.aclose()
-            raise
-        response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
-        if sets_cookie:
+            except BaseException:
+                await response.aclose()
+                raise
+            response.elapsed = datetime.timedelta(seconds=time.perf_counter() - start)
+        if "Set-Cookie" in told:
             self.cookies.extract_cookies(response)
         if _httpx_log.isEnabledFor(logging.INFO):
             _httpx_log.info(
@@ -305,29 +436,29 @@ class AiohttpClient(httpx.AsyncClient):
             )
         return response
 
-    def _bare_request(self, method: str, url: str) -> tuple[httpx.Request, list[tuple[str, str]]]:
-        """The request ``build_request(method, url)`` makes on this client, and its headers
-        as text pairs for aiohttp: kept by :meth:`_prepared` and sent again as long as the
-        client's timeout is the same object. Nothing changes a request once sent (the SDK
-        hands it to no hook), so one object serves every poll of a URL."""
+    def _bare_request(self, method: str, url: str) -> _Prepared:
+        """The request ``build_request(method, url)`` makes on this client, its headers as
+        text pairs for aiohttp and aiohttp's timeout: kept by :meth:`_prepared` and sent
+        again as long as the client's timeout is the same object. Nothing changes a request
+        once sent (the SDK hands it to no hook), so one object serves every poll of a URL."""
+        prepared = self._requests.get((method, url)) or self._prepared(method, url)
         timeout = self._timeout_dict()
-        prepared = self._prepared(method, url)
         request = prepared[0]
         if request.extensions["timeout"] is not timeout:
             request = httpx.Request(
                 method, request.url, headers=request.headers, stream=_NO_BODY, extensions={"timeout": timeout}
             )
             request.read()
-            self._requests[(method, url)] = (request, prepared[1])
-        return request, prepared[1]
+            prepared = self._requests[(method, url)] = (request, prepared[1], self._aiohttp_timeout(request))
+        return prepared
 
     def _prepared(self, method: str, url: str) -> _Prepared:
         """What a bodiless ``method`` to ``url`` sends, worked out once and kept for the next
         time (a watch asks for one URL again and again): the request, with the parsed URL
         (httpx's parsing costs a fifth of a status call's CPU) and the client's headers with
         those httpx's preparation of a request adds (Host; ``Content-Length: 0`` on POST,
-        PUT, PATCH), and its headers as text pairs for aiohttp. The SDK never changes its
-        client's headers once built, so what is kept stays right."""
+        PUT, PATCH), its headers as text pairs and its timeout for aiohttp. The SDK never
+        changes its client's headers once built, so what is kept stays right."""
         key = (method, url)
         prepared = self._requests.get(key)
         if prepared is None:
@@ -344,8 +475,13 @@ class AiohttpClient(httpx.AsyncClient):
                 method, parsed, headers=headers, stream=_NO_BODY, extensions={"timeout": self._timeout_dict()}
             )
             request.read()
-            prepared = kept[key] = (request, headers.multi_items())
+            prepared = kept[key] = (request, headers.multi_items(), self._aiohttp_timeout(request))
         return prepared
+
+    def _aiohttp_timeout(self, request: httpx.Request) -> aiohttp.ClientTimeout:
+        direct = self._direct
+        assert direct is not None
+        return direct.timeout_of(request)
 
     def _timeout_dict(self) -> dict[str, float | None]:
         timeout = self.timeout
@@ -353,15 +489,3 @@ class AiohttpClient(httpx.AsyncClient):
         if cached is None or cached[0] is not timeout:
             cached = self._timeout_of = (timeout, timeout.as_dict())
         return cached[1]
-
-
-def _read_whole(response: httpx.Response, body: bytes) -> None:
-    """``response.read()``, of a body already in memory with no ``Content-Encoding``:
-    there is nothing to decode, and the bytes become the response's content at once.
-    httpx's decoders and chunkers would cost a twentieth of a status call's CPU to hand
-    them over unchanged (httpx keeps what it read in ``_content``, in every version the
-    SDK supports)."""
-    response._content = body  # pyright: ignore[reportPrivateUsage]
-    response._num_bytes_downloaded = len(body)  # pyright: ignore[reportPrivateUsage]
-    response.is_stream_consumed = True
-    response.is_closed = True

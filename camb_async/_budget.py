@@ -47,6 +47,8 @@ from ._clock import now, sleep
 from ._retry import parse_retry_after
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import httpx
 
     from ._limiter import RequestLimiter
@@ -121,6 +123,8 @@ class RequestBudget:
 
     ``rate`` is ``None`` while nothing limits the client (requests go at once);
     :meth:`take` is called right before each send, :meth:`answered` with each answer.
+    ``clock`` is the event loop's clock: the client gives asyncio's loop's own method,
+    which :meth:`answered` reads for less than anyio's ``current_time()`` on every answer.
     """
 
     __slots__ = (
@@ -134,6 +138,7 @@ class RequestBudget:
         "_limited_at",
         "_lowered_at",
         "_next",
+        "_now",
         "_order",
         "_queue",
         "_sent",
@@ -143,7 +148,8 @@ class RequestBudget:
         "shared",
     )
 
-    def __init__(self, rate: float | None = None) -> None:
+    def __init__(self, rate: float | None = None, *, clock: Callable[[], float] = now) -> None:
+        self._now = clock  # the event loop's clock (``_clock.now``, or the loop's own method)
         self.rate: float | None = rate
         self.fixed: bool = rate is not None  # given by the user: never learned over
         self._next = 0.0  # the earliest moment the next turn may be given
@@ -181,7 +187,7 @@ class RequestBudget:
             if slots is not None:
                 await slots.acquire()
             return
-        moment = now()
+        moment = self._now()
         queue = self._queue
         while queue and queue[0][1].left:
             heapq.heappop(queue)
@@ -219,7 +225,7 @@ class RequestBudget:
         """Count the last second as spent at ``rate``: as many sends, evenly spread, as that
         rate allows in a second, so that a client falling back on a local budget of its
         fair share starts where the fleet's budget leaves off, not with a fresh second."""
-        moment = now()
+        moment = self._now()
         count = max(1, math.floor(rate))
         self._sent = collections.deque(moment - 1.0 + (k + 1) / rate for k in range(count))
         self._next = max(self._next, moment + 1.0 / rate)
@@ -257,7 +263,7 @@ class RequestBudget:
         try:
             while not me.granted:
                 rate = self.rate
-                moment = now()
+                moment = self._now()
                 if rate is not None:
                     wait = self._until_free(moment, rate)
                     if wait > 0.0:
@@ -270,7 +276,7 @@ class RequestBudget:
                     if slots is not None and not slots.try_acquire():
                         # The slot goes to whoever is first once one is free: the line may change.
                         await slots.acquire()
-                        moment = now()
+                        moment = self._now()
                         self._next = max(self._next, moment)  # no burst of turns missed meanwhile
                         first = self._first(moment)
                         if first.slots is None:
@@ -286,7 +292,7 @@ class RequestBudget:
                     held = slots
                 if not await self._shared_turn(shared):
                     continue
-                moment = now()
+                moment = self._now()
                 first = self._first(moment)
                 if first.slots is None and held is not None:
                     held.release()
@@ -305,11 +311,11 @@ class RequestBudget:
         moment = await shared.turn()
         if moment is None:
             rate = self.rate
-            return rate is None or self._until_free(now(), rate) <= 0.0
-        wait = moment - now()
+            return rate is None or self._until_free(self._now(), rate) <= 0.0
+        wait = moment - self._now()
         if wait > 0.0:
             await sleep(wait)
-        return now() - moment <= shared.grace
+        return self._now() - moment <= shared.grace
 
     def _first(self, moment: float) -> _Waiter:
         """The waiter first in line at ``moment`` (the keys are redrawn every ``_REKEY`` s)."""
@@ -353,13 +359,13 @@ class RequestBudget:
             self._sent.remove(waiter.turn)
         except ValueError:  # already out of the sliding log's second
             return
-        self._next = min(self._next, max(waiter.turn, now()))
+        self._next = min(self._next, max(waiter.turn, self._now()))
 
     def answered(self, response: httpx.Response) -> None:
         """Learn from an answer: a 429, or the policy headers of any answer."""
         if self.fixed:
             return
-        moment = now()
+        moment = self._now()
         if response.status_code != 429:
             answers = self._answers
             answers.append(moment)

@@ -103,6 +103,7 @@ class RequestLimiter:
         "_base",
         "_ceiling",
         "_epoch_min",
+        "_floor",
         "_samples",
         "_starting",
         "_waiters",
@@ -121,7 +122,8 @@ class RequestLimiter:
         self._base = math.inf
         self._epoch_min = math.inf
         self._samples = 0
-        self._ceiling = float(min(maximum, max(NEAR_CEILING, self.minimum)))
+        self._floor = max(NEAR_CEILING, self.minimum)  # the ceiling's least
+        self._ceiling = float(min(maximum, self._floor))
         self._starting = True  # slow start: until more than a few requests wait
 
     @property
@@ -167,14 +169,14 @@ class RequestLimiter:
         """Move the limit after a request that took ``rtt`` seconds to be answered."""
         if not rtt > 0.0:  # a clock that did not move says nothing
             return
-        self._epoch_min = min(self._epoch_min, rtt)
-        self._samples += 1
-        base = min(self._base, self._epoch_min)
-        if self._samples >= _EPOCH and self._samples >= _EPOCH_ROUND_TRIPS * self.limit:
-            self._base, self._epoch_min, self._samples = self._epoch_min, math.inf, 0
-        ceiling = self._ceiling = min(self.maximum, max(NEAR_CEILING, self.minimum, TARGET_RATE * base))
+        epoch_min = self._epoch_min = min(self._epoch_min, rtt)
+        samples = self._samples = self._samples + 1
+        base = min(self._base, epoch_min)
+        if samples >= _EPOCH and samples >= _EPOCH_ROUND_TRIPS * self.limit:
+            self._base, self._epoch_min, self._samples = epoch_min, math.inf, 0
+        ceiling = self._ceiling = min(self.maximum, max(self._floor, TARGET_RATE * base))
         limit = self.limit
-        scale = max(1.0, math.log10(limit))
+        scale = math.log10(limit) if limit > 10.0 else 1.0
         queued = limit * (1.0 - base / rtt)
         # One answer is 1/limit of a round trip's worth, so these steps add up, per
         # round trip, to `scale` up (as Vegas grows; slow start: the whole limit, so it

@@ -83,6 +83,11 @@ class TaskCreated(BaseModel):
     task_id: str
 
 
+_STATUS_VALIDATOR = TaskStatus.__pydantic_validator__
+"""What ``TaskStatus.model_validate_json`` calls, called without that wrapper: every status
+poll is read here."""
+
+
 def read_status(content: bytes | str) -> TaskStatus:
     """A status endpoint's answer, in any shape the API documents.
 
@@ -93,12 +98,13 @@ def read_status(content: bytes | str) -> TaskStatus:
     with that run id. Anything else raises the first pass's ``ValidationError``.
     """
     try:
-        return TaskStatus.model_validate_json(content)
+        status: TaskStatus = _STATUS_VALIDATOR.validate_json(content)
     except pydantic.ValidationError:
         other = _other_status_shape(content)
         if other is None:
             raise
         return other
+    return status
 
 
 def _other_status_shape(content: bytes | str) -> TaskStatus | None:

@@ -40,6 +40,15 @@ def validate_task_id(task_id: object) -> str:
 
 def task_id_segment(task_id: object) -> str:
     """``task_id`` as one percent-encoded URL path segment (``ValueError``/``TypeError`` if unusable)."""
+    # The usual id (a UUID) is checked, and needs no quoting, at once: only unreserved
+    # characters (so none that is forbidden, blank or unprintable), and not "." or "..".
+    if (
+        type(task_id) is str
+        and _UNRESERVED.fullmatch(task_id)
+        and len(task_id) <= _MAX_ID_LENGTH
+        and task_id not in (".", "..")
+    ):
+        return task_id
     segment = validate_task_id(task_id)
     if not _UNRESERVED.fullmatch(segment):  # ids are usually UUIDs: skip quote()'s work for them
         segment = quote(segment, safe="")

@@ -26,7 +26,7 @@ import anyio
 import httpx
 import pydantic
 
-from ._admission import answered, clear_to_send, unanswered
+from ._admission import answered, clear_at_once, clear_to_send, unanswered
 from ._breaker import BREAKER_THRESHOLD, PROBE_INTERVAL
 from ._capture import record
 from ._clock import sleep
@@ -215,7 +215,7 @@ class Requester:
                 if self.lifecycle.closed:
                     raise ClientClosedError("the client was closed during the request") from exc
                 raise
-            if response.is_success:
+            if 200 <= response.status_code < 300:  # is_success, without its two calls
                 try:
                     value = parse(response)
                 except (ValueError, pydantic.ValidationError) as exc:
@@ -283,14 +283,16 @@ class Requester:
     ) -> httpx.Response:
         """Send once through the pool, within the client's limit on requests in flight
         (a ``transfer`` holds a transfer slot instead) and once the circuit breaker lets it."""
-        with anyio.CancelScope() as scope:
+        with state.cancel_scope() as scope:
             state.sending.add(scope)
             limiter = state.limiter
             breaker = state.breaker
             try:
-                probe = await clear_to_send(
-                    self._pool, state, breaker_wait, method, url, slot=not transfer, priority=priority
-                )
+                probe = False
+                if not clear_at_once(state, slot=not transfer):
+                    probe = await clear_to_send(
+                        self._pool, state, breaker_wait, method, url, slot=not transfer, priority=priority
+                    )
                 try:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
                     # Authorization on a redirect to another host, so x-api-key would go along.

@@ -33,13 +33,14 @@ class LoopState:
     one), the limiter on requests in flight, the slots of streamed
     transfers, the circuit breaker, the request budget, the moment a rate limit
     lets requests go again, and the cancel scopes of requests being sent (so
-    aclose() can end them)."""
+    aclose() can end them) with the class that makes them on this loop."""
 
     __slots__ = (
         "_current_token",
         "bare",
         "breaker",
         "budget",
+        "cancel_scope",
         "drained",
         "http",
         "limiter",
@@ -59,17 +60,23 @@ class LoopState:
         breaker: CircuitBreaker | None = None,
     ) -> None:
         # On asyncio the loop itself is the token, and asking for it is ~20 times
-        # cheaper than anyio's generic current_token(); this runs on every request.
+        # cheaper than anyio's generic current_token(); this runs on every request. So
+        # is reading the loop's clock, which the budget does on every answer.
+        on_asyncio = running_on_asyncio()
         self._current_token: Callable[[], object] = (
-            asyncio.get_running_loop if running_on_asyncio() else anyio.lowlevel.current_token
+            asyncio.get_running_loop if on_asyncio else anyio.lowlevel.current_token
         )
         self.token: object = self._current_token()
+        clock = asyncio.get_running_loop().time if on_asyncio else anyio.current_time
+        # anyio's CancelScope() asks which event loop runs for each scope it makes: every
+        # request makes one, so the class it makes on this loop is kept and made directly.
+        self.cancel_scope: type[anyio.CancelScope] = type(anyio.CancelScope())
         self.http: httpx.AsyncClient = http
         self.bare: BareSend | None = bare
         self.limiter: RequestLimiter = RequestLimiter(max_concurrent_requests)
         self.transfers: anyio.Semaphore = anyio.Semaphore(max_transfers)
         self.breaker: CircuitBreaker = breaker or CircuitBreaker()
-        self.budget: RequestBudget = RequestBudget(max_requests_per_second)
+        self.budget: RequestBudget = RequestBudget(max_requests_per_second, clock=clock)
         self.resume_at: float = 0.0
         self.sending: set[anyio.CancelScope] = set()
         self.drained: anyio.Event | None = None

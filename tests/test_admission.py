@@ -166,3 +166,35 @@ async def test_only_fast_failures_open_the_breaker(
             with pytest.raises(APIConnectionError):
                 await camb.status("abc")
         assert camb._requester._loop_state().breaker.is_open is opens
+
+
+async def test_a_request_goes_at_once_only_when_nothing_holds_it(router: respx.Router) -> None:
+    """clear_at_once lets a request go, holding a slot, while the breaker is closed, no pause
+    was started, no budget is set and a slot is free; otherwise it takes nothing and leaves
+    the request to clear_to_send."""
+    from camb_async._admission import clear_at_once
+
+    router.get("/tts/abc").mock(return_value=httpx.Response(200, json={"status": "PENDING"}))
+    async with make_client(router) as camb:
+        await camb.status("abc")
+        state = camb._requester._loop_state()
+        limiter = state.limiter
+        assert clear_at_once(state, slot=True)
+        assert limiter.in_flight == 1
+        limiter.release()
+        assert clear_at_once(state, slot=False)
+        assert limiter.in_flight == 0
+        limiter.in_flight = int(limiter.limit)  # every slot taken
+        assert not clear_at_once(state, slot=True)
+        assert clear_at_once(state, slot=False)
+        limiter.in_flight = 0
+        state.resume_at = anyio.current_time() - 1.0  # a pause was started once
+        assert not clear_at_once(state, slot=True)
+        state.resume_at = 0.0
+        state.budget.rate = 10.0
+        assert not clear_at_once(state, slot=True)
+        state.budget.rate = None
+        state.breaker.is_open = True
+        assert not clear_at_once(state, slot=True)
+        state.breaker.is_open = False
+        assert limiter.in_flight == 0

@@ -243,6 +243,30 @@ async def test_a_given_budget_is_never_learned_over(sim: Simulator, http: httpx.
         assert state.budget.fixed
 
 
+async def test_the_budget_reads_the_clock_it_is_given() -> None:
+    """A budget counts the last second's answers on its own clock: a first headerless 429
+    sets it from the answers within a second of that clock's now, not of the event loop's."""
+    moment = [100.0]
+    budget = RequestBudget(clock=lambda: moment[0])
+    request = httpx.Request("GET", "https://x/apis/tts/1")
+    for _ in range(30):
+        budget.answered(httpx.Response(200, request=request))
+    moment[0] = 100.5
+    for _ in range(10):
+        budget.answered(httpx.Response(200, request=request))
+    moment[0] = 101.2  # the first 30 are over a second old
+    budget.answered(httpx.Response(200, request=request))
+    budget.answered(httpx.Response(429, request=request))
+    assert budget.rate == pytest.approx(0.9 * 11)
+
+
+async def test_the_client_budget_runs_on_the_event_loops_clock() -> None:
+    """The client's budget reads the clock anyio reads on this event loop."""
+    async with AsyncCambClient("key", base_url="https://camb.test/apis") as client:
+        state = client._requester._loop_state()
+        assert abs(state.budget._now() - anyio.current_time()) < 0.5
+
+
 async def test_a_429_naming_its_wait_teaches_no_budget() -> None:
     """A 429 with Retry-After pauses the client; the budget stays unlearned."""
     budget = RequestBudget()

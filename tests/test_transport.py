@@ -445,14 +445,19 @@ _PENDING = answer("200 OK", b'{"status": "PENDING"}', "Content-Type: application
 def _count_bare(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Record each request that takes AiohttpClient.send_bare's short way past httpx's pipeline."""
     bare: list[str] = []
-    original = AiohttpTransport.send
+    original = AiohttpTransport.exchange
 
     async def spy(
-        self: AiohttpTransport, request: httpx.Request, headers: list[tuple[str, str]], data: Any
-    ) -> httpx.Response:
+        self: AiohttpTransport,
+        request: httpx.Request,
+        url: str,
+        headers: list[tuple[str, str]],
+        data: Any,
+        timeout: Any,
+    ) -> Any:
         if "camb-bare" in request.extensions:
             bare.append(request.url.path)
-        return await original(self, request, headers, data)
+        return await original(self, request, url, headers, data, timeout)
 
     send_bare = AiohttpClient.send_bare
 
@@ -470,7 +475,7 @@ def _count_bare(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         finally:
             monkeypatch.setattr(httpx, "Request", request_class)
 
-    monkeypatch.setattr(AiohttpTransport, "send", spy)
+    monkeypatch.setattr(AiohttpTransport, "exchange", spy)
     monkeypatch.setattr(AiohttpClient, "send_bare", marked)
     return bare
 
@@ -567,15 +572,65 @@ async def test_a_bare_answer_is_read_as_httpx_reads_it() -> None:
         async with AiohttpClient(headers={}, timeout=DEFAULT_TIMEOUT, limits=httpx.Limits()) as http:
             url = f"{server.url}/tts/abc"
             pairs = [(await http.send_bare("GET", url), await http.get(url)) for _ in range(2)]
+    assert [type(bare).__name__ for bare, _ in pairs] == ["_Answer", "Response"]
     for bare, piped in pairs:
         assert bare.is_closed
         assert bare.is_stream_consumed
+        assert bare.status_code == piped.status_code
+        assert bare.reason_phrase == piped.reason_phrase
+        assert bare.http_version == piped.http_version
+        assert bare.headers == piped.headers
         assert bare.content == piped.content == body
         assert bare.num_bytes_downloaded == piped.num_bytes_downloaded
         assert bare.json() == piped.json()
         assert bare.text == piped.text
         assert bare.elapsed.total_seconds() >= 0
         assert [chunk async for chunk in bare.aiter_bytes()] == [body]
+
+
+def test_a_short_way_answer_has_what_httpx_gives_a_read_response() -> None:
+    """An _Answer carries every attribute httpx's Response sets when made and read (a new
+    one in httpx would fail here), makes its headers and elapsed time when asked, and
+    pickles as a Response does."""
+    import datetime
+    import pickle
+
+    from camb_async._aiohttp import _Answer
+
+    raw = ((b"Content-Type", b"application/json"), (b"Content-Length", b"20"))
+    request = httpx.Request("GET", f"{BASE_URL}/tts/abc")
+    body = b'{"status":"PENDING"}'
+    read = httpx.Response(200, headers=raw, stream=httpx.ByteStream(body), request=request)
+    read.read()
+    read.elapsed = datetime.timedelta(seconds=0.25)
+    made = _Answer(200, raw, body, request, {"http_version": b"HTTP/1.1"}, 0.25)
+    assert made.headers == read.headers
+    assert made.headers is made.headers
+    assert made.elapsed == read.elapsed
+    assert set(vars(read)) - {"_decoder", "headers"} <= set(vars(made))
+    assert made.json() == read.json() == {"status": "PENDING"}
+    assert made.text == read.text
+    assert made.num_bytes_downloaded == read.num_bytes_downloaded
+    assert made.request is request
+    made.headers = httpx.Headers({"x": "1"})
+    assert made.headers["x"] == "1"
+    assert pickle.loads(pickle.dumps(made)).json() == {"status": "PENDING"}
+
+
+def test_an_answers_reason_phrase_is_kept_as_httpx_keeps_it() -> None:
+    """The extensions of an answer hold its reason phrase as latin-1 bytes (none when it has
+    none), the same object for each answer with the same phrase."""
+    from types import SimpleNamespace
+
+    from camb_async._aiohttp import _extensions
+
+    def of(reason: str) -> dict[str, Any]:
+        return _extensions(cast("Any", SimpleNamespace(reason=reason)))
+
+    assert of("") == {"http_version": b"HTTP/1.1"}
+    assert of("Très Bien") == {"http_version": b"HTTP/1.1", "reason_phrase": "Très Bien".encode("latin-1")}
+    assert of("Très Bien")["reason_phrase"] is of("Très Bien")["reason_phrase"]
+    assert httpx.Response(200, extensions=of("Fine Thanks")).reason_phrase == "Fine Thanks"
 
 
 @pytest.mark.integration
@@ -663,10 +718,11 @@ async def test_prepared_requests_are_kept_up_to_the_cache_size() -> None:
     assert http._prepared("GET", urls[-1]) is prepared[-1]
     assert len(http._requests) == URL_CACHE_SIZE
     assert ("GET", urls[0]) not in http._requests
-    for (request, pairs), url in zip(prepared, urls, strict=True):
+    for (request, pairs, timeout), url in zip(prepared, urls, strict=True):
         assert str(request.url) == url
         assert request.headers["host"] == "camb.test"
         assert pairs == request.headers.multi_items()
+        assert timeout.sock_read == DEFAULT_TIMEOUT.read
     await http.aclose()
 
 
@@ -675,13 +731,14 @@ async def test_a_kept_request_is_sent_again_until_the_timeout_changes() -> None:
     stays; a new timeout makes a new request carrying it."""
     http = AiohttpClient(headers={}, timeout=DEFAULT_TIMEOUT, limits=httpx.Limits())
     url = "http://camb.test/apis/tts/abc"
-    first, pairs = http._bare_request("GET", url)
+    first, pairs, _ = http._bare_request("GET", url)
     assert http._bare_request("GET", url)[0] is first
     assert first.extensions["timeout"] == DEFAULT_TIMEOUT.as_dict()
     http.timeout = httpx.Timeout(3.0)
-    again, again_pairs = http._bare_request("GET", url)
+    again, again_pairs, timeout = http._bare_request("GET", url)
     assert again is not first
     assert again.extensions["timeout"] == httpx.Timeout(3.0).as_dict()
+    assert timeout.sock_read == 3.0
     assert again_pairs == pairs
     assert http._bare_request("GET", url)[0] is again
     await http.aclose()
@@ -715,7 +772,7 @@ async def test_a_bare_request_is_the_one_httpx_would_build() -> None:
     )
     for method in ("GET", "DELETE", "POST", "PUT"):
         for url in (f"{BASE_URL}/tts/abc", "https://camb.test:8443/apis/tts/abc?x=1"):
-            bare, pairs = http._bare_request(method, url)
+            bare, pairs, _ = http._bare_request(method, url)
             built = http.build_request(method, url)
             assert bare.method == built.method
             assert bare.url == built.url

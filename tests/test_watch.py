@@ -1222,8 +1222,14 @@ def test_follow_ranks_its_poll_from_the_last_answer_that_saw_the_task_running() 
 @pytest.fixture
 def priorities(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
     """Each request's path and what ranked it in the request budget's line: the ``Follow``
-    whose ``priority`` it was handed, or ``None`` (the highest: not a poll)."""
+    whose ``priority`` it was handed, or ``None`` (the highest: not a poll). Every request
+    goes through ``clear_to_send``, even those that could go at once."""
     seen: list[tuple[str, object]] = []
+
+    def never_at_once(state: LoopState, *, slot: bool) -> bool:
+        return False
+
+    monkeypatch.setattr(camb_async._requester, "clear_at_once", never_at_once)
     admit = camb_async._admission.clear_to_send
 
     async def spy(

@@ -132,8 +132,7 @@ class TaskResource:
     def _status_path(self, task_id: str) -> str:
         return f"/{self.endpoints.segment}/{task_id_segment(task_id)}"
 
-    def _parse_status(self, response: httpx.Response) -> TaskStatus:
-        return parse_status(response)
+    _parse_status = staticmethod(parse_status)
 
     async def status(self, task_id: str) -> TaskStatus:
         """Fetch a task's current status once.
