@@ -387,6 +387,7 @@ async def watch_status(
             wait = follow.failed(outcome, poll_began, now(), gated=outage() is not None)
         else:
             if follow.seen(outcome, poll_began, now()):
+                outcome = cast("S", follow.last)  # equal, and often shared by every watch that saw it
                 yield outcome
                 if outcome.is_terminal:
                     return
