@@ -10,7 +10,7 @@ import anyio
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-__all__ = ["is_testing", "now", "set_testing_flag", "sleep"]
+__all__ = ["DeadlinePassed", "is_testing", "now", "set_testing_flag", "sleep"]
 
 _testing = False
 
@@ -49,3 +49,8 @@ def sleep(seconds: float) -> Awaitable[None]:
 def now() -> float:
     """The event loop's clock, in seconds: what the poll schedule measures elapsed time on."""
     return anyio.current_time()
+
+
+class DeadlinePassed(Exception):
+    """A poll's deadline (its watch's) passed before it was answered: the request path
+    ends it so, and the poll loop raises the watch's ``WatchTimeoutError`` for it."""

@@ -31,6 +31,7 @@ costs httpx least.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 from collections import deque
 
@@ -51,42 +52,48 @@ _EPOCH = 500
 server that has become slower for good within two epochs."""
 _EPOCH_ROUND_TRIPS = 8
 
+LINE_HORIZON = 30.0
+"""On asyncio, a request in line whose deadline is further off than this many seconds gets
+no timer of its own: one sweep of the line every half of it gives a timer to each whose
+deadline has come this near. A wait in line is mostly far shorter than a watch's deadline
+(600 s by default), and a timer per waiting request, left in the loop's heap once
+cancelled, costs about 0.2 KiB, for thousands of requests at once."""
+
 
 class _Waiter:
-    """One request in line for a slot, woken by :meth:`wake`.
+    """One request in line for a slot, woken by :meth:`wake` (given a slot) or
+    :meth:`expire` (its deadline passed, or the limiter closed: no slot).
 
     On asyncio it waits on a bare future: an ``anyio.Event`` there is an
     ``asyncio.Event``, whose own ``deque`` of waiters takes about 0.8 KiB, and
     thousands of polls may wait in line at once. On trio, an ``anyio.Event``.
     """
 
-    __slots__ = ("_event", "_future", "abandoned", "woken")
+    __slots__ = ("abandoned", "deadline", "event", "future", "timer", "woken")
 
     def __init__(self) -> None:
         self.abandoned = False
         self.woken = False
-        self._event: anyio.Event | None = None
+        self.deadline = math.inf  # on asyncio: when it gives up waiting, if it has no timer yet
+        self.timer: asyncio.TimerHandle | None = None
+        self.event: anyio.Event | None = None
         try:
-            self._future: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
+            self.future: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
         except RuntimeError:  # not asyncio (trio)
-            self._future = None
-            self._event = anyio.Event()
+            self.future = None
+            self.event = anyio.Event()
 
     def wake(self) -> None:
         self.woken = True
-        future = self._future
+        self.expire()
+
+    def expire(self) -> None:
+        future = self.future
         if future is None:
-            assert self._event is not None
-            self._event.set()
+            assert self.event is not None
+            self.event.set()
         elif not future.done():
             future.set_result(None)
-
-    async def wait(self) -> None:
-        if self._future is None:
-            assert self._event is not None
-            await self._event.wait()
-        else:
-            await self._future
 
 
 class RequestLimiter:
@@ -105,7 +112,10 @@ class RequestLimiter:
         "_epoch_min",
         "_samples",
         "_starting",
+        "_sweeper",
+        "_timers",
         "_waiters",
+        "closed",
         "in_flight",
         "limit",
         "maximum",
@@ -117,12 +127,17 @@ class RequestLimiter:
         self.minimum: int = min(minimum, maximum)
         self.limit: float = float(max(self.minimum, min(initial, maximum)))
         self.in_flight: int = 0
+        self.closed: bool = False
         self._waiters: deque[_Waiter] = deque()
         self._base = math.inf
         self._epoch_min = math.inf
         self._samples = 0
         self._ceiling = float(min(maximum, max(NEAR_CEILING, self.minimum)))
         self._starting = True  # slow start: until more than a few requests wait
+        # What the deadline timers of waiters run in: they read no context variable, and a
+        # timer given none copies the waiting task's (64 bytes for each waiting request).
+        self._timers = contextvars.Context()
+        self._sweeper: asyncio.TimerHandle | None = None
 
     @property
     def waiting(self) -> int:
@@ -136,21 +151,82 @@ class RequestLimiter:
             return True
         return False
 
-    async def acquire(self) -> None:
-        """Take a slot, waiting in line for one; a cancelled wait takes none."""
+    async def acquire(self, deadline: float = math.inf) -> bool:
+        """Take a slot, waiting in line for one until ``deadline`` (on the event loop's
+        clock); whether one was taken (not when the deadline passed first). A cancelled
+        wait takes none.
+
+        A request waits here holding nothing but its place in line: on asyncio the
+        deadline is a timer of the loop, not a cancel scope (with its sets and timer),
+        and only once it comes near (:data:`LINE_HORIZON`), as thousands of polls may
+        wait at once; the frame waits on the future itself.
+
+        Raises:
+            anyio.ClosedResourceError: The limiter is closed (:meth:`close`), before or
+                while the request waited.
+        """
+        if self.closed:
+            raise anyio.ClosedResourceError
         if self.try_acquire():
-            return
+            return True
         waiter = _Waiter()
         self._waiters.append(waiter)
         self._wake()  # those in line may all have given up while a slot was free
         try:
-            await waiter.wait()
+            future = waiter.future
+            if future is None:  # trio, where a cancel scope costs little
+                assert waiter.event is not None
+                with anyio.CancelScope(deadline=deadline):
+                    await waiter.event.wait()
+            elif deadline == math.inf:
+                await future
+            else:
+                self._time(waiter, deadline, future.get_loop())
+                try:
+                    await future
+                finally:
+                    if waiter.timer is not None:
+                        waiter.timer.cancel()
         except BaseException:
             if waiter.woken:
                 self.release()  # the slot arrived with the cancellation: pass it on
             else:
                 waiter.abandoned = True
             raise
+        if waiter.woken:
+            return True
+        waiter.abandoned = True
+        if self.closed:
+            raise anyio.ClosedResourceError
+        return False
+
+    def _time(self, waiter: _Waiter, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
+        """Give ``waiter`` a timer for ``deadline`` if it is near, else leave it to :meth:`_sweep`."""
+        if deadline - loop.time() <= LINE_HORIZON:
+            waiter.timer = loop.call_at(deadline, waiter.expire, context=self._timers)
+            return
+        waiter.deadline = deadline
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(LINE_HORIZON / 2.0, self._sweep, loop, context=self._timers)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Time the waiters whose deadline has come within :data:`LINE_HORIZON`; again in
+        half of it while any is left untimed."""
+        self._sweeper = None
+        for waiter in self._waiters:
+            if waiter.timer is None and waiter.deadline != math.inf and not waiter.abandoned:
+                self._time(waiter, waiter.deadline, loop)
+
+    def close(self) -> None:
+        """Refuse every request waiting for a slot, and any that comes later
+        (``anyio.ClosedResourceError``): the client is closing."""
+        self.closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        waiters = self._waiters
+        while waiters:
+            waiters.popleft().expire()
 
     def release(self) -> None:
         """Give a slot back, to the first in line if the limit allows."""
