@@ -34,10 +34,14 @@ import asyncio
 import contextvars
 import math
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-__all__ = ["NEAR_CEILING", "TARGET_RATE", "RequestLimiter"]
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+__all__ = ["LINE_HORIZON", "NEAR_CEILING", "TARGET_RATE", "RequestLimiter", "Waiter"]
 
 NEAR_CEILING = 64
 """The ceiling of the limit while the shortest round trip is short (under 32 ms)."""
@@ -60,22 +64,24 @@ deadline has come this near. A wait in line is mostly far shorter than a watch's
 cancelled, costs about 0.2 KiB, for thousands of requests at once."""
 
 
-class _Waiter:
-    """One request in line for a slot, woken by :meth:`wake` (given a slot) or
-    :meth:`expire` (its deadline passed, or the limiter closed: no slot).
+class Waiter:
+    """One request in line for a slot (:meth:`RequestLimiter.line`): awaiting it waits
+    until it is woken with a slot (:meth:`wake`) or without (:meth:`expire`: its deadline
+    passed, or the limiter closed).
 
-    On asyncio it waits on a bare future: an ``anyio.Event`` there is an
-    ``asyncio.Event``, whose own ``deque`` of waiters takes about 0.8 KiB, and
-    thousands of polls may wait in line at once. On trio, an ``anyio.Event``.
+    On asyncio, awaiting it awaits a bare future, with no coroutine of its own: an
+    ``anyio.Event`` there is an ``asyncio.Event``, whose own ``deque`` of waiters takes
+    about 0.8 KiB, and thousands of polls may wait in line at once. On trio, an
+    ``anyio.Event`` within a cancel scope for the deadline.
     """
 
     __slots__ = ("abandoned", "deadline", "event", "future", "timer", "woken")
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float) -> None:
         self.abandoned = False
         self.woken = False
-        self.deadline = math.inf  # on asyncio: when it gives up waiting, if it has no timer yet
-        self.timer: asyncio.TimerHandle | None = None
+        self.deadline = deadline
+        self.timer: asyncio.TimerHandle | None = None  # asyncio: once the deadline is near
         self.event: anyio.Event | None = None
         try:
             self.future: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
@@ -83,11 +89,24 @@ class _Waiter:
             self.future = None
             self.event = anyio.Event()
 
+    def __await__(self) -> Generator[Any, None, None]:
+        if self.future is not None:
+            return self.future.__await__()
+        return self._wait().__await__()
+
+    async def _wait(self) -> None:
+        assert self.event is not None
+        with anyio.CancelScope(deadline=self.deadline):  # trio, where a cancel scope costs little
+            await self.event.wait()
+
     def wake(self) -> None:
         self.woken = True
         self.expire()
 
     def expire(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
         future = self.future
         if future is None:
             assert self.event is not None
@@ -128,7 +147,7 @@ class RequestLimiter:
         self.limit: float = float(max(self.minimum, min(initial, maximum)))
         self.in_flight: int = 0
         self.closed: bool = False
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[Waiter] = deque()
         self._base = math.inf
         self._epoch_min = math.inf
         self._samples = 0
@@ -156,66 +175,78 @@ class RequestLimiter:
         clock); whether one was taken (not when the deadline passed first). A cancelled
         wait takes none.
 
-        A request waits here holding nothing but its place in line: on asyncio the
-        deadline is a timer of the loop, not a cancel scope (with its sets and timer),
-        and only once it comes near (:data:`LINE_HORIZON`), as thousands of polls may
-        wait at once; the frame waits on the future itself.
-
         Raises:
             anyio.ClosedResourceError: The limiter is closed (:meth:`close`), before or
                 while the request waited.
         """
-        if self.closed:
-            raise anyio.ClosedResourceError
         if self.try_acquire():
             return True
-        waiter = _Waiter()
-        self._waiters.append(waiter)
-        self._wake()  # those in line may all have given up while a slot was free
+        place = self.line(deadline)
         try:
-            future = waiter.future
-            if future is None:  # trio, where a cancel scope costs little
-                assert waiter.event is not None
-                with anyio.CancelScope(deadline=deadline):
-                    await waiter.event.wait()
-            elif deadline == math.inf:
-                await future
-            else:
-                self._time(waiter, deadline, future.get_loop())
-                try:
-                    await future
-                finally:
-                    if waiter.timer is not None:
-                        waiter.timer.cancel()
+            await place
         except BaseException:
-            if waiter.woken:
-                self.release()  # the slot arrived with the cancellation: pass it on
-            else:
-                waiter.abandoned = True
+            self.leave(place)
             raise
-        if waiter.woken:
+        return self.served(place)
+
+    def line(self, deadline: float = math.inf) -> Waiter:
+        """A place at the end of the line, kept until ``deadline`` (on the event loop's
+        clock): ``await`` it, then :meth:`served` says whether it got its slot; a caller
+        whose wait raises calls :meth:`leave`. This is :meth:`acquire` for a caller that
+        waits in its own frame, as the request path does: thousands of polls may wait at
+        once, each holding nothing but its place (no cancel scope, and on asyncio a timer
+        only once its deadline is near, :data:`LINE_HORIZON`).
+
+        Raises:
+            anyio.ClosedResourceError: The limiter is closed.
+        """
+        if self.closed:
+            raise anyio.ClosedResourceError
+        place = Waiter(deadline)
+        self._waiters.append(place)
+        self._wake()  # those in line may all have given up while a slot was free
+        future = place.future
+        if future is not None and not place.woken and deadline != math.inf:
+            self._time(place, future.get_loop())
+        return place
+
+    def served(self, place: Waiter) -> bool:
+        """Whether ``place``, awaited, got its slot (else it leaves the line).
+
+        Raises:
+            anyio.ClosedResourceError: The limiter closed while it waited.
+        """
+        if place.woken:
             return True
-        waiter.abandoned = True
+        place.abandoned = True
         if self.closed:
             raise anyio.ClosedResourceError
         return False
 
-    def _time(self, waiter: _Waiter, deadline: float, loop: asyncio.AbstractEventLoop) -> None:
-        """Give ``waiter`` a timer for ``deadline`` if it is near, else leave it to :meth:`_sweep`."""
-        if deadline - loop.time() <= LINE_HORIZON:
-            waiter.timer = loop.call_at(deadline, waiter.expire, context=self._timers)
-            return
-        waiter.deadline = deadline
-        if self._sweeper is None:
+    def leave(self, place: Waiter) -> None:
+        """``place`` gives up (its wait was cancelled): it takes no slot."""
+        if place.woken:
+            self.release()  # the slot arrived with the cancellation: pass it on
+        else:
+            place.abandoned = True
+            if place.timer is not None:
+                place.timer.cancel()
+                place.timer = None
+
+    def _time(self, place: Waiter, loop: asyncio.AbstractEventLoop) -> None:
+        """Give ``place`` a timer for its deadline if it is near, else leave it to :meth:`_sweep`."""
+        if place.deadline - loop.time() <= LINE_HORIZON:
+            place.timer = loop.call_at(place.deadline, place.expire, context=self._timers)
+        elif self._sweeper is None:
             self._sweeper = loop.call_later(LINE_HORIZON / 2.0, self._sweep, loop, context=self._timers)
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Time the waiters whose deadline has come within :data:`LINE_HORIZON`; again in
-        half of it while any is left untimed."""
+        """Time the places in line whose deadline has come within :data:`LINE_HORIZON`;
+        again in half of it while any is left untimed."""
         self._sweeper = None
-        for waiter in self._waiters:
-            if waiter.timer is None and waiter.deadline != math.inf and not waiter.abandoned:
-                self._time(waiter, waiter.deadline, loop)
+        for place in self._waiters:
+            if place.timer is None and place.deadline != math.inf and not place.abandoned:
+                self._time(place, loop)
 
     def close(self) -> None:
         """Refuse every request waiting for a slot, and any that comes later

@@ -407,11 +407,14 @@ async def next_change(
     fetch: Callable[[Priority, float], Awaitable[S]],
     outage: Callable[[], Exception | None],
     wait: float | None,
+    *,
+    to_end: bool = False,
 ) -> tuple[S, float]:
     """Sleep ``wait`` seconds (``None``: the first poll is due at once), then poll ``fetch``
-    on ``follow``'s schedule until the status changes: the status, and the wait before the
-    next poll. The loop of :func:`watch_status`, which yields each change, and of a
-    ``wait()`` with nothing observing it, which awaits this with no generator around it.
+    on ``follow``'s schedule until the status changes (with ``to_end``, until it is
+    terminal): the status, and the wait before the next poll. The loop of
+    :func:`watch_status`, which yields each change, and of a ``wait()`` with nothing
+    observing it, which awaits this with no generator or other coroutine around it.
 
     Raises :class:`WatchTimeoutError` once ``follow``'s deadline passes, and a poll's error
     that is not transient at once.
@@ -444,7 +447,7 @@ async def next_change(
             if not is_transient(outcome):
                 raise outcome
             wait = follow.failed(outcome, poll_began, now(), gated=outage() is not None)
-        elif follow.seen(outcome, poll_began, now()):
+        elif follow.seen(outcome, poll_began, now()) and (outcome.is_terminal or not to_end):
             status = cast("S", follow.last)  # equal, and often shared by every watch that saw it
             return status, (0.0 if status.is_terminal else follow.wait_after(poll_began))
         else:

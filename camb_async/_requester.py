@@ -204,8 +204,15 @@ class Requester:
                     # The slot is waited for here, in this frame, before _send opens its
                     # cancel scope: thousands of polls may wait in line at once.
                     held = waits_in_line(state)
-                    if held and not state.limiter.try_acquire() and not await state.limiter.acquire(deadline):
-                        raise DeadlinePassed
+                    if held and not state.limiter.try_acquire():
+                        place = state.limiter.line(deadline)
+                        try:
+                            await place
+                        except BaseException:
+                            state.limiter.leave(place)
+                            raise
+                        if not state.limiter.served(place):
+                            raise DeadlinePassed
                     response = await self._send(
                         state, method, url, options, wait, held=held, priority=priority, deadline=deadline
                     )

@@ -944,8 +944,10 @@ async def test_aclose_ends_polls_waiting_in_line_for_a_slot(router: respx.Router
                 for number in range(3):
                     tg.start_soon(call, f"waiting{number}")
                 await anyio.wait_all_tasks_blocked()
-                assert camb._requester._pool.loop is not None
-                assert camb._requester._pool.loop.limiter.waiting == 3
+                state = camb._requester._pool.loop
+                assert state is not None
+                assert state.limiter.waiting == 3
+                assert len(state.sending) == 1  # only the request in flight holds a cancel scope
                 closing = anyio.current_time()
                 await camb.aclose()
     assert sorted((task_id, kind) for task_id, kind, _ in ended) == [

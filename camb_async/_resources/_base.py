@@ -286,22 +286,31 @@ class TaskResource:
             WatchTimeoutError: ``timeout`` passed first.
             APIError: A poll failed after every retry.
         """
-        if observed(self._requester.emit):  # the watch's events: watch() reports them
-            final = await self._watched(task_id, interval, timeout)
-        else:
-            # The poll loop awaited here with no generator around it: thousands of gathered
-            # wait() calls may run at once, and a generator with its machinery costs 0.6 KiB.
-            fetch, follow = self._follow(task_id, interval, timeout)
-            final, wait = await next_change(follow, fetch, self._outage, None)
-            while not final.is_terminal:
-                final, wait = await next_change(follow, fetch, self._outage, wait)
+        final, _ = await self._to_end(task_id, interval, timeout)
+        return self._succeeded(task_id, final)
+
+    def _to_end(
+        self, task_id: str, interval: float | None, timeout: float | NotGiven | None
+    ) -> Awaitable[tuple[TaskStatus, float]]:
+        """What :meth:`wait` awaits: the terminal status of a watch of ``task_id`` (and a
+        wait nobody uses). Made here, checking the arguments, so that the caller's coroutine
+        awaits the poll loop itself: with nothing observing the watch, no generator or other
+        coroutine stands between them (thousands of gathered wait() calls may run at once,
+        and each frame costs memory); else :meth:`watch`, which reports the watch's events."""
+        if observed(self._requester.emit):
+            return self._watched(task_id, interval, timeout)
+        fetch, follow = self._follow(task_id, interval, timeout)
+        return next_change(follow, fetch, self._outage, None, to_end=True)
+
+    def _succeeded(self, task_id: str, final: TaskStatus) -> TaskStatus:
+        """``final``, a terminal status of ``task_id``, if it is SUCCESS; else its task error."""
         if final.status != TaskState.SUCCESS:
             raise make_task_error(task_id, final, secret=self._requester.api_key)
         return final
 
     async def _watched(
         self, task_id: str, interval: float | None, timeout: float | NotGiven | None
-    ) -> TaskStatus:
+    ) -> tuple[TaskStatus, float]:
         """The terminal status :meth:`watch` ends with (reporting the watch's events)."""
         final: TaskStatus | None = None
         async with aclosing(self.watch(task_id, interval=interval, timeout=timeout)) as statuses:
@@ -310,7 +319,7 @@ class TaskResource:
         # watch() only ends after yielding a terminal status, so `final` is set.
         assert final is not None
         assert final.is_terminal
-        return final
+        return final, 0.0
 
     def _follow(
         self, task_id: str, interval: float | None, timeout: float | NotGiven | None
