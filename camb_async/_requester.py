@@ -203,7 +203,7 @@ class Requester:
                 if files is None:
                     # The slot is waited for here, in this frame, before _send opens its
                     # cancel scope: thousands of polls may wait in line at once.
-                    held = waits_in_line(state)
+                    held = _waits_in_line(state)
                     if held and not state.limiter.try_acquire():
                         place = state.limiter.line(deadline)
                         try:
@@ -213,6 +213,9 @@ class Requester:
                             raise
                         if not state.limiter.served(place):
                             raise DeadlinePassed
+                        if state.limiter.closed:  # aclose() came after its slot, before it woke
+                            state.limiter.release()
+                            raise ClientClosedError("the client was closed during the request")
                     response = await self._send(
                         state, method, url, options, wait, held=held, priority=priority, deadline=deadline
                     )
@@ -315,7 +318,7 @@ class Requester:
         (a ``transfer`` holds a transfer slot instead) and once the circuit breaker lets it,
         by ``deadline`` (on the event loop's clock; ``DeadlinePassed`` after it).
 
-        ``held``: the request took its slot before (``waits_in_line``), holding no cancel
+        ``held``: the request took its slot before (``_waits_in_line``), holding no cancel
         scope while it waited: thousands of polls may wait in line at once, and a scope
         with its sets and timer costs about 0.8 KiB. ``aclose()`` closes the line
         (``RequestLimiter.close``) and cancels the scopes."""
@@ -324,10 +327,6 @@ class Requester:
         with anyio.CancelScope(deadline=deadline) as scope:
             state.sending.add(scope)
             try:
-                if self.lifecycle.closed:  # closed while this request waited for its slot
-                    if held:
-                        limiter.release()
-                    raise ClientClosedError("the client was closed during the request")
                 probe = await clear_to_send(
                     self._pool,
                     state,
@@ -642,7 +641,7 @@ class Requester:
                 ) from exc
 
 
-def waits_in_line(state: LoopState) -> bool:
+def _waits_in_line(state: LoopState) -> bool:
     """Whether a small call waits for its slot of the limit on requests in flight before
     anything else: unless the circuit breaker is open (requests wait for it first, and a
     probe never waits for a slot) or a budget the user gave hands out the slots with its
