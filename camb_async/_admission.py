@@ -59,7 +59,8 @@ async def clear_to_send(
     here (cancelled, or waited its longest) gives back the probe it was made.
 
     ``held``: the request already holds its slot (it waited for it first, see
-    ``Requester._send``); it gives it up if the breaker is open, as above."""
+    ``Requester._send``: never under a budget the user gave, which hands the slots out);
+    it gives it up if the breaker is open, as above."""
     breaker = state.breaker
     limiter = state.limiter
     budget = state.budget
@@ -72,10 +73,7 @@ async def clear_to_send(
         while True:
             if breaker.is_open and not probe:
                 probe = await _admit(pool, state, breaker_wait, method, url)
-            if budget.rate is not None and budget.fixed:
-                if held:  # the budget hands the slots out with its turns
-                    limiter.release()
-                    held = False
+            if budget.rate is not None and budget.fixed:  # never with `held` (see above)
                 await honour_pause(state)
                 await budget.take(priority, slots)
             else:

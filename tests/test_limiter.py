@@ -94,6 +94,20 @@ async def test_a_wait_past_its_deadline_takes_no_slot_and_leaves_the_line() -> N
     assert limiter.in_flight == 1
 
 
+async def test_a_cancelled_wait_with_a_near_deadline_leaves_no_timer() -> None:
+    """A place in line given up (cancelled) before its deadline takes no slot and drops its timer."""
+    limiter = RequestLimiter(1)
+    hold(limiter, 1)
+    place = limiter.line(anyio.current_time() + 5.0)
+    with anyio.move_on_after(0.01):
+        await place
+    limiter.leave(place)
+    assert place.timer is None
+    assert limiter.waiting == 0
+    limiter.release()
+    assert limiter.in_flight == 0
+
+
 async def test_a_far_deadline_is_timed_by_the_sweep_of_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
     """A deadline beyond LINE_HORIZON still ends the wait on time, once a sweep of the line times it."""
     monkeypatch.setattr(camb_async._limiter, "LINE_HORIZON", 0.1)

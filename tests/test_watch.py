@@ -1093,6 +1093,17 @@ async def test_the_deadline_ends_a_poll_waiting_in_line_for_a_slot(router: respx
                 group.cancel_scope.cancel()
 
 
+async def test_the_deadline_ends_a_poll_backing_off_before_a_retry(router: respx.Router) -> None:
+    """A poll whose retry backoff (0.5 s) outlasts the watch's deadline (0.2 s) ends at the deadline."""
+    route = router.get("/tts/abc").mock(return_value=httpx.Response(500))
+    async with make_client(router, max_retries=5) as camb:
+        began = anyio.current_time()
+        with anyio.fail_after(5), pytest.raises(WatchTimeoutError):
+            await camb.wait("abc", timeout=0.2)
+        assert anyio.current_time() - began < 0.45
+    assert route.call_count == 1
+
+
 async def test_deadline_during_an_outage_names_the_last_error(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
