@@ -47,6 +47,7 @@ async def clear_to_send(
     url: str,
     *,
     slot: bool,
+    held: bool = False,
     priority: Priority | None = None,
 ) -> bool:
     """Wait until a request may go: the circuit breaker admits it, the client's pause is
@@ -65,23 +66,32 @@ async def clear_to_send(
     The breaker is asked again last of all: a request admitted before an outage began
     and then kept waiting must not go out once the breaker is open. Sent back, it gives
     its slot up while it waits, so the probe never waits for one. A request that fails
-    here (cancelled, or waited its longest) gives back the probe it was made."""
+    here (cancelled, or waited its longest) gives back the probe it was made.
+
+    ``held``: the request already holds its slot (it waited for it first, see
+    ``Requester._send``: never under a budget the user gave, which hands the slots out);
+    it gives it up if the breaker is open, as above."""
     breaker = state.breaker
     limiter = state.limiter
     budget = state.budget
     slots = limiter if slot else None
     probe = False
+    if held and breaker.is_open:
+        limiter.release()
+        held = False
     try:
         while True:
             if breaker.is_open and not probe:
                 probe = await _admit(pool, state, breaker_wait, method, url)
-            if budget.rate is not None and budget.fixed:
+            if budget.rate is not None and budget.fixed:  # never with `held` (see above)
                 await honour_pause(state)
                 await budget.take(priority, slots)
             else:
                 # A free slot is taken without a checkpoint (an extra turn of the event
                 # loop per request); the request itself checkpoints soon after.
-                if slot and not limiter.try_acquire():
+                if held:
+                    held = False
+                elif slot and not limiter.try_acquire():
                     await limiter.acquire()
                 try:
                     await honour_pause(state)

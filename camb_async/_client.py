@@ -560,7 +560,9 @@ class AsyncCambClient:
             APIError: A poll failed after every retry.
         """
         resource, task_id = self._task(task, family)
-        return await resource.wait(task_id, interval=interval, timeout=timeout)
+        # The family's wait(), awaited with one coroutine fewer on each waiting task's stack.
+        final, _ = await resource._to_end(task_id, interval, timeout)  # pyright: ignore[reportPrivateUsage]
+        return resource._succeeded(task_id, final)  # pyright: ignore[reportPrivateUsage]
 
     # -- many tasks at once -------------------------------------------------------
 

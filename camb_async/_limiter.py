@@ -31,12 +31,17 @@ costs httpx least.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import math
 from collections import deque
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
-__all__ = ["NEAR_CEILING", "TARGET_RATE", "RequestLimiter"]
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+__all__ = ["LINE_HORIZON", "NEAR_CEILING", "TARGET_RATE", "RequestLimiter", "Waiter"]
 
 NEAR_CEILING = 64
 """The ceiling of the limit while the shortest round trip is short (under 32 ms)."""
@@ -51,42 +56,63 @@ _EPOCH = 500
 server that has become slower for good within two epochs."""
 _EPOCH_ROUND_TRIPS = 8
 
+LINE_HORIZON = 30.0
+"""On asyncio, a request in line whose deadline is further off than this many seconds gets
+no timer of its own: one sweep of the line every half of it gives a timer to each whose
+deadline has come this near. A wait in line is mostly far shorter than a watch's deadline
+(600 s by default), and a timer per waiting request, left in the loop's heap once
+cancelled, costs about 0.2 KiB, for thousands of requests at once."""
 
-class _Waiter:
-    """One request in line for a slot, woken by :meth:`wake`.
 
-    On asyncio it waits on a bare future: an ``anyio.Event`` there is an
-    ``asyncio.Event``, whose own ``deque`` of waiters takes about 0.8 KiB, and
-    thousands of polls may wait in line at once. On trio, an ``anyio.Event``.
+class Waiter:
+    """One request in line for a slot (:meth:`RequestLimiter.line`): awaiting it waits
+    until it is woken with a slot (:meth:`wake`) or without (:meth:`expire`: its deadline
+    passed, or the limiter closed).
+
+    On asyncio, awaiting it awaits a bare future, with no coroutine of its own: an
+    ``anyio.Event`` there is an ``asyncio.Event``, whose own ``deque`` of waiters takes
+    about 0.8 KiB, and thousands of polls may wait in line at once. On trio, an
+    ``anyio.Event`` within a cancel scope for the deadline.
     """
 
-    __slots__ = ("_event", "_future", "abandoned", "woken")
+    __slots__ = ("abandoned", "deadline", "event", "future", "timer", "woken")
 
-    def __init__(self) -> None:
+    def __init__(self, deadline: float) -> None:
         self.abandoned = False
         self.woken = False
-        self._event: anyio.Event | None = None
+        self.deadline = deadline
+        self.timer: asyncio.TimerHandle | None = None  # asyncio: once the deadline is near
+        self.event: anyio.Event | None = None
         try:
-            self._future: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
+            self.future: asyncio.Future[None] | None = asyncio.get_running_loop().create_future()
         except RuntimeError:  # not asyncio (trio)
-            self._future = None
-            self._event = anyio.Event()
+            self.future = None
+            self.event = anyio.Event()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if self.future is not None:
+            return self.future.__await__()
+        return self._wait().__await__()
+
+    async def _wait(self) -> None:
+        assert self.event is not None
+        with anyio.CancelScope(deadline=self.deadline):  # trio, where a cancel scope costs little
+            await self.event.wait()
 
     def wake(self) -> None:
         self.woken = True
-        future = self._future
+        self.expire()
+
+    def expire(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        future = self.future
         if future is None:
-            assert self._event is not None
-            self._event.set()
+            assert self.event is not None
+            self.event.set()
         elif not future.done():
             future.set_result(None)
-
-    async def wait(self) -> None:
-        if self._future is None:
-            assert self._event is not None
-            await self._event.wait()
-        else:
-            await self._future
 
 
 class RequestLimiter:
@@ -106,7 +132,10 @@ class RequestLimiter:
         "_floor",
         "_samples",
         "_starting",
+        "_sweeper",
+        "_timers",
         "_waiters",
+        "closed",
         "in_flight",
         "limit",
         "maximum",
@@ -118,13 +147,18 @@ class RequestLimiter:
         self.minimum: int = min(minimum, maximum)
         self.limit: float = float(max(self.minimum, min(initial, maximum)))
         self.in_flight: int = 0
-        self._waiters: deque[_Waiter] = deque()
+        self.closed: bool = False
+        self._waiters: deque[Waiter] = deque()
         self._base = math.inf
         self._epoch_min = math.inf
         self._samples = 0
         self._floor = max(NEAR_CEILING, self.minimum)  # the ceiling's least
         self._ceiling = float(min(maximum, self._floor))
         self._starting = True  # slow start: until more than a few requests wait
+        # What the deadline timers of waiters run in: they read no context variable, and a
+        # timer given none copies the waiting task's (64 bytes for each waiting request).
+        self._timers = contextvars.Context()
+        self._sweeper: asyncio.TimerHandle | None = None
 
     @property
     def waiting(self) -> int:
@@ -138,21 +172,94 @@ class RequestLimiter:
             return True
         return False
 
-    async def acquire(self) -> None:
-        """Take a slot, waiting in line for one; a cancelled wait takes none."""
+    async def acquire(self, deadline: float = math.inf) -> bool:
+        """Take a slot, waiting in line for one until ``deadline`` (on the event loop's
+        clock); whether one was taken (not when the deadline passed first). A cancelled
+        wait takes none.
+
+        Raises:
+            anyio.ClosedResourceError: The limiter is closed (:meth:`close`), before or
+                while the request waited.
+        """
         if self.try_acquire():
-            return
-        waiter = _Waiter()
-        self._waiters.append(waiter)
-        self._wake()  # those in line may all have given up while a slot was free
+            return True
+        place = self.line(deadline)
         try:
-            await waiter.wait()
+            await place
         except BaseException:
-            if waiter.woken:
-                self.release()  # the slot arrived with the cancellation: pass it on
-            else:
-                waiter.abandoned = True
+            self.leave(place)
             raise
+        return self.served(place)
+
+    def line(self, deadline: float = math.inf) -> Waiter:
+        """A place at the end of the line, kept until ``deadline`` (on the event loop's
+        clock): ``await`` it, then :meth:`served` says whether it got its slot; a caller
+        whose wait raises calls :meth:`leave`. This is :meth:`acquire` for a caller that
+        waits in its own frame, as the request path does: thousands of polls may wait at
+        once, each holding nothing but its place (no cancel scope, and on asyncio a timer
+        only once its deadline is near, :data:`LINE_HORIZON`).
+
+        Raises:
+            anyio.ClosedResourceError: The limiter is closed.
+        """
+        if self.closed:
+            raise anyio.ClosedResourceError
+        place = Waiter(deadline)
+        self._waiters.append(place)
+        self._wake()  # those in line may all have given up while a slot was free
+        future = place.future
+        if future is not None and not place.woken and deadline != math.inf:
+            self._time(place, future.get_loop())
+        return place
+
+    def served(self, place: Waiter) -> bool:
+        """Whether ``place``, awaited, got its slot (else it leaves the line).
+
+        Raises:
+            anyio.ClosedResourceError: The limiter closed while it waited.
+        """
+        if place.woken:
+            return True
+        place.abandoned = True
+        if self.closed:
+            raise anyio.ClosedResourceError
+        return False
+
+    def leave(self, place: Waiter) -> None:
+        """``place`` gives up (its wait was cancelled): it takes no slot."""
+        if place.woken:
+            self.release()  # the slot arrived with the cancellation: pass it on
+        else:
+            place.abandoned = True
+            if place.timer is not None:
+                place.timer.cancel()
+                place.timer = None
+
+    def _time(self, place: Waiter, loop: asyncio.AbstractEventLoop) -> None:
+        """Give ``place`` a timer for its deadline if it is near, else leave it to :meth:`_sweep`."""
+        if place.deadline - loop.time() <= LINE_HORIZON:
+            place.timer = loop.call_at(place.deadline, place.expire, context=self._timers)
+        elif self._sweeper is None:
+            self._sweeper = loop.call_later(LINE_HORIZON / 2.0, self._sweep, loop, context=self._timers)
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Time the places in line whose deadline has come within :data:`LINE_HORIZON`;
+        again in half of it while any is left untimed."""
+        self._sweeper = None
+        for place in self._waiters:
+            if place.timer is None and place.deadline != math.inf and not place.abandoned:
+                self._time(place, loop)
+
+    def close(self) -> None:
+        """Refuse every request waiting for a slot, and any that comes later
+        (``anyio.ClosedResourceError``): the client is closing."""
+        self.closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        waiters = self._waiters
+        while waiters:
+            waiters.popleft().expire()
 
     def release(self) -> None:
         """Give a slot back, to the first in line if the limit allows."""

@@ -14,11 +14,11 @@ import heapq
 import itertools
 import math
 import random
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 import anyio
 
-from ._clock import is_testing, now, sleep
+from ._clock import DeadlinePassed, is_testing, now, sleep
 from ._events import UNNAMED_WATCH, new_watch, observed, watch_changed, watch_ended, watch_started
 from ._exceptions import APIConnectionError, APIStatusError, ResponseValidationError, WatchTimeoutError
 from ._learning import poll_priority
@@ -40,7 +40,9 @@ __all__ = [
     "PollSchedule",
     "TaskWatches",
     "Tracked",
+    "following",
     "is_transient",
+    "next_change",
     "watch_status",
 ]
 
@@ -325,7 +327,7 @@ def is_transient(error: Exception) -> bool:
 
 
 async def watch_status(
-    fetch: Callable[[Priority], Awaitable[S]],
+    fetch: Callable[[Priority, float], Awaitable[S]],
     *,
     task_id: str,
     schedule: PollSchedule,
@@ -355,9 +357,40 @@ async def watch_status(
     Raises :class:`WatchTimeoutError` once ``timeout`` seconds have passed
     since the first poll began without a terminal status; ``outage()`` names
     the error that held a poll back when the deadline passed during it.
+    ``fetch(priority, left)`` ends by ``left`` seconds from its start, raising
+    ``DeadlinePassed`` then (the request path keeps the deadline: a poll waiting
+    for a slot holds no cancel scope, see ``Requester._send``).
     """
-    # Every time here is read from now(): one clock for the schedule and the deadline.
-    follow: Follow[S] = Follow(
+    follow: Follow[S] = following(
+        task_id,
+        schedule,
+        timeout=timeout,
+        first=first,
+        on_finish=on_finish,
+        max_outage=max_outage,
+        survival=survival,
+    )
+    wait: float | None = None
+    while True:
+        status, wait = await next_change(follow, fetch, outage, wait)
+        yield status
+        if status.is_terminal:
+            return
+
+
+def following(
+    task_id: str,
+    schedule: PollSchedule,
+    *,
+    timeout: float | None,
+    first: Curve | None = None,
+    on_finish: Callable[[float, float], None] | None = None,
+    max_outage: float | None = None,
+    survival: Callable[[], Survival | None] | None = None,
+) -> Follow[Any]:
+    """The :class:`Follow` of one watch (see :func:`watch_status`) that starts now. Every
+    time of a watch is read from ``now()``: one clock for the schedule and the deadline."""
+    return Follow(
         task_id,
         schedule,
         started=now(),
@@ -367,41 +400,61 @@ async def watch_status(
         max_outage=max_outage,
         survival=survival,
     )
+
+
+async def next_change(
+    follow: Follow[S],
+    fetch: Callable[[Priority, float], Awaitable[S]],
+    outage: Callable[[], Exception | None],
+    wait: float | None,
+    *,
+    to_end: bool = False,
+) -> tuple[S, float]:
+    """Sleep ``wait`` seconds (``None``: the first poll is due at once), then poll ``fetch``
+    on ``follow``'s schedule until the status changes (with ``to_end``, until it is
+    terminal): the status, and the wait before the next poll. The loop of
+    :func:`watch_status`, which yields each change, and of a ``wait()`` with nothing
+    observing it, which awaits this with no generator or other coroutine around it.
+
+    Raises :class:`WatchTimeoutError` once ``follow``'s deadline passes, and a poll's error
+    that is not transient at once.
+    """
     deadline = follow.deadline
     while True:
+        if wait is not None:
+            # Sleep without a cancel scope (one fewer deadline timer per poll, which adds
+            # up over thousands of watches): up to the deadline at most, then time out.
+            left = deadline - now()
+            if wait < left:
+                await sleep(wait)
+            else:
+                await sleep(left)
+                raise follow.timed_out()
         poll_began = now()
         # The poll runs here, not in a helper coroutine: thousands of watches may each
-        # have a poll waiting for a slot, and each frame of the chain costs memory. The
-        # cancel scope spans the await only, never a yield.
+        # have a poll waiting for a slot, and each frame of the chain costs memory.
         outcome: S | Exception | None = None
         try:
-            with anyio.move_on_after(deadline - poll_began):
-                outcome = await fetch(follow.priority)  # ranks it while it waits for the budget
+            # `follow.priority` ranks it while it waits for the budget
+            outcome = await fetch(follow.priority, deadline - poll_began)
+        except DeadlinePassed:
+            pass
         except Exception as error:  # noqa: BLE001 (sorted below: transient or not)
             outcome = error
-        if outcome is None:  # the scope caught its own cancellation: the deadline passed
+        if outcome is None:  # the deadline passed during the poll
             raise follow.timed_out(outage())
         if isinstance(outcome, Exception):
             if not is_transient(outcome):
                 raise outcome
             wait = follow.failed(outcome, poll_began, now(), gated=outage() is not None)
+        elif follow.seen(outcome, poll_began, now()) and (outcome.is_terminal or not to_end):
+            status = cast("S", follow.last)  # equal, and often shared by every watch that saw it
+            return status, (0.0 if status.is_terminal else follow.wait_after(poll_began))
         else:
-            if follow.seen(outcome, poll_began, now()):
-                yield outcome
-                if outcome.is_terminal:
-                    return
             wait = follow.wait_after(poll_began)
         # Sleep holding no answer: what the watch keeps of it is in `follow` (often one
         # status object shared by every watch), and thousands of watches sleep at once.
         outcome = None
-        # Sleep without a cancel scope (one fewer deadline timer per poll, which adds up
-        # over thousands of watches): up to the deadline at most, then time out.
-        left = deadline - now()
-        if wait < left:
-            await sleep(wait)
-        else:
-            await sleep(left)
-            raise follow.timed_out()
 
 
 class Tracked(Generic[K]):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import math
 import time
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,7 +30,7 @@ import pydantic
 from ._admission import answered, clear_at_once, clear_to_send, unanswered
 from ._breaker import BREAKER_THRESHOLD, PROBE_INTERVAL
 from ._capture import record
-from ._clock import sleep
+from ._clock import DeadlinePassed, sleep
 from ._events import RetryScheduled, log_gave_up, report_attempt, report_pause
 from ._exceptions import CambError, ClientClosedError, make_status_error
 from ._failures import cause_unless_it_shows_the_key, status_error, transport_error, unreadable
@@ -169,6 +170,7 @@ class Requester:
         breaker_wait: float | NotGiven | None = NOT_GIVEN,
         watch: WatchRef | None = None,
         priority: Priority | None = None,
+        deadline_in: float | None = None,
     ) -> T:
         """Send one API call, retrying as docs/retries.md says, and parse its answer.
 
@@ -178,7 +180,9 @@ class Requester:
         as long as it takes, as a watch's polls do); by default the client's.
         ``watch`` is the watch this call polls for, named in its events, and
         ``priority`` its poll's rank in the request budget's line (``None``: the
-        highest, as for every call that is not a poll).
+        highest, as for every call that is not a poll). ``deadline_in`` seconds from now
+        the call ends with ``DeadlinePassed`` (a poll's watch's deadline), whether it waits,
+        is in flight or backs off before a retry (``None``: no deadline).
         """
         state = self._loop_state()
         emit = self.emit
@@ -187,6 +191,7 @@ class Requester:
         url = self.base_url + path
         options = self._options(json=json, params=params, files=files, data=data)
         wait = self._breaker_wait if isinstance(breaker_wait, NotGiven) else breaker_wait
+        deadline = math.inf if deadline_in is None else anyio.current_time() + deadline_in
         retries = 0
         began = clock = 0.0
         while True:
@@ -196,7 +201,24 @@ class Requester:
                 began, clock = time.time(), time.perf_counter()
             try:
                 if files is None:
-                    response = await self._send(state, method, url, options, wait, priority=priority)
+                    # The slot is waited for here, in this frame, before _send opens its
+                    # cancel scope: thousands of polls may wait in line at once.
+                    held = _waits_in_line(state)
+                    if held and not state.limiter.try_acquire():
+                        place = state.limiter.line(deadline)
+                        try:
+                            await place
+                        except BaseException:
+                            state.limiter.leave(place)
+                            raise
+                        if not state.limiter.served(place):
+                            raise DeadlinePassed
+                        if state.limiter.closed:  # aclose() came after its slot, before it woke
+                            state.limiter.release()
+                            raise ClientClosedError("the client was closed during the request")
+                    response = await self._send(
+                        state, method, url, options, wait, held=held, priority=priority, deadline=deadline
+                    )
                 else:  # an upload: a transfer slot, apart from the polls' limit and round trips
                     async with state.transfers:
                         response = await self._send(state, method, url, options, wait, transfer=True)
@@ -207,10 +229,16 @@ class Requester:
                     report_attempt(emit, method, path, retries, began, clock, watch, None, error)
                 if retries < self.max_retries and should_retry_exception(exc, idempotent=idempotent):
                     retries += 1
-                    await self.backoff(retries, type(exc).__name__, method, path, watch=watch)
+                    await self.backoff(
+                        retries, type(exc).__name__, method, path, watch=watch, deadline=deadline
+                    )
                     continue
                 log_gave_up(method, path, retries, error, watch)
                 raise error from exc
+            except anyio.ClosedResourceError:
+                if not self.lifecycle.closed:
+                    raise
+                raise ClientClosedError("the client was closed during the request") from None
             except RuntimeError as exc:
                 if self.lifecycle.closed:
                     raise ClientClosedError("the client was closed during the request") from exc
@@ -224,7 +252,9 @@ class Requester:
                         report_attempt(emit, method, path, retries, began, clock, watch, response, error)
                     if idempotent and retries < self.max_retries:
                         retries += 1
-                        await self.backoff(retries, "unreadable body", method, path, watch=watch)
+                        await self.backoff(
+                            retries, "unreadable body", method, path, watch=watch, deadline=deadline
+                        )
                         continue
                     log_gave_up(method, path, retries, error, watch)
                     raise error from cause_unless_it_shows_the_key(exc, response)
@@ -244,6 +274,7 @@ class Requester:
                     response=response,
                     state=state,
                     watch=watch,
+                    deadline=deadline,
                 )
                 continue
             log_gave_up(method, path, retries, error, watch)
@@ -279,19 +310,34 @@ class Requester:
         breaker_wait: float | None,
         *,
         transfer: bool = False,
+        held: bool = False,
         priority: Priority | None = None,
+        deadline: float = math.inf,
     ) -> httpx.Response:
         """Send once through the pool, within the client's limit on requests in flight
-        (a ``transfer`` holds a transfer slot instead) and once the circuit breaker lets it."""
-        with state.cancel_scope() as scope:
+        (a ``transfer`` holds a transfer slot instead) and once the circuit breaker lets it,
+        by ``deadline`` (on the event loop's clock; ``DeadlinePassed`` after it).
+
+        ``held``: the request took its slot before (``_waits_in_line``), holding no cancel
+        scope while it waited: thousands of polls may wait in line at once, and a scope
+        with its sets and timer costs about 0.8 KiB. ``aclose()`` closes the line
+        (``RequestLimiter.close``) and cancels the scopes."""
+        limiter = state.limiter
+        breaker = state.breaker
+        with state.cancel_scope(deadline=deadline) as scope:
             state.sending.add(scope)
-            limiter = state.limiter
-            breaker = state.breaker
             try:
                 probe = False
-                if not clear_at_once(state, slot=not transfer):
+                if not clear_at_once(state, slot=not (transfer or held)):
                     probe = await clear_to_send(
-                        self._pool, state, breaker_wait, method, url, slot=not transfer, priority=priority
+                        self._pool,
+                        state,
+                        breaker_wait,
+                        method,
+                        url,
+                        slot=not transfer,
+                        held=held,
+                        priority=priority,
                     )
                 try:
                     # Never follow a redirect, whatever the http_client says: httpx drops only
@@ -317,8 +363,10 @@ class Requester:
                 return response
             finally:
                 self._sent(state, scope)
-        # Only reached when aclose() cancelled this request.
-        raise ClientClosedError("the client was closed during the request")
+        # Only reached when aclose() or the deadline cancelled this request.
+        if self.lifecycle.closed:
+            raise ClientClosedError("the client was closed during the request")
+        raise DeadlinePassed
 
     def _answered(self, state: LoopState, probe: bool, response: httpx.Response) -> None:
         """An answer came: the breaker and the budget learn from it, and the
@@ -492,9 +540,11 @@ class Requester:
         response: httpx.Response | None = None,
         state: LoopState | None = None,
         watch: WatchRef | None = None,
+        deadline: float = math.inf,
     ) -> None:
         """Sleep before retry number ``retries``; after a 429/503 hold every request of the client.
-        A new hold is logged and reported once, not for each request it holds."""
+        A new hold is logged and reported once, not for each request it holds. A sleep
+        past ``deadline`` (the event loop's clock) ends there with ``DeadlinePassed``."""
         delay = retry_delay(retries - 1, response, self.retry_backoff)
         emit = self.emit
         if state is not None and response is not None and _pauses_client(response, state):
@@ -526,7 +576,10 @@ class Requester:
             retries,
             self.max_retries,
         )
-        await sleep(delay)
+        with anyio.CancelScope(deadline=deadline) as scope:
+            await sleep(delay)
+        if scope.cancelled_caught:
+            raise DeadlinePassed
 
     def status_error(self, response: httpx.Response, *, idempotent: bool) -> CambError:
         """The error of an error answer (its body read); see ``_failures.status_error``."""
@@ -562,6 +615,8 @@ class Requester:
         if self.lifecycle.parent is not None:
             return  # a derived requester: the pool and its requests are its parent's
         state = self._pool.loop
+        if state is not None and state.on_own_loop():
+            state.limiter.close()  # requests waiting for a slot end at once
         if state is not None and state.sending and state.on_own_loop():
             # End requests still being sent and let them unwind before the pool closes:
             # closing it under them would leave their sockets open.
@@ -586,6 +641,14 @@ class Requester:
                     "the client is closed, but its connections belong to the event loop it was "
                     "first used on and could not be closed from this one; call aclose() on that loop"
                 ) from exc
+
+
+def _waits_in_line(state: LoopState) -> bool:
+    """Whether a small call waits for its slot of the limit on requests in flight before
+    anything else: unless the circuit breaker is open (requests wait for it first, and a
+    probe never waits for a slot) or a budget the user gave hands out the slots with its
+    turns (``clear_to_send``)."""
+    return not state.breaker.is_open and not state.budget.fixed
 
 
 def _pauses_client(response: httpx.Response, state: LoopState) -> bool:

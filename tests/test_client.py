@@ -912,6 +912,53 @@ async def test_aclose_ends_requests_in_flight(client: AsyncCambClient, router: r
     assert "closed during the request" in str(outcome[0])
 
 
+async def test_aclose_ends_polls_waiting_in_line_for_a_slot(router: respx.Router) -> None:
+    """aclose() ends waits whose polls are in line for a slot of the limit on requests in flight
+    (holding no cancel scope there) at once, with ClientClosedError, even while the request that
+    holds the slot takes a while to end."""
+    in_flight = anyio.Event()
+
+    async def slow_to_end(request: httpx.Request) -> httpx.Response:
+        in_flight.set()
+        with anyio.CancelScope(shield=True):
+            await anyio.sleep(1.0)
+        return ok()
+
+    router.get("/tts/abc").mock(side_effect=slow_to_end)
+    router.get(url__regex=r"/tts/waiting\d").mock(return_value=ok())
+    ended: list[tuple[str, type[CambError], float]] = []
+    closing = math.inf
+
+    async with make_client(router, max_concurrent_requests=1) as camb:
+
+        async def call(task_id: str) -> None:
+            try:
+                await camb.wait(task_id, timeout=60)
+            except CambError as exc:
+                ended.append((task_id, type(exc), anyio.current_time()))
+
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(call, "abc")
+                await in_flight.wait()
+                for number in range(3):
+                    tg.start_soon(call, f"waiting{number}")
+                await anyio.wait_all_tasks_blocked()
+                state = camb._requester._pool.loop
+                assert state is not None
+                assert state.limiter.waiting == 3
+                assert len(state.sending) == 1  # only the request in flight holds a cancel scope
+                closing = anyio.current_time()
+                await camb.aclose()
+    assert sorted((task_id, kind) for task_id, kind, _ in ended) == [
+        ("abc", ClientClosedError),
+        ("waiting0", ClientClosedError),
+        ("waiting1", ClientClosedError),
+        ("waiting2", ClientClosedError),
+    ]
+    assert all(at - closing < 0.5 for task_id, _, at in ended if task_id != "abc")
+
+
 async def test_request_waiting_to_retry_ends_when_client_closes(
     client: AsyncCambClient, router: respx.Router
 ) -> None:

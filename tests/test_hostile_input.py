@@ -588,10 +588,15 @@ async def test_429_with_a_hostile_retry_after_sleeps_a_bounded_time(
     route = router.get("/tts/abc").mock(
         side_effect=[limited, httpx.Response(200, json={"status": "SUCCESS"})]
     )
-    # Every SDK wait goes through camb_async._clock.sleep, which calls its module's `anyio.sleep`:
-    # swap that one name (not anyio itself) to record each wait and return at once.
+    # Every SDK wait goes through camb_async._clock.sleep, which calls its module's `asyncio.sleep`
+    # or `anyio.sleep`: swap those names (not the libraries) to record each wait and return at once.
     fake_anyio = SimpleNamespace(sleep=recording_sleep, current_time=anyio.current_time)
-    with set_testing(False), mock.patch.object(camb_async._clock, "anyio", fake_anyio):
+    fake_asyncio = SimpleNamespace(sleep=recording_sleep)
+    with (
+        set_testing(False),
+        mock.patch.object(camb_async._clock, "anyio", fake_anyio),
+        mock.patch.object(camb_async._clock, "asyncio", fake_asyncio),
+    ):
         async with make_client(router, max_retries=1) as client:
             status = await client.status("abc")
     assert status.status is TaskState.SUCCESS

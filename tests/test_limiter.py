@@ -6,6 +6,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
+import camb_async._limiter
 from camb_async._limiter import _EPOCH, NEAR_CEILING, TARGET_RATE, RequestLimiter
 
 pytestmark = pytest.mark.anyio
@@ -76,6 +77,69 @@ async def test_a_cancelled_wait_takes_no_slot() -> None:
     assert limiter.in_flight == 0
     with anyio.fail_after(1):
         await limiter.acquire()  # the line holds only the abandoned waiter: the slot is free
+    assert limiter.in_flight == 1
+
+
+async def test_a_wait_past_its_deadline_takes_no_slot_and_leaves_the_line() -> None:
+    """acquire(deadline) gives up at the deadline, holding nothing; the next slot goes to whoever comes next."""
+    limiter = RequestLimiter(1)
+    hold(limiter, 1)
+    with anyio.fail_after(5):
+        assert not await limiter.acquire(anyio.current_time() + 0.05)
+    assert limiter.waiting == 0
+    limiter.release()
+    assert limiter.in_flight == 0
+    with anyio.fail_after(1):
+        assert await limiter.acquire(anyio.current_time() + 1.0)
+    assert limiter.in_flight == 1
+
+
+async def test_a_cancelled_wait_with_a_near_deadline_leaves_no_timer() -> None:
+    """A place in line given up (cancelled) before its deadline takes no slot and drops its timer."""
+    limiter = RequestLimiter(1)
+    hold(limiter, 1)
+    place = limiter.line(anyio.current_time() + 5.0)
+    with anyio.move_on_after(0.01):
+        await place
+    limiter.leave(place)
+    assert place.timer is None
+    assert limiter.waiting == 0
+    limiter.release()
+    assert limiter.in_flight == 0
+
+
+async def test_a_far_deadline_is_timed_by_the_sweep_of_the_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A deadline beyond LINE_HORIZON still ends the wait on time, once a sweep of the line times it."""
+    monkeypatch.setattr(camb_async._limiter, "LINE_HORIZON", 0.1)
+    limiter = RequestLimiter(1)
+    hold(limiter, 1)
+    began = anyio.current_time()
+    with anyio.fail_after(5):
+        assert not await limiter.acquire(began + 0.4)
+    assert 0.4 <= anyio.current_time() - began < 2.0
+    assert limiter.in_flight == 1
+
+
+async def test_closing_refuses_the_waiters_and_whoever_comes_later() -> None:
+    """close() ends every wait in line at once with ClosedResourceError, and any later acquire too."""
+    limiter = RequestLimiter(1)
+    hold(limiter, 1)
+    refused: list[int] = []
+
+    async def take(number: int) -> None:
+        with pytest.raises(anyio.ClosedResourceError):
+            await limiter.acquire(anyio.current_time() + 60.0 * number)
+        refused.append(number)
+
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as group:
+            for number in range(3):
+                group.start_soon(take, number + 1)
+            await anyio.wait_all_tasks_blocked()
+            limiter.close()
+    assert sorted(refused) == [1, 2, 3]
+    with pytest.raises(anyio.ClosedResourceError):
+        await limiter.acquire()
     assert limiter.in_flight == 1
 
 

@@ -1067,6 +1067,44 @@ async def test_max_outage_bounds_how_long_failures_are_ridden_out(
     assert 30.0 <= failing < 30.0 + 15.0
 
 
+async def test_the_deadline_ends_a_poll_waiting_in_line_for_a_slot(router: respx.Router) -> None:
+    """A watch whose poll waits for a slot of the limit on requests in flight (another request
+    holds the only one) times out at its deadline all the same, and gives up its place."""
+    in_flight = anyio.Event()
+
+    async def hang(request: httpx.Request) -> httpx.Response:
+        in_flight.set()
+        await anyio.sleep(30)
+        return answer("PENDING")
+
+    router.get("/tts/held").mock(side_effect=hang)
+    router.get("/tts/abc").mock(side_effect=always_pending)
+    async with make_client(router, max_concurrent_requests=1) as camb:
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as group:
+                group.start_soon(camb.status, "held")
+                await in_flight.wait()
+                began = anyio.current_time()
+                with pytest.raises(WatchTimeoutError):
+                    await camb.wait("abc", timeout=0.3)
+                assert 0.3 <= anyio.current_time() - began < 2.0
+                state = camb._requester._pool.loop
+                assert state is not None
+                assert state.limiter.waiting == 0
+                group.cancel_scope.cancel()
+
+
+async def test_the_deadline_ends_a_poll_backing_off_before_a_retry(router: respx.Router) -> None:
+    """A poll whose retry backoff (0.5 s) outlasts the watch's deadline (0.2 s) ends at the deadline."""
+    route = router.get("/tts/abc").mock(return_value=httpx.Response(500))
+    async with make_client(router, max_retries=5) as camb:
+        began = anyio.current_time()
+        with anyio.fail_after(5), pytest.raises(WatchTimeoutError):
+            await camb.wait("abc", timeout=0.2)
+        assert anyio.current_time() - began < 0.45
+    assert route.call_count == 1
+
+
 async def test_deadline_during_an_outage_names_the_last_error(
     router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1240,10 +1278,11 @@ def priorities(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, object]]:
         url: str,
         *,
         slot: bool,
+        held: bool = False,
         priority: Priority | None = None,
     ) -> bool:
         seen.append((httpx.URL(url).path, getattr(priority, "__self__", None)))
-        return await admit(pool, state, wait, method, url, slot=slot, priority=priority)
+        return await admit(pool, state, wait, method, url, slot=slot, held=held, priority=priority)
 
     monkeypatch.setattr(camb_async._requester, "clear_to_send", spy)
     return seen

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, cast
 
 import pydantic
 
-from .._events import new_watch, observed, reported
+from .._events import UNNAMED_WATCH, new_watch, observed, reported
 from .._exceptions import CambError, NotFoundError, make_task_error
 from .._models import TaskCreated, TaskState, TaskStatus, read_status
 from .._paths import run_id_segment, task_id_segment, validate_task_id
-from .._polling import Follow, Tracked, watch_status
+from .._polling import Follow, Tracked, following, next_change, watch_status
 from .._types import NOT_GIVEN, NotGiven
 from ._batch import even_chunks, gather
 from ._fields import check_timeout
@@ -115,9 +115,14 @@ class TaskResource:
         self._context = context
         self._requester = context.requester
         family = self.endpoints.family
-        # What learns from each watch's end and ranks its polls: one for every watch.
+        # What learns from each watch's end and ranks its polls, what names an outage, and
+        # how a poll is sent and read: one for every watch (a bound method made per watch
+        # costs 64 bytes, and thousands of watches may run at once).
         self._on_finish = functools.partial(context.durations.record, family)
         self._survival = functools.partial(context.durations.survival, family)
+        self._outage = context.requester.outage
+        self._poll_at = self._poll_path
+        self._parse = self._parse_status
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} family={self.endpoints.family!r}>"
@@ -170,12 +175,10 @@ class TaskResource:
         Breaking out of the loop, cancelling, or ``aclose()`` on the generator
         stops polling at once and leaves the client usable.
         """
-        limit = (
-            self._context.watch_timeout
-            if isinstance(timeout, NotGiven)
-            else check_timeout(timeout, "timeout")
-        )
-        ref = new_watch(task_id, self.endpoints.family)
+        limit = self._limit(timeout)
+        emit = self._requester.emit
+        shown = observed(emit)
+        ref = new_watch(task_id, self.endpoints.family) if shown else UNNAMED_WATCH
         fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, interval, ref)
         statuses = watch_status(
             fetch,
@@ -185,16 +188,21 @@ class TaskResource:
             first=first,
             on_finish=on_finish,
             max_outage=self._context.max_outage,
-            outage=self._requester.outage,
+            outage=self._outage,
             survival=survival,
         )
-        emit = self._requester.emit
-        return reported(statuses, emit, ref) if observed(emit) else statuses
+        return reported(statuses, emit, ref) if shown else statuses
+
+    def _limit(self, timeout: float | NotGiven | None) -> float | None:
+        """A watch's overall deadline in seconds: ``timeout``, checked, or the client's."""
+        if isinstance(timeout, NotGiven):
+            return self._context.watch_timeout
+        return check_timeout(timeout, "timeout")
 
     def _poll_plan(
         self, task_id: str, interval: float | None, watch: WatchRef
     ) -> tuple[
-        Callable[[Priority], Awaitable[TaskStatus]],
+        Callable[[Priority, float], Awaitable[TaskStatus]],
         PollSchedule,
         Curve | None,
         Callable[[float, float], None],
@@ -208,7 +216,7 @@ class TaskResource:
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
         learn = context.learn_schedules and interval is None
         learned = context.durations.schedule(self.endpoints.family, schedule) if learn else None
-        fetch = functools.partial(self._poll_path, path, watch)
+        fetch = functools.partial(self._poll_at, path, watch)
         return fetch, schedule, learned, self._on_finish, self._survival
 
     def _tracked(self, task_id: str, key: K, plan: ManyPlan) -> Tracked[K]:
@@ -243,17 +251,20 @@ class TaskResource:
         per task), ranked by ``priority`` in the request budget's line."""
         return self._poll_path(self._status_path(task_id), watch, priority)
 
-    def _poll_path(self, path: str, watch: WatchRef, priority: Priority) -> Awaitable[TaskStatus]:
-        """One poll of the status at ``path`` for ``watch``, ranked by ``priority``: the
-        request's own coroutine (no frame of its own, as thousands of polls may wait for a
-        slot at once)."""
+    def _poll_path(
+        self, path: str, watch: WatchRef, priority: Priority, deadline_in: float | None = None
+    ) -> Awaitable[TaskStatus]:
+        """One poll of the status at ``path`` for ``watch``, ranked by ``priority``, ending by
+        ``deadline_in`` seconds from now: the request's own coroutine (no frame of its own,
+        as thousands of polls may wait for a slot at once)."""
         return self._requester.request(
             "GET",
             path,
-            self._parse_status,
+            self._parse,
             breaker_wait=self._context.max_outage,
             watch=watch,
             priority=priority,
+            deadline_in=deadline_in,
         )
 
     async def wait(
@@ -274,6 +285,32 @@ class TaskResource:
             WatchTimeoutError: ``timeout`` passed first.
             APIError: A poll failed after every retry.
         """
+        final, _ = await self._to_end(task_id, interval, timeout)
+        return self._succeeded(task_id, final)
+
+    def _to_end(
+        self, task_id: str, interval: float | None, timeout: float | NotGiven | None
+    ) -> Awaitable[tuple[TaskStatus, float]]:
+        """What :meth:`wait` awaits: the terminal status of a watch of ``task_id`` (and a
+        wait nobody uses). Made here, checking the arguments, so that the caller's coroutine
+        awaits the poll loop itself: with nothing observing the watch, no generator or other
+        coroutine stands between them (thousands of gathered wait() calls may run at once,
+        and each frame costs memory); else :meth:`watch`, which reports the watch's events."""
+        if observed(self._requester.emit):
+            return self._watched(task_id, interval, timeout)
+        fetch, follow = self._follow(task_id, interval, timeout)
+        return next_change(follow, fetch, self._outage, None, to_end=True)
+
+    def _succeeded(self, task_id: str, final: TaskStatus) -> TaskStatus:
+        """``final``, a terminal status of ``task_id``, if it is SUCCESS; else its task error."""
+        if final.status != TaskState.SUCCESS:
+            raise make_task_error(task_id, final, secret=self._requester.api_key)
+        return final
+
+    async def _watched(
+        self, task_id: str, interval: float | None, timeout: float | NotGiven | None
+    ) -> tuple[TaskStatus, float]:
+        """The terminal status :meth:`watch` ends with (reporting the watch's events)."""
         final: TaskStatus | None = None
         async with aclosing(self.watch(task_id, interval=interval, timeout=timeout)) as statuses:
             async for status in statuses:
@@ -281,9 +318,25 @@ class TaskResource:
         # watch() only ends after yielding a terminal status, so `final` is set.
         assert final is not None
         assert final.is_terminal
-        if final.status != TaskState.SUCCESS:
-            raise make_task_error(task_id, final, secret=self._requester.api_key)
-        return final
+        return final, 0.0
+
+    def _follow(
+        self, task_id: str, interval: float | None, timeout: float | NotGiven | None
+    ) -> tuple[Callable[[Priority, float], Awaitable[TaskStatus]], Follow[TaskStatus]]:
+        """A watch of ``task_id`` that reports nothing, for :meth:`wait`: its poll and its
+        :class:`Follow`, started now. Checks the arguments (before any request)."""
+        limit = self._limit(timeout)
+        fetch, schedule, first, on_finish, survival = self._poll_plan(task_id, interval, UNNAMED_WATCH)
+        follow: Follow[TaskStatus] = following(
+            task_id,
+            schedule,
+            timeout=limit,
+            first=first,
+            on_finish=on_finish,
+            max_outage=self._context.max_outage,
+            survival=survival,
+        )
+        return fetch, follow
 
     # -- helpers of the families' own calls -----------------------------------------
 

@@ -373,9 +373,15 @@ class LiveStreams:
         schedule = context.schedule if interval is None else context.schedule.with_interval(interval)
         ref = new_watch(str(int(stream_id)), FAMILY)
 
-        def fetch(priority: Priority) -> Awaitable[LiveStream]:
+        def fetch(priority: Priority, deadline_in: float) -> Awaitable[LiveStream]:
             return self._requester.request(
-                "GET", path, _parse_stream, breaker_wait=context.max_outage, watch=ref, priority=priority
+                "GET",
+                path,
+                _parse_stream,
+                breaker_wait=context.max_outage,
+                watch=ref,
+                priority=priority,
+                deadline_in=deadline_in,
             )
 
         streams = watch_status(
