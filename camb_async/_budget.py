@@ -68,6 +68,10 @@ _LEAST = 1.0
 """The smallest budget learning sets, in requests per second."""
 _SLACK = 1e-6
 """Seconds a request waiting for the window to move sleeps past its end (clock rounding)."""
+_WINDOW = 1.005
+"""The sliding log's window, in seconds: a second, and 5 ms for the event loop's and the
+network's jitter, so that requests paced at the window's very edge still count at most R
+in any one second where they leave the client and where they reach the server."""
 _REKEY = 0.25
 """How often, in seconds, the waiting requests' priorities are redrawn (they grow as they wait)."""
 
@@ -233,7 +237,7 @@ class RequestBudget:
     def _until_free(self, moment: float, rate: float) -> float:
         """Seconds from ``moment`` until the pacing, a pause and the sliding log allow the next send."""
         sent = self._sent
-        while sent and sent[0] <= moment - 1.0:
+        while sent and sent[0] <= moment - _WINDOW:
             sent.popleft()
         wait = max(self._next, self._held_until) - moment
         if wait <= _SLACK:
@@ -241,7 +245,7 @@ class RequestBudget:
         if len(sent) >= max(1, math.floor(rate)):
             # A microsecond past the end of the window: a clock landing on its very end (a
             # virtual one) must not sleep rounding errors forever.
-            wait = max(wait, sent[0] + 1.0 - moment + _SLACK)
+            wait = max(wait, sent[0] + _WINDOW - moment + _SLACK)
         return wait
 
     def _spend(self, due: float, moment: float, rate: float) -> None:

@@ -78,9 +78,9 @@ class Waiter:
     __slots__ = ("abandoned", "deadline", "event", "future", "timer", "woken")
 
     def __init__(self, deadline: float) -> None:
-        self.abandoned = False
-        self.woken = False
-        self.deadline = deadline
+        self.abandoned: bool = False
+        self.woken: bool = False
+        self.deadline: float = deadline
         self.timer: asyncio.TimerHandle | None = None  # asyncio: once the deadline is near
         self.event: anyio.Event | None = None
         try:

@@ -267,6 +267,19 @@ async def test_the_client_budget_runs_on_the_event_loops_clock() -> None:
         assert abs(state.budget._now() - anyio.current_time()) < 0.5
 
 
+async def test_a_full_second_frees_its_first_turn_a_few_milliseconds_late() -> None:
+    """R turns paced over a second hold the next until 5 ms past the window, so that the
+    event loop's and the network's jitter cannot put R + 1 sends in one second."""
+    moment = [100.0]
+    budget = RequestBudget(4, clock=lambda: moment[0])
+    for k in range(4):
+        moment[0] = 100.0 + k * 0.25
+        await budget.take()
+    moment[0] = 101.0  # the pacing would allow the fifth now
+    assert budget._until_free(101.0, 4.0) == pytest.approx(0.005, abs=1e-5)  # pyright: ignore[reportPrivateUsage]
+    assert budget._until_free(101.006, 4.0) == 0.0  # pyright: ignore[reportPrivateUsage]
+
+
 async def test_a_429_naming_its_wait_teaches_no_budget() -> None:
     """A 429 with Retry-After pauses the client; the budget stays unlearned."""
     budget = RequestBudget()
@@ -332,14 +345,24 @@ async def test_watch_many_under_a_budget_sees_every_end_within_the_budget() -> N
 @pytest.mark.integration
 @pytest.mark.parametrize("anyio_backend", ["asyncio", "trio"])
 async def test_budget_over_tcp(anyio_backend: str) -> None:
-    """Against the real server's limit on its real clock: R below it meets no 429."""
+    """Against the real server's limit on its real clock: R below it meets no 429, and
+    R holds where requests leave the client and where they reach the server."""
+    sent: list[float] = []
+
+    async def leaving(request: httpx.Request) -> None:
+        sent.append(anyio.current_time())
+
     with Simulator(rate_limit=30) as sim:
         task_ids = sim.add_tasks([[("PENDING", 0)]] * 45)
-        async with AsyncCambClient("key", base_url=sim.url, max_requests_per_second=25) as client:
+        async with (
+            httpx.AsyncClient(event_hooks={"request": [leaving]}) as http,
+            AsyncCambClient("key", base_url=sim.url, max_requests_per_second=25, http_client=http) as client,
+        ):
             await poll_all(client, task_ids)
         log = [r for r in sim.request_log if r.path.startswith("/apis/")]
-    assert len(log) == 45
+    assert len(log) == len(sent) == 45
     assert all(r.fault is None for r in log)
+    assert most_in_one_second(sent) <= 25
     assert most_in_one_second([r.at for r in log]) <= 25 * 1.05  # the network's jitter
 
 
